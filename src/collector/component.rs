@@ -1,0 +1,421 @@
+//! The collector components tracestack can emit, one typed struct per component config.
+//!
+//! Keys follow the components' own `config.schema.yaml` at the pinned versions (collector core
+//! v0.159.0); optional keys are left out when unset so the component's default applies.
+
+use serde::Serialize;
+
+use crate::duration::Duration;
+use crate::jaeger;
+
+/// A component whose configuration is empty (`nop`, `forward`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Empty {}
+
+/// TLS settings of a server (receiver).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServerTls {
+    /// Certificate presented by the server.
+    pub cert_file: String,
+    /// Its private key.
+    pub key_file: String,
+    /// When set, clients must present a certificate signed by this CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ca_file: Option<String>,
+}
+
+/// TLS settings of a client (exporter, storage).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClientTls {
+    /// Plain text instead of TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure: Option<bool>,
+    /// CA bundle used to verify the server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Client certificate, for mutual TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<String>,
+    /// Client key, for mutual TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    /// Name expected in the server certificate, when it differs from the endpoint host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name_override: Option<String>,
+}
+
+impl ClientTls {
+    /// Plain text, for in-cluster hops that the mesh or the network policy protects.
+    #[must_use]
+    pub fn plaintext() -> Self {
+        Self { insecure: Some(true), ..Self::default() }
+    }
+}
+
+/// A gRPC server (`configgrpc.server_config`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GrpcServer {
+    /// `host:port` to listen on.
+    pub endpoint: String,
+    /// Largest message accepted, in MiB (collector default 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_recv_msg_size_mib: Option<u64>,
+    /// Connection keepalive and maximum age.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<ServerKeepalive>,
+    /// TLS, when the server terminates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ServerTls>,
+}
+
+/// `keepalive` of a gRPC server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServerKeepalive {
+    /// Connection lifetime settings.
+    pub server_parameters: ServerParameters,
+}
+
+/// `keepalive.server_parameters` of a gRPC server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServerParameters {
+    /// Close connections after this long, so clients re-resolve DNS and spread over new pods.
+    pub max_connection_age: Duration,
+    /// Time given to in-flight requests after `max_connection_age`.
+    pub max_connection_age_grace: Duration,
+}
+
+/// An HTTP server (`confighttp.server_config`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HttpServer {
+    /// `host:port` to listen on.
+    pub endpoint: String,
+    /// TLS, when the server terminates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ServerTls>,
+}
+
+/// Which OTLP protocols the receiver serves.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OtlpProtocols {
+    /// OTLP/gRPC, conventionally on 4317.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc: Option<GrpcServer>,
+    /// OTLP/HTTP, conventionally on 4318.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpServer>,
+}
+
+/// The `otlp` receiver.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OtlpReceiver {
+    /// Served protocols.
+    pub protocols: OtlpProtocols,
+}
+
+impl OtlpReceiver {
+    /// gRPC on `0.0.0.0:grpc` and HTTP on `0.0.0.0:http`.
+    ///
+    /// Since v0.104 the receiver binds to `localhost` unless told otherwise, which nothing outside
+    /// the pod can reach; a pod has its own network namespace, so `0.0.0.0` exposes it only to the
+    /// Service in front of it.
+    #[must_use]
+    pub fn all_interfaces(grpc: u16, http: u16) -> Self {
+        Self {
+            protocols: OtlpProtocols {
+                grpc: Some(GrpcServer { endpoint: format!("0.0.0.0:{grpc}"), ..GrpcServer::default() }),
+                http: Some(HttpServer { endpoint: format!("0.0.0.0:{http}"), tls: None }),
+            },
+        }
+    }
+}
+
+/// The `zipkin` receiver (for Envoy sidecars still on the legacy Zipkin tracer).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ZipkinReceiver {
+    /// `host:port` to listen on, conventionally `0.0.0.0:9411`.
+    pub endpoint: String,
+}
+
+/// A receiver.
+#[allow(clippy::large_enum_variant)] // a config holds a handful; not worth a Box
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Receiver {
+    /// `otlp`.
+    Otlp(OtlpReceiver),
+    /// `zipkin`.
+    Zipkin(ZipkinReceiver),
+    /// `nop`: receives nothing; lets a Jaeger query-only process have the pipeline a collector needs.
+    Nop(Empty),
+}
+
+impl Receiver {
+    /// The component type.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Otlp(_) => "otlp",
+            Self::Zipkin(_) => "zipkin",
+            Self::Nop(_) => "nop",
+        }
+    }
+}
+
+/// The `memory_limiter` processor: refuses data before the process runs out of memory.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemoryLimiter {
+    /// How often memory use is measured.
+    pub check_interval: Duration,
+    /// Hard limit in MiB: above it the collector forces a GC and refuses data.
+    pub limit_mib: u32,
+    /// Headroom below the hard limit; above `limit_mib - spike_limit_mib` data is refused.
+    pub spike_limit_mib: u32,
+}
+
+/// The `batch` processor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Batch {
+    /// Send a batch after this long even if it is not full.
+    pub timeout: Duration,
+    /// Send once this many spans are waiting.
+    pub send_batch_size: u32,
+    /// Never send more than this many spans at once (0 = no bound).
+    pub send_batch_max_size: u32,
+}
+
+/// The `probabilistic_sampler` processor: keeps a fixed share of traces, by trace id.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbabilisticSampler {
+    /// Share of traces kept, in percent.
+    pub sampling_percentage: f64,
+}
+
+/// A processor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Processor {
+    /// `memory_limiter`.
+    MemoryLimiter(MemoryLimiter),
+    /// `batch`.
+    Batch(Batch),
+    /// `probabilistic_sampler`.
+    ProbabilisticSampler(ProbabilisticSampler),
+}
+
+impl Processor {
+    /// The component type.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::MemoryLimiter(_) => "memory_limiter",
+            Self::Batch(_) => "batch",
+            Self::ProbabilisticSampler(_) => "probabilistic_sampler",
+        }
+    }
+}
+
+/// `sending_queue` of an exporter (`exporterhelper` queue, counted in requests).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SendingQueue {
+    /// Whether data is queued at all.
+    pub enabled: bool,
+    /// Concurrent senders draining the queue.
+    pub num_consumers: u32,
+    /// Capacity, in units of `sizer`.
+    pub queue_size: u64,
+    /// What `queue_size` counts: `requests`, `items` (spans) or `bytes`.
+    pub sizer: String,
+    /// Block the pipeline (apply back-pressure) instead of dropping when the queue is full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_on_overflow: Option<bool>,
+}
+
+/// `retry_on_failure` of an exporter (`configretry.back_off_config`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RetryOnFailure {
+    /// Whether failed sends are retried.
+    pub enabled: bool,
+    /// First wait.
+    pub initial_interval: Duration,
+    /// Longest wait between tries.
+    pub max_interval: Duration,
+    /// Give up (and drop the batch) after this long; `0s` retries forever.
+    pub max_elapsed_time: Duration,
+}
+
+/// The OTLP/gRPC exporter (`otlp_grpc`, formerly `otlp`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OtlpExporter {
+    /// `host:port` of the receiving gRPC server, or `dns:///host:port` to resolve every address.
+    pub endpoint: String,
+    /// gRPC load-balancing policy, e.g. `round_robin` across every address `dns:///` resolves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balancer_name: Option<String>,
+    /// TLS to the server.
+    pub tls: ClientTls,
+    /// `gzip`, `zstd`, `snappy` or `none` (collector default gzip).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// Per-request timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// The in-memory queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_queue: Option<SendingQueue>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on_failure: Option<RetryOnFailure>,
+}
+
+/// The OTLP/HTTP exporter (`otlp_http`, formerly `otlphttp`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OtlpHttpExporter {
+    /// Base URL, e.g. `http://jaeger-collector:4318`.
+    pub endpoint: String,
+    /// TLS to the server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
+    /// The in-memory queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_queue: Option<SendingQueue>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on_failure: Option<RetryOnFailure>,
+}
+
+/// The `debug` exporter: writes data to the collector's log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DebugExporter {
+    /// `basic`, `normal` or `detailed`.
+    pub verbosity: String,
+}
+
+/// An exporter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Exporter {
+    /// `otlp_grpc`: the name of the OTLP/gRPC exporter since collector v0.144.0.
+    OtlpGrpc(OtlpExporter),
+    /// `otlp`: the OTLP/gRPC exporter's name before v0.144.0 (a deprecated alias since).
+    Otlp(OtlpExporter),
+    /// `otlp_http`: the name of the OTLP/HTTP exporter since collector v0.144.0.
+    OtlpHttp(OtlpHttpExporter),
+    /// `debug`.
+    Debug(DebugExporter),
+    /// `jaeger_storage_exporter` (Jaeger v2 only): writes spans to a `jaeger_storage` backend.
+    JaegerStorage(jaeger::StorageExporter),
+    /// `nop`: discards everything.
+    Nop(Empty),
+}
+
+impl Exporter {
+    /// The component type.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::OtlpGrpc(_) => "otlp_grpc",
+            Self::Otlp(_) => "otlp",
+            Self::OtlpHttp(_) => "otlp_http",
+            Self::Debug(_) => "debug",
+            Self::JaegerStorage(_) => "jaeger_storage_exporter",
+            Self::Nop(_) => "nop",
+        }
+    }
+}
+
+/// The `health_check` extension of the collector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthCheck {
+    /// `host:port` to serve on, conventionally `0.0.0.0:13133`.
+    pub endpoint: String,
+    /// Path of the status endpoint.
+    pub path: String,
+}
+
+/// `http.status` / `http.config` of `healthcheckv2`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthPath {
+    /// Whether the endpoint is served.
+    pub enabled: bool,
+    /// Its path.
+    pub path: String,
+}
+
+/// The HTTP server of `healthcheckv2`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthCheckV2Http {
+    /// `host:port` to serve on.
+    pub endpoint: String,
+    /// The status endpoint.
+    pub status: HealthPath,
+}
+
+/// The `healthcheckv2` extension (the one Jaeger v2 ships).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthCheckV2 {
+    /// Use the component-status based implementation rather than the legacy one.
+    pub use_v2: bool,
+    /// HTTP status server.
+    pub http: HealthCheckV2Http,
+}
+
+/// An extension with just an endpoint (`pprof`, `zpages`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndpointExtension {
+    /// `host:port` to serve on.
+    pub endpoint: String,
+}
+
+/// An extension.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Extension {
+    /// `health_check`.
+    HealthCheck(HealthCheck),
+    /// `healthcheckv2`.
+    HealthCheckV2(HealthCheckV2),
+    /// `pprof`.
+    Pprof(EndpointExtension),
+    /// `zpages`.
+    Zpages(EndpointExtension),
+    /// `jaeger_storage` (Jaeger v2 only).
+    JaegerStorage(jaeger::Storage),
+    /// `jaeger_query` (Jaeger v2 only).
+    JaegerQuery(jaeger::Query),
+    /// `remote_sampling` (Jaeger v2 only).
+    RemoteSampling(jaeger::RemoteSampling),
+}
+
+impl Extension {
+    /// The component type.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::HealthCheck(_) => "health_check",
+            Self::HealthCheckV2(_) => "healthcheckv2",
+            Self::Pprof(_) => "pprof",
+            Self::Zpages(_) => "zpages",
+            Self::JaegerStorage(_) => "jaeger_storage",
+            Self::JaegerQuery(_) => "jaeger_query",
+            Self::RemoteSampling(_) => "remote_sampling",
+        }
+    }
+}
+
+/// A connector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Connector {
+    /// `forward`: passes data from one pipeline to another unchanged.
+    Forward(Empty),
+}
+
+impl Connector {
+    /// The component type.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Forward(_) => "forward",
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Jaeger v2's own components: the `jaeger_storage`, `jaeger_query` and `remote_sampling`
+//! extensions and the `jaeger_storage_exporter`, typed from their Go structs at v2.20.0.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::collector::component::{ClientTls, GrpcServer, HttpServer, RetryOnFailure, SendingQueue};
+use crate::duration::Duration;
+
+/// `jaeger_storage`: named storage backends that the query extension and the storage exporter use.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Storage {
+    /// Trace backends by name.
+    pub backends: BTreeMap<String, Backend>,
+}
+
+/// One trace storage backend.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// In-process memory: lost on restart, not shared between processes.
+    Memory(Memory),
+    /// Elasticsearch.
+    Elasticsearch(Box<Elasticsearch>),
+}
+
+/// The `memory` backend.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Memory {
+    /// The oldest traces are evicted beyond this many.
+    pub max_traces: u64,
+}
+
+/// Shards and replicas of one kind of index (`indices.spans`, `indices.services` ...).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndexOptions {
+    /// Primary shards per index.
+    pub shards: u32,
+    /// Replicas per shard.
+    pub replicas: u32,
+}
+
+/// `indices`: index names and settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Indices {
+    /// Prefix of every index name, e.g. `jaeger` gives `jaeger-jaeger-span-2026-11-25`.
+    pub index_prefix: String,
+    /// Span indices.
+    pub spans: IndexOptions,
+    /// Service/operation indices.
+    pub services: IndexOptions,
+    /// Dependency indices.
+    pub dependencies: IndexOptions,
+    /// Adaptive-sampling indices.
+    pub sampling: IndexOptions,
+}
+
+/// `auth.basic`: username and a password read from a file (so it can come from a Secret volume and
+/// be rotated without a restart).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BasicAuth {
+    /// The user; usually `${env:ES_USERNAME}` filled from a Secret.
+    pub username: String,
+    /// File holding the password.
+    pub password_file: String,
+    /// How often the password file is re-read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reload_interval: Option<Duration>,
+}
+
+/// `auth`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Auth {
+    /// Basic authentication.
+    pub basic: BasicAuth,
+}
+
+/// The `elasticsearch` backend.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Elasticsearch {
+    /// Cluster URLs.
+    pub server_urls: Vec<String>,
+    /// Index names and settings.
+    pub indices: Indices,
+    /// Credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// TLS to the cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
+    /// Whether this process creates index templates on start (writers do, readers need not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_mappings: Option<bool>,
+    /// Read and write through aliases (rollover) rather than daily index names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_aliases: Option<bool>,
+    /// Let Elasticsearch ILM roll the write alias over (needs `use_aliases`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_ilm: Option<bool>,
+    /// How far back the query role looks for spans (matches the retention).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_span_age: Option<Duration>,
+}
+
+/// `jaeger_query.storage`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueryStorage {
+    /// Backend name in `jaeger_storage` to read traces from.
+    pub traces: String,
+}
+
+/// The `jaeger_query` extension: the UI and the query APIs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Query {
+    /// Which backends to read.
+    pub storage: QueryStorage,
+    /// UI and HTTP API server, conventionally on 16686.
+    pub http: HttpServer,
+    /// gRPC query API, conventionally on 16685.
+    pub grpc: GrpcServer,
+}
+
+/// `remote_sampling.file`: a fixed default strategy served to SDKs and Jaeger clients.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileSampling {
+    /// Probability (0..=1) handed to clients without a per-service strategy.
+    pub default_sampling_probability: f64,
+}
+
+/// The `remote_sampling` extension: serves sampling strategies on 5778 (HTTP) and 5779 (gRPC).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RemoteSampling {
+    /// File-based (here: default-only) strategies.
+    pub file: FileSampling,
+    /// HTTP endpoint.
+    pub http: HttpServer,
+    /// gRPC endpoint.
+    pub grpc: GrpcServer,
+}
+
+/// The `jaeger_storage_exporter`: writes spans into a `jaeger_storage` backend.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StorageExporter {
+    /// Backend name in `jaeger_storage`.
+    pub trace_storage: String,
+    /// The in-memory queue in front of the backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<SendingQueue>,
+    /// Retries against the backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on_failure: Option<RetryOnFailure>,
+}

@@ -1,0 +1,367 @@
+//! Small builders for the Kubernetes objects tracestack emits: labels, metadata, containers,
+//! restricted security contexts, and [`Object`], the typed union of every kind it renders.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Namespace,
+    PodSecurityContext, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service,
+    ServiceAccount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::{Metadata, Resource};
+use serde::Serialize;
+
+use crate::profile::Resources;
+
+/// `app.kubernetes.io/part-of` of every object.
+pub const PART_OF: &str = "tracestack";
+
+/// The non-root user and group the collector and Jaeger images run as (both Dockerfiles set
+/// `USER 10001`); fixed here so `runAsNonRoot` can be verified without reading the image.
+pub const RUN_AS_USER: i64 = 10001;
+
+/// The labels that select an app's pods: name and component, never the version, so an upgrade
+/// never has to change an immutable Deployment selector.
+#[must_use]
+pub fn selector(name: &str, component: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/component".to_owned(), component.to_owned()),
+        ("app.kubernetes.io/name".to_owned(), name.to_owned()),
+        ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
+    ])
+}
+
+/// The selector labels plus version and manager.
+#[must_use]
+pub fn labels(name: &str, component: &str, version: &str) -> BTreeMap<String, String> {
+    let mut labels = selector(name, component);
+    labels.insert("app.kubernetes.io/managed-by".into(), PART_OF.into());
+    labels.insert("app.kubernetes.io/version".into(), version.into());
+    labels
+}
+
+/// Metadata with a name, namespace and labels.
+#[must_use]
+pub fn meta(name: &str, namespace: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(namespace.to_owned()),
+        labels: Some(labels.clone()),
+        ..ObjectMeta::default()
+    }
+}
+
+/// A container port.
+#[must_use]
+pub fn port(name: &str, number: u16) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.to_owned()),
+        container_port: i32::from(number),
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
+    }
+}
+
+/// A plain environment variable.
+#[must_use]
+pub fn env(name: &str, value: &str) -> EnvVar {
+    EnvVar { name: name.to_owned(), value: Some(value.to_owned()), value_from: None }
+}
+
+/// An environment variable read from a key of a Secret.
+#[must_use]
+pub fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_owned(),
+                key: key.to_owned(),
+                optional: Some(false),
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
+}
+
+/// An HTTP GET probe on a named container port.
+#[must_use]
+pub fn http_probe(path: &str, port_name: &str, period: i32, failures: i32) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.to_owned()),
+            port: IntOrString::String(port_name.to_owned()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period),
+        timeout_seconds: Some(2),
+        failure_threshold: Some(failures),
+        ..Probe::default()
+    }
+}
+
+/// Requests and limits from a profile's [`Resources`].
+#[must_use]
+pub fn resources(r: &Resources) -> ResourceRequirements {
+    let pair = |cpu: &crate::quantity::Quantity, memory: &crate::quantity::Quantity| {
+        BTreeMap::from([
+            ("cpu".to_owned(), K8sQuantity(cpu.to_string())),
+            ("memory".to_owned(), K8sQuantity(memory.to_string())),
+        ])
+    };
+    ResourceRequirements {
+        requests: Some(pair(&r.requests.cpu, &r.requests.memory)),
+        limits: Some(pair(&r.limits.cpu, &r.limits.memory)),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// The container security context of the Pod Security Standard *restricted* profile, with a
+/// read-only root file system.
+#[must_use]
+pub fn restricted_container() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        run_as_user: Some(RUN_AS_USER),
+        run_as_group: Some(RUN_AS_USER),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+        ..SecurityContext::default()
+    }
+}
+
+/// The pod security context matching [`restricted_container`].
+#[must_use]
+pub fn restricted_pod() -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(RUN_AS_USER),
+        run_as_group: Some(RUN_AS_USER),
+        fs_group: Some(RUN_AS_USER),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+        ..PodSecurityContext::default()
+    }
+}
+
+/// A container with the restricted security context and the given image, args and resources.
+#[must_use]
+pub fn container(name: &str, image: &str, args: Vec<String>, resources: &Resources) -> Container {
+    Container {
+        name: name.to_owned(),
+        image: Some(image.to_owned()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        args: Some(args),
+        resources: Some(self::resources(resources)),
+        security_context: Some(restricted_container()),
+        ..Container::default()
+    }
+}
+
+/// A 64-bit FNV-1a hash in hex: a stable, dependency-free content hash for the pod-template
+/// annotation that rolls pods when their config changes (collisions are harmless there).
+#[must_use]
+pub fn content_hash(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+macro_rules! objects {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// One Kubernetes object of a rendered stack.
+        // A stack holds a few dozen objects, built once per render: boxing the large variants
+        // would cost more indirection than the size difference costs memory.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Object {
+            $($(#[$doc])* $variant($ty),)*
+        }
+
+        impl Object {
+            /// The object's `kind`.
+            #[must_use]
+            pub fn kind(&self) -> &'static str {
+                match self { $(Self::$variant(_) => <$ty as Resource>::KIND,)* }
+            }
+
+            /// The object's `apiVersion`.
+            #[must_use]
+            pub fn api_version(&self) -> &'static str {
+                match self { $(Self::$variant(_) => <$ty as Resource>::API_VERSION,)* }
+            }
+
+            /// The object's metadata.
+            #[must_use]
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self { $(Self::$variant(o) => o.metadata(),)* }
+            }
+
+            fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+                match self { $(Self::$variant(o) => serde_json::to_value(o),)* }
+            }
+        }
+
+        $(
+            impl From<$ty> for Object {
+                fn from(o: $ty) -> Self { Self::$variant(o) }
+            }
+        )*
+    };
+}
+
+objects! {
+    /// A Namespace.
+    Namespace(Namespace),
+    /// A ServiceAccount.
+    ServiceAccount(ServiceAccount),
+    /// A ConfigMap.
+    ConfigMap(ConfigMap),
+    /// A Service.
+    Service(Service),
+    /// A Deployment.
+    Deployment(Deployment),
+}
+
+impl Object {
+    /// The object's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// The object's namespace, if it is namespaced.
+    #[must_use]
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+
+    /// The object as a JSON tree with keys in a fixed order: `apiVersion`, `kind`, `metadata`
+    /// first, then every other key sorted, at every depth.
+    ///
+    /// # Errors
+    /// Only if serialisation of a k8s-openapi type fails, which it does not for valid values.
+    pub fn to_ordered(&self) -> Result<Ordered, serde_json::Error> {
+        Ok(Ordered::top(self.to_json()?))
+    }
+}
+
+/// A JSON tree that serialises maps with `apiVersion`, `kind`, `metadata` first at the top and
+/// sorted keys everywhere, independent of serde_json's `preserve_order` feature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ordered {
+    value: serde_json::Value,
+    top: bool,
+}
+
+impl Ordered {
+    fn top(value: serde_json::Value) -> Self {
+        Self { value, top: true }
+    }
+
+    /// The underlying JSON value.
+    #[must_use]
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+}
+
+const FIRST_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
+struct Node<'a>(&'a serde_json::Value);
+
+impl Serialize for Node<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_value(self.0, false, s)
+    }
+}
+
+impl Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_value(&self.value, self.top, s)
+    }
+}
+
+fn serialize_value<S: serde::Serializer>(value: &serde_json::Value, top: bool, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by_key(|k| {
+                let rank = if top { FIRST_KEYS.iter().position(|f| f == k).unwrap_or(FIRST_KEYS.len()) } else { 0 };
+                (rank, k.as_str())
+            });
+            let mut out = s.serialize_map(Some(keys.len()))?;
+            for key in keys {
+                out.serialize_entry(key, &Node(&map[key]))?;
+            }
+            out.end()
+        }
+        serde_json::Value::Array(items) => {
+            let mut out = s.serialize_seq(Some(items.len()))?;
+            for item in items {
+                out.serialize_element(&Node(item))?;
+            }
+            out.end()
+        }
+        other => other.serialize(s),
+    }
+}
+
+/// One port of a Service, forwarded to the container port of the same name.
+#[derive(Clone, Copy, Debug)]
+pub struct ServicePortSpec<'a> {
+    /// Port name, also the target container port's name.
+    pub name: &'a str,
+    /// Port number.
+    pub port: u16,
+    /// `appProtocol` (`grpc`, `http`), so meshes pick the right protocol.
+    pub app_protocol: &'a str,
+}
+
+/// A Service selecting an app's pods.
+#[must_use]
+pub fn service(
+    name: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    selector: BTreeMap<String, String>,
+    ports: &[ServicePortSpec<'_>],
+    headless: bool,
+) -> Service {
+    use k8s_openapi::api::core::v1::{ServicePort, ServiceSpec};
+    Service {
+        metadata: meta(name, namespace, labels),
+        spec: Some(ServiceSpec {
+            type_: (!headless).then(|| "ClusterIP".to_owned()),
+            cluster_ip: headless.then(|| "None".to_owned()),
+            selector: Some(selector),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|p| ServicePort {
+                        name: Some(p.name.to_owned()),
+                        port: i32::from(p.port),
+                        target_port: Some(IntOrString::String(p.name.to_owned())),
+                        protocol: Some("TCP".into()),
+                        app_protocol: Some(p.app_protocol.to_owned()),
+                        ..ServicePort::default()
+                    })
+                    .collect(),
+            ),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}

@@ -1,0 +1,49 @@
+//! tracestack renders a distributed-tracing stack for Kubernetes — OpenTelemetry Collector gateway
+//! → Jaeger v2 — from a typed [`Profile`] into plain, reviewable YAML.
+//!
+//! Data flows one way: profile file ([`load`]) → validated [`Profile`] → component builders
+//! ([`components`], over the typed [`collector`] and [`jaeger`] configs) → Kubernetes objects
+//! ([`k8s::Object`]) gathered in a [`Stack`] → files ([`render`]) → disk ([`output`]).
+//!
+//! # Examples
+//!
+//! Build the demo stack in code, reach a typed object, and render it to files:
+//!
+//! ```
+//! use tracestack::{Profile, Stack, render};
+//!
+//! let mut profile = Profile::default(); // in-memory Jaeger, one collector, 100 % sampling
+//! profile.collector.replicas = 2;
+//!
+//! let stack = Stack::build(&profile)?;
+//! assert_eq!(stack.gateway.service.metadata.name.as_deref(), Some("otlp"));
+//!
+//! let source = render::Source { profile: "example".into(), origin: "code".into() };
+//! let rendered = render::render_profile(&profile, &source)?;
+//! assert!(rendered.files.contains_key("otlp-service.yaml"));
+//! assert!(rendered.files["otel-collector-configmap.yaml"].contains("otlp_grpc/jaeger:"));
+//! # Ok::<(), tracestack::Error>(())
+//! ```
+
+pub mod collector;
+pub mod components;
+pub mod duration;
+pub mod error;
+pub mod jaeger;
+pub mod k8s;
+pub mod load;
+pub mod locate;
+pub mod names;
+pub mod output;
+pub mod ports;
+pub mod profile;
+pub mod project;
+pub mod quantity;
+pub mod render;
+pub mod schema;
+pub mod stack;
+pub mod yaml;
+
+pub use error::Error;
+pub use profile::Profile;
+pub use stack::Stack;

@@ -1,0 +1,214 @@
+//! Reading profile files: bytes → validated [`Profile`], or an error that names the file, the line,
+//! the field and what is wrong (with a suggestion for a misspelt key).
+
+use std::fmt;
+use std::path::Path;
+
+use crate::locate::{self, Segment};
+use crate::names;
+use crate::profile::Profile;
+
+/// Profiles larger than this are refused before parsing: a real profile is a few KiB.
+pub const MAX_PROFILE_BYTES: usize = 1024 * 1024;
+
+/// One problem in a profile file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Dotted path of the field, when known (`collector.replicas`).
+    pub path: Option<String>,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// The source line the problem is on, for context.
+    pub excerpt: Option<String>,
+}
+
+/// A profile file that could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    /// The file as the user named it.
+    pub file: String,
+    /// Every problem found (parse errors stop at the first).
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}", self.file)?;
+            if let Some(line) = p.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = p.column {
+                    write!(f, ":{column}")?;
+                }
+            }
+            write!(f, ": ")?;
+            if let Some(path) = &p.path {
+                write!(f, "`{path}`: ")?;
+            }
+            write!(f, "{}", p.message)?;
+            if let (Some(line), Some(excerpt)) = (p.line, &p.excerpt) {
+                write!(f, "\n  {line:>4} | {excerpt}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LoadError {
+    fn one(file: &str, message: String) -> Self {
+        Self {
+            file: file.to_owned(),
+            problems: vec![Problem { line: None, column: None, path: None, message, excerpt: None }],
+        }
+    }
+}
+
+/// The profile name a file gives: its stem, which must be a DNS-1123 label (it names a directory
+/// and appears in object labels).
+///
+/// # Errors
+/// When the stem is not a valid name.
+pub fn profile_name(path: &Path) -> Result<String, LoadError> {
+    let file = path.display().to_string();
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    names::dns1123_label(stem)
+        .map(|()| stem.to_owned())
+        .map_err(|e| LoadError::one(&file, format!("the file name gives the profile name, and {e}")))
+}
+
+/// Reads and validates a profile file.
+///
+/// # Errors
+/// A [`LoadError`] naming `path`.
+pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| LoadError::one(&file, format!("cannot read the file: {e}")))?;
+    load_bytes(&file, &bytes)
+}
+
+/// Parses and validates profile bytes; `file` names them in errors.
+///
+/// # Errors
+/// A [`LoadError`] for oversized, non-UTF-8, empty, malformed or invalid input.
+pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
+    if bytes.len() > MAX_PROFILE_BYTES {
+        return Err(LoadError::one(
+            file,
+            format!("is {} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes (1 MiB)", bytes.len()),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let valid = bytes.get(..offset).unwrap_or_default();
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+        LoadError {
+            file: file.to_owned(),
+            problems: vec![Problem {
+                line: Some(line),
+                column: Some(column),
+                path: None,
+                message: format!("is not UTF-8 text (invalid byte at offset {offset}); save the profile as UTF-8"),
+                excerpt: None,
+            }],
+        }
+    })?;
+    load_str(file, text)
+}
+
+/// Parses and validates profile text; `file` names it in errors.
+///
+/// # Errors
+/// A [`LoadError`] for empty, malformed or invalid input.
+pub fn load_str(file: &str, text: &str) -> Result<Profile, LoadError> {
+    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Err(LoadError::one(
+            file,
+            "is empty; a profile is a YAML mapping, e.g. `jaeger: {storage: {memory: {}}}` (see profiles/demo.yaml)"
+                .into(),
+        ));
+    }
+    let profile = parse(file, text)?;
+    profile.validate().map_err(|errors| LoadError {
+        file: file.to_owned(),
+        problems: errors
+            .into_iter()
+            .map(|e| {
+                let at = locate::locate(text, &locate::parse_path(&e.path));
+                problem(text, at, Some(e.path), e.message)
+            })
+            .collect(),
+    })?;
+    Ok(profile)
+}
+
+fn problem(text: &str, at: Option<(usize, usize)>, path: Option<String>, message: String) -> Problem {
+    let (line, column) = at.map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    let excerpt = line.and_then(|l| text.lines().nth(l.wrapping_sub(1))).map(|s| s.trim_end().to_owned());
+    Problem { line, column, path, message, excerpt }
+}
+
+fn parse(file: &str, text: &str) -> Result<Profile, LoadError> {
+    let mut path = None;
+    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options(), |de| {
+        let mut track = serde_path_to_error::Track::new();
+        let out = serde::Deserialize::deserialize(serde_path_to_error::Deserializer::new(de, &mut track));
+        if out.is_err() {
+            path = Some(track.path());
+        }
+        out
+    });
+    result.map_err(|e| {
+        let at = e.location().map(|l| (l.line() as usize, l.column() as usize));
+        let path = path.map(|p| p.to_string()).filter(|p| p != ".");
+        let message = explain(&e.without_snippet().to_string());
+        LoadError { file: file.to_owned(), problems: vec![problem(text, at, path, message)] }
+    })
+}
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+    }
+}
+
+/// Rewrites a deserialiser message: drops the location prefix (the error already carries it) and
+/// adds a suggestion to "unknown field/variant" messages.
+fn explain(raw: &str) -> String {
+    let mut msg = raw.trim().trim_start_matches("error: ").to_owned();
+    if let Some(rest) = msg.strip_prefix("line ")
+        && let Some((_, after)) = rest.split_once(": ")
+    {
+        msg = after.to_owned();
+    }
+    for what in ["unknown field `", "unknown variant `"] {
+        let Some(start) = msg.find(what) else { continue };
+        let after = &msg[start + what.len()..];
+        let Some((word, tail)) = after.split_once('`') else { continue };
+        let expected = tail
+            .split_once("expected one of ")
+            .or_else(|| tail.split_once("expected "))
+            .map(|(_, list)| list)
+            .unwrap_or_default();
+        let candidates: Vec<&str> =
+            expected.split(", ").map(|c| c.trim().trim_matches('`')).filter(|c| !c.is_empty()).collect();
+        if let Some(best) = names::suggest(word, candidates.iter().copied()) {
+            msg.push_str(&format!(" (did you mean `{best}`?)"));
+        }
+        break;
+    }
+    msg
+}
+
+/// The segments of a dotted path, re-exported for error locations.
+#[must_use]
+pub fn segments(path: &str) -> Vec<Segment> {
+    locate::parse_path(path)
+}

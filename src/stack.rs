@@ -1,0 +1,42 @@
+//! A whole stack: every component of a validated profile, as typed objects in apply order.
+
+use k8s_openapi::api::core::v1::Namespace;
+
+use crate::components::{self, Component, collector::Gateway, jaeger::Jaeger};
+use crate::error::Error;
+use crate::k8s::Object;
+use crate::profile::Profile;
+
+/// The components of one stack, each reachable by name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack {
+    /// The namespace everything lives in.
+    pub namespace: Namespace,
+    /// The OpenTelemetry Collector gateway behind the `otlp` Service.
+    pub gateway: Gateway,
+    /// Jaeger behind `jaeger-collector` and `jaeger-query`.
+    pub jaeger: Jaeger,
+}
+
+impl Stack {
+    /// Builds the stack a profile describes.
+    ///
+    /// # Errors
+    /// [`Error::Profile`] when the profile is invalid; [`Error::Config`] when a generated config
+    /// would not start (e.g. a component the pinned distribution lacks).
+    pub fn build(profile: &Profile) -> Result<Self, Error> {
+        profile.validate().map_err(Error::Profile)?;
+        let jaeger = components::jaeger::jaeger(profile)?;
+        let gateway = components::collector::gateway(profile, &components::jaeger::collector_endpoint(profile))?;
+        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger })
+    }
+
+    /// Every object, namespace first.
+    #[must_use]
+    pub fn into_objects(self) -> Vec<Object> {
+        let mut objects = vec![Object::Namespace(self.namespace)];
+        objects.extend(self.gateway.into_objects());
+        objects.extend(self.jaeger.into_objects());
+        objects
+    }
+}

@@ -1,0 +1,117 @@
+//! `cargo xtask`: renders profiles into `generated/`, checks that it is fresh, and regenerates the
+//! collector component table from `../shared`.
+
+mod components;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracestack::{output, project};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "tracestack's project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render profiles into Kubernetes YAML (all of profiles/ into generated/ by default).
+    Render {
+        /// Render only this profile (a name from profiles/, or a path to a profile file).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Output directory (default: generated/, or generated/<profile> with --profile).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write nothing; fail naming every stale, missing or extra file.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Regenerate src/collector/distribution_table.rs from ../shared/schemas/collector/components.json.
+    Components {
+        /// Write nothing; fail if the committed table differs.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render { profile, out, check } => render(profile.as_deref(), out, check),
+        Command::Components { check } => regenerate_components(check),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn render(profile: Option<&str>, out: Option<PathBuf>, check: bool) -> Result<(), String> {
+    let root = root();
+    let (dir, files) = match profile {
+        None => {
+            let files = project::render_all(&root.join("profiles")).map_err(|errors| {
+                let n = errors.len();
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                format!("{}\n{n} profile(s) failed; nothing was written", list.join("\n"))
+            })?;
+            (out.unwrap_or_else(|| root.join("generated")), files)
+        }
+        Some(name) => {
+            let path = if name.ends_with(".yaml") || name.contains('/') {
+                PathBuf::from(name)
+            } else {
+                root.join("profiles").join(format!("{name}.yaml"))
+            };
+            let origin = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
+            let (name, rendered) =
+                project::render_file(&path, &origin).map_err(|e| format!("{e}\nnothing was written"))?;
+            (out.unwrap_or_else(|| root.join("generated").join(name)), rendered.files)
+        }
+    };
+    let shown = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
+    if check {
+        output::check_dir(&dir, &files).map_err(|e| e.to_string())?;
+        println!("{shown}: {} files up to date", files.len());
+        return Ok(());
+    }
+    let report = output::write_dir(&dir, &files).map_err(|e| e.to_string())?;
+    println!(
+        "{shown}: {} written, {} unchanged, {} removed",
+        report.written.len(),
+        report.unchanged,
+        report.removed.len()
+    );
+    for rel in &report.removed {
+        println!("  removed {rel}");
+    }
+    Ok(())
+}
+
+fn regenerate_components(check: bool) -> Result<(), String> {
+    let root = root();
+    let text = components::generate(&root.join("../shared"))?;
+    let target = root.join("src/collector/distribution_table.rs");
+    let current = std::fs::read_to_string(&target).unwrap_or_default();
+    if current == text {
+        println!("{}: up to date", target.display());
+        return Ok(());
+    }
+    if check {
+        return Err(format!("{} is stale; run `cargo xtask components`", target.display()));
+    }
+    std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
+    println!("{}: written", target.display());
+    Ok(())
+}

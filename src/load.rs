@@ -188,6 +188,20 @@ fn explain(raw: &str) -> String {
     {
         msg = after.to_owned();
     }
+    // The location is reported separately; drop the deserialiser's own copy of it.
+    if let Some(at) = msg.rfind(" at line ")
+        && msg[at..].contains(", column ")
+    {
+        msg.truncate(at);
+    }
+    for (ty, range) in [("u32", "0 to 4294967295"), ("u64", "0 to 18446744073709551615"), ("u16", "0 to 65535")] {
+        if msg == format!("invalid {ty}") {
+            return format!("must be a whole number from {range}");
+        }
+    }
+    if msg == "invalid floating point number" || msg == "invalid f64" {
+        return "must be a number".into();
+    }
     for what in ["unknown field `", "unknown variant `"] {
         let Some(start) = msg.find(what) else { continue };
         let after = &msg[start + what.len()..];
@@ -199,7 +213,12 @@ fn explain(raw: &str) -> String {
             .unwrap_or_default();
         let candidates: Vec<&str> =
             expected.split(", ").map(|c| c.trim().trim_matches('`')).filter(|c| !c.is_empty()).collect();
-        if let Some(best) = names::suggest(word, candidates.iter().copied()) {
+        let best = names::suggest(word, candidates.iter().copied()).or_else(|| {
+            // A truncated name (`elastic` for `elasticsearch`) is too far for an edit distance.
+            let lower = word.to_ascii_lowercase();
+            candidates.iter().copied().find(|c| lower.len() >= 3 && c.starts_with(lower.as_str()))
+        });
+        if let Some(best) = best {
             msg.push_str(&format!(" (did you mean `{best}`?)"));
         }
         break;

@@ -26,6 +26,9 @@ enum Command {
         /// Output directory (default: generated/, or generated/<profile> with --profile).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Directory of profile files (default: profiles/).
+        #[arg(long)]
+        profiles: Option<PathBuf>,
         /// Write nothing; fail naming every stale, missing or extra file.
         #[arg(long)]
         check: bool,
@@ -45,7 +48,7 @@ fn root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { profile, out, check } => render(profile.as_deref(), out, check),
+        Command::Render { profile, out, profiles, check } => render(profile.as_deref(), out, profiles, check),
         Command::Components { check } => regenerate_components(check),
     };
     match result {
@@ -57,11 +60,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn render(profile: Option<&str>, out: Option<PathBuf>, check: bool) -> Result<(), String> {
+fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>, check: bool) -> Result<(), String> {
     let root = root();
+    let profiles = profiles.unwrap_or_else(|| root.join("profiles"));
     let (dir, files) = match profile {
         None => {
-            let files = project::render_all(&root.join("profiles")).map_err(|errors| {
+            let files = project::render_all(&profiles).map_err(|errors| {
                 let n = errors.len();
                 let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 format!("{}\n{n} profile(s) failed; nothing was written", list.join("\n"))
@@ -72,7 +76,7 @@ fn render(profile: Option<&str>, out: Option<PathBuf>, check: bool) -> Result<()
             let path = if name.ends_with(".yaml") || name.contains('/') {
                 PathBuf::from(name)
             } else {
-                root.join("profiles").join(format!("{name}.yaml"))
+                profiles.join(format!("{name}.yaml"))
             };
             let origin = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
             let (name, rendered) =

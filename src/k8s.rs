@@ -187,29 +187,43 @@ macro_rules! objects {
         #[derive(Clone, Debug, PartialEq)]
         pub enum Object {
             $($(#[$doc])* $variant($ty),)*
+            /// A custom resource (Istio, OpenTelemetry Operator, prometheus-operator kinds).
+            Custom(CustomResource),
         }
 
         impl Object {
             /// The object's `kind`.
             #[must_use]
             pub fn kind(&self) -> &'static str {
-                match self { $(Self::$variant(_) => <$ty as Resource>::KIND,)* }
+                match self {
+                    $(Self::$variant(_) => <$ty as Resource>::KIND,)*
+                    Self::Custom(o) => o.kind,
+                }
             }
 
             /// The object's `apiVersion`.
             #[must_use]
             pub fn api_version(&self) -> &'static str {
-                match self { $(Self::$variant(_) => <$ty as Resource>::API_VERSION,)* }
+                match self {
+                    $(Self::$variant(_) => <$ty as Resource>::API_VERSION,)*
+                    Self::Custom(o) => o.api_version,
+                }
             }
 
             /// The object's metadata.
             #[must_use]
             pub fn metadata(&self) -> &ObjectMeta {
-                match self { $(Self::$variant(o) => o.metadata(),)* }
+                match self {
+                    $(Self::$variant(o) => o.metadata(),)*
+                    Self::Custom(o) => &o.metadata,
+                }
             }
 
             fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
-                match self { $(Self::$variant(o) => serde_json::to_value(o),)* }
+                match self {
+                    $(Self::$variant(o) => serde_json::to_value(o),)*
+                    Self::Custom(o) => o.to_json(),
+                }
             }
         }
 
@@ -232,6 +246,61 @@ objects! {
     Service(Service),
     /// A Deployment.
     Deployment(Deployment),
+}
+
+/// A custom resource kind with a typed body: implement this for the small typed structs that
+/// model Istio, OpenTelemetry Operator or prometheus-operator resources, then wrap a value with
+/// [`CustomResource::new`].
+pub trait CustomKind: Serialize {
+    /// `group/version`, e.g. `telemetry.istio.io/v1`.
+    const API_VERSION: &'static str;
+    /// The kind, e.g. `Telemetry`.
+    const KIND: &'static str;
+}
+
+/// A custom resource ready to render: apiVersion, kind, metadata, and the body fields (`spec`, …)
+/// serialised from a typed [`CustomKind`] value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomResource {
+    /// `group/version`.
+    pub api_version: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// Every top-level field but `apiVersion`, `kind` and `metadata`.
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CustomResource {
+    /// Wraps a typed body (a struct whose fields are the resource's top-level fields, e.g.
+    /// `{spec: …}`).
+    ///
+    /// # Errors
+    /// When `body` does not serialise to a JSON object.
+    pub fn new<T: CustomKind>(metadata: ObjectMeta, body: &T) -> Result<Self, serde_json::Error> {
+        let body = match serde_json::to_value(body)? {
+            serde_json::Value::Object(map) => map,
+            other => {
+                return Err(serde::ser::Error::custom(format!("the body of a {} must be a map, not {other}", T::KIND)));
+            }
+        };
+        Ok(Self { api_version: T::API_VERSION, kind: T::KIND, metadata, body })
+    }
+
+    fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        let mut map = self.body.clone();
+        map.insert("apiVersion".into(), self.api_version.into());
+        map.insert("kind".into(), self.kind.into());
+        map.insert("metadata".into(), serde_json::to_value(&self.metadata)?);
+        Ok(serde_json::Value::Object(map))
+    }
+}
+
+impl From<CustomResource> for Object {
+    fn from(o: CustomResource) -> Self {
+        Self::Custom(o)
+    }
 }
 
 impl Object {
@@ -266,8 +335,14 @@ pub struct Ordered {
 }
 
 impl Ordered {
-    fn top(value: serde_json::Value) -> Self {
+    /// Orders a whole document: `apiVersion`, `kind`, `metadata` first at the top, keys sorted.
+    #[must_use]
+    pub fn new(value: serde_json::Value) -> Self {
         Self { value, top: true }
+    }
+
+    fn top(value: serde_json::Value) -> Self {
+        Self::new(value)
     }
 
     /// The underlying JSON value.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::k8s::Object;
+use crate::k8s::{Object, Ordered};
 use crate::profile::Profile;
 use crate::stack::Stack;
 
@@ -32,6 +32,15 @@ pub struct Source {
 }
 
 impl Source {
+    fn markdown_header(&self) -> String {
+        format!(
+            "<!-- {} from {} (profile `{}`). Do not edit by hand: change the profile and run `cargo xtask render`. -->\n",
+            &MARKER[2..],
+            self.origin,
+            self.profile
+        )
+    }
+
     fn header(&self) -> String {
         format!(
             "{MARKER} from {} (profile `{}`). Do not edit by hand:\n# change the profile and run `cargo xtask render`.\n",
@@ -40,12 +49,51 @@ impl Source {
     }
 }
 
-/// Renders a profile: builds its [`Stack`] and writes each object to text.
+/// Objects applied together through one `kustomization.yaml` in `dir` (`""` is the profile's own
+/// directory; e.g. `smoke-test` for a separately applied set).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bundle {
+    /// Directory relative to the profile's output directory, `/`-separated, `""` for the root.
+    pub dir: String,
+    /// The objects, one file each.
+    pub objects: Vec<Object>,
+}
+
+/// What an extra document holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DocumentBody {
+    /// A YAML document (an operator overlay, Helm values, a kustomize patch …): written with the
+    /// same writer and key order as objects.
+    Yaml(serde_json::Value),
+    /// Prose (Markdown), produced by a template from the same model as the manifests.
+    Markdown(String),
+}
+
+/// A file that no kustomization applies: install-time configuration for other tools, patches for
+/// objects the stack does not own, documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    /// Path relative to the profile's output directory.
+    pub path: String,
+    /// Contents.
+    pub body: DocumentBody,
+}
+
+/// Everything a stack renders: bundles of objects and extra documents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Parts {
+    /// Kustomize-applied object sets; the first is the profile root.
+    pub bundles: Vec<Bundle>,
+    /// Other files.
+    pub documents: Vec<Document>,
+}
+
+/// Renders a profile: builds its [`Stack`] and writes each part to text.
 ///
 /// # Errors
-/// See [`Stack::build`] and [`render_objects`].
+/// See [`Stack::build`] and [`render_parts`].
 pub fn render_profile(profile: &Profile, source: &Source) -> Result<Rendered, Error> {
-    render_objects(Stack::build(profile)?.into_objects(), source)
+    render_parts(Stack::build(profile)?.into_parts(), source)
 }
 
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
@@ -77,32 +125,138 @@ struct Kustomization<'a> {
     resources: Vec<&'a str>,
 }
 
-/// Renders objects to files, plus a `kustomization.yaml` listing them in apply order.
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
+}
+
+/// Renders one bundle of objects at the profile root (no sub-bundles, no documents).
 ///
 /// # Errors
-/// [`Error::Duplicate`] when two objects map to one file; [`Error::Serialize`] on a serialiser error.
+/// See [`render_parts`].
 pub fn render_objects(objects: Vec<Object>, source: &Source) -> Result<Rendered, Error> {
+    render_parts(Parts { bundles: vec![Bundle { dir: String::new(), objects }], documents: Vec::new() }, source)
+}
+
+/// Renders bundles (each object to a file plus a `kustomization.yaml` listing them in apply order)
+/// and documents.
+///
+/// # Errors
+/// [`Error::Duplicate`] when two outputs map to one file; [`Error::Serialize`] on a serialiser error.
+pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
     let header = source.header();
     let mut files = BTreeMap::new();
-    let mut order: Vec<(usize, String)> = Vec::with_capacity(objects.len());
-    for object in &objects {
-        let name = file_name(object);
-        let ordered = object.to_ordered().map_err(|e| Error::Serialize {
-            what: format!("{} `{}`", object.kind(), object.name()),
-            message: e.to_string(),
-        })?;
-        let body = crate::yaml::to_string(&ordered)?;
-        if files.insert(name.clone(), format!("{header}{body}")).is_some() {
-            return Err(Error::Duplicate { kind: object.kind().into(), name: object.name().into(), file: name });
+    let mut insert = |path: String, text: String, kind: &str, name: &str| {
+        if files.insert(path.clone(), text).is_some() {
+            return Err(Error::Duplicate { kind: kind.into(), name: name.into(), file: path });
         }
-        order.push((kind_rank(object.kind()), name));
-    }
-    order.sort();
-    let kustomization = Kustomization {
-        api_version: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
-        resources: order.iter().map(|(_, name)| name.as_str()).collect(),
+        Ok(())
     };
-    files.insert("kustomization.yaml".into(), format!("{header}{}", crate::yaml::to_string(&kustomization)?));
+    for bundle in &parts.bundles {
+        let mut order: Vec<(usize, String)> = Vec::with_capacity(bundle.objects.len());
+        for object in &bundle.objects {
+            let name = file_name(object);
+            let ordered = object.to_ordered().map_err(|e| Error::Serialize {
+                what: format!("{} `{}`", object.kind(), object.name()),
+                message: e.to_string(),
+            })?;
+            let body = crate::yaml::to_string(&ordered)?;
+            insert(join(&bundle.dir, &name), format!("{header}{body}"), object.kind(), object.name())?;
+            order.push((kind_rank(object.kind()), name));
+        }
+        order.sort();
+        let kustomization = Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources: order.iter().map(|(_, name)| name.as_str()).collect(),
+        };
+        let text = format!("{header}{}", crate::yaml::to_string(&kustomization)?);
+        insert(join(&bundle.dir, "kustomization.yaml"), text, "Kustomization", &bundle.dir)?;
+    }
+    for doc in &parts.documents {
+        let text = match &doc.body {
+            DocumentBody::Yaml(value) => format!("{header}{}", crate::yaml::to_string(&Ordered::new(value.clone()))?),
+            DocumentBody::Markdown(text) => format!("{}{text}", source.markdown_header()),
+        };
+        insert(doc.path.clone(), text, "document", &doc.path)?;
+    }
     Ok(Rendered { files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::{CustomKind, CustomResource};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    #[derive(Serialize)]
+    struct Widget {
+        spec: WidgetSpec,
+    }
+
+    #[derive(Serialize)]
+    struct WidgetSpec {
+        mode: &'static str,
+    }
+
+    impl CustomKind for Widget {
+        const API_VERSION: &'static str = "example.com/v1";
+        const KIND: &'static str = "Widget";
+    }
+
+    fn meta(name: &str) -> ObjectMeta {
+        ObjectMeta { name: Some(name.into()), namespace: Some("ns".into()), ..ObjectMeta::default() }
+    }
+
+    fn source() -> Source {
+        Source { profile: "t".into(), origin: "code".into() }
+    }
+
+    #[test]
+    fn custom_resources_sub_bundles_and_documents_render_to_their_own_files() {
+        let widget = CustomResource::new(meta("w"), &Widget { spec: WidgetSpec { mode: "on" } }).unwrap();
+        let parts = Parts {
+            bundles: vec![
+                Bundle { dir: String::new(), objects: vec![widget.into()] },
+                Bundle {
+                    dir: "smoke-test".into(),
+                    objects: vec![ConfigMap { metadata: meta("c"), ..ConfigMap::default() }.into()],
+                },
+            ],
+            documents: vec![
+                Document { path: "README.md".into(), body: DocumentBody::Markdown("# Runbook\n".into()) },
+                Document {
+                    path: "istio/values.yaml".into(),
+                    body: DocumentBody::Yaml(serde_json::json!({"b": 1, "a": "yes"})),
+                },
+            ],
+        };
+        let files = render_parts(parts, &source()).unwrap().files;
+        let keys: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "README.md",
+                "istio/values.yaml",
+                "kustomization.yaml",
+                "smoke-test/c-configmap.yaml",
+                "smoke-test/kustomization.yaml",
+                "w-widget.yaml"
+            ]
+        );
+        let widget = &files["w-widget.yaml"];
+        assert!(widget.ends_with("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: ns\nspec:\n  mode: \"on\"\n"), "{widget}");
+        assert!(files["README.md"].starts_with("<!-- Generated by tracestack from code"));
+        assert!(files["README.md"].ends_with("\n# Runbook\n"));
+        assert!(files["istio/values.yaml"].ends_with("a: \"yes\"\nb: 1\n"));
+        assert!(files["smoke-test/kustomization.yaml"].ends_with("resources:\n- c-configmap.yaml\n"));
+        assert!(files.values().all(|text| crate::output::is_generated(text)));
+    }
+
+    #[test]
+    fn two_objects_with_one_file_name_are_refused() {
+        let c = || Object::from(ConfigMap { metadata: meta("c"), ..ConfigMap::default() });
+        let err = render_objects(vec![c(), c()], &source()).unwrap_err();
+        assert_eq!(err.to_string(), "ConfigMap `c` is rendered twice (file `c-configmap.yaml`)");
+    }
 }

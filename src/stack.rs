@@ -6,6 +6,7 @@ use crate::components::{self, Component, collector::Gateway, jaeger::Jaeger};
 use crate::error::Error;
 use crate::k8s::Object;
 use crate::profile::Profile;
+use crate::render::{Bundle, Parts};
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +32,14 @@ impl Stack {
         Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger })
     }
 
-    /// Every object, namespace first.
+    /// Everything the stack renders: the root bundle of objects, plus any sub-bundles and extra
+    /// documents.
+    #[must_use]
+    pub fn into_parts(self) -> Parts {
+        Parts { bundles: vec![Bundle { dir: String::new(), objects: self.into_objects() }], documents: Vec::new() }
+    }
+
+    /// Every object of the root bundle, namespace first.
     #[must_use]
     pub fn into_objects(self) -> Vec<Object> {
         let mut objects = vec![Object::Namespace(self.namespace)];

@@ -166,12 +166,65 @@ fn parse(file: &str, text: &str) -> Result<Profile, LoadError> {
         out
     });
     result.map_err(|e| {
-        let at = e.location().map(|l| (l.line() as usize, l.column() as usize));
-        let path = path.map(|p| p.to_string()).filter(|p| p != ".");
-        let message = explain(&e.without_snippet().to_string());
+        let mut at = e.location().map(|l| (l.line() as usize, l.column() as usize));
+        let mut path = path.map(|p| p.to_string()).filter(|p| p != ".");
+        // The deserialiser reads lazily, so a syntax error can surface as a type error on an
+        // earlier value (`replicas: 2` followed by a mis-indented line reads as `2 log_level`).
+        // Report the syntax error itself; the field path only when it is that same error.
+        if let Some((syntax_at, message)) = syntax_error(text) {
+            if at != Some(syntax_at) {
+                path = None;
+            }
+            let message = format!("is not valid YAML: {message}");
+            return LoadError { file: file.to_owned(), problems: vec![problem(text, Some(syntax_at), path, message)] };
+        }
+        let mut message = explain(&e.without_snippet().to_string());
+        // `?` stands for a key the path tracker did not see: the duplicate's, or one inside a merge.
+        if let Some(parent) = path.as_deref().and_then(|p| p.strip_suffix('?')).map(|p| p.trim_end_matches('.')) {
+            let duplicate = message.strip_prefix('`').and_then(|m| m.split_once("` is given twice")).map(|(k, _)| k);
+            let parts: Vec<&str> = [parent].into_iter().chain(duplicate).filter(|s| !s.is_empty()).collect();
+            path = Some(parts.join(".")).filter(|p| !p.is_empty());
+        }
+        if message == SECOND_OPTION {
+            // The path names the first option; the problem is its parent holding a second.
+            path = path.as_deref().and_then(|p| p.rsplit_once('.')).map(|(parent, _)| parent.to_owned());
+        }
+        if path.is_none() && message == MUST_BE_MAPPING {
+            message = "must be a mapping of `key: value` lines, e.g. `namespace: observability`, not a list or a single value".into();
+        }
+        // A missing field is reported where its mapping ends; point at the mapping's key instead.
+        // A location past the end of the text is no better.
+        let missing = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`'));
+        let past_end = at.is_some_and(|(line, _)| line > text.lines().count());
+        if let Some(p) = &path
+            && (missing.is_some() || past_end)
+        {
+            let mut segments = locate::parse_path(p);
+            segments.extend(missing.map(|m| Segment::Key(m.to_owned())));
+            at = locate::locate(text, &segments).or(at);
+        }
         LoadError { file: file.to_owned(), problems: vec![problem(text, at, path, message)] }
     })
 }
+
+/// The first YAML syntax error in `text`, with its 1-based line and column.
+fn syntax_error(text: &str) -> Option<((usize, usize), String)> {
+    for event in serde_saphyr::granit_parser::Parser::new_from_str(text) {
+        if let Err(e) = event {
+            let mut message = e.info();
+            if message.contains("mapping values are not allowed") {
+                message.push_str(" (check the indentation of this line and the one above)");
+            } else if message.contains("illegal placement of ':'") {
+                message.push_str(" (is a `[` or `{` above left unclosed?)");
+            }
+            return Some(((e.marker().line(), e.marker().col() + 1), message));
+        }
+    }
+    None
+}
+
+const SECOND_OPTION: &str = "must have exactly one key, the option chosen, but has a second one";
+const MUST_BE_MAPPING: &str = "must be a mapping of `key: value` pairs (`{}` for all defaults)";
 
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
@@ -188,11 +241,44 @@ fn explain(raw: &str) -> String {
     {
         msg = after.to_owned();
     }
-    // The location is reported separately; drop the deserialiser's own copy of it.
+    // The location is reported separately; drop the deserialiser's own copy of it, including the
+    // notes it adds for aliases (`(defined at line 4, column 31) (used at line 16, column 50)`).
+    for note in [" (defined at line ", " (used at line "] {
+        if let Some(at) = msg.find(note) {
+            msg.truncate(at);
+        }
+    }
     if let Some(at) = msg.rfind(" at line ")
         && msg[at..].contains(", column ")
     {
         msg.truncate(at);
+    }
+    if let Some(limit) = msg.strip_prefix("budget breached: ") {
+        return format!(
+            "expands to more than tracestack reads ({limit}): anchors and aliases (`*name`, `<<:`) repeat what they point at, so nest them sparingly or write the values out"
+        );
+    }
+    // Rewrite messages that speak of the deserialiser's API or internals.
+    if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        return format!("`{key}` is given twice in the same mapping; keep one");
+    }
+    let plain = match msg.as_str() {
+        "duplicate mapping key, set DuplicateKeyPolicy in Options if acceptable" => {
+            "a key is given twice in the same mapping; keep one"
+        }
+        "expected mapping start" => MUST_BE_MAPPING,
+        "expected sequence start" => "must be a list, e.g. `[a, b]` or one `- item` per line",
+        "cannot deserialize null into string; use Option<String>" => "must have a value (got null)",
+        "expected string key for externally tagged enum" => "must have exactly one key: the option chosen",
+        "expected end of mapping after enum variant value" => SECOND_OPTION,
+        _ => "",
+    };
+    if !plain.is_empty() {
+        return plain.into();
+    }
+    if msg.starts_with("multiple YAML documents detected") {
+        return "holds more than one YAML document (a second `---`); a profile is one document, so put each stack in its own file".into();
     }
     for (ty, range) in [("u32", "0 to 4294967295"), ("u64", "0 to 18446744073709551615"), ("u16", "0 to 65535")] {
         if msg == format!("invalid {ty}") {
@@ -213,11 +299,19 @@ fn explain(raw: &str) -> String {
             .unwrap_or_default();
         let candidates: Vec<&str> =
             expected.split(", ").map(|c| c.trim().trim_matches('`')).filter(|c| !c.is_empty()).collect();
-        let best = names::suggest(word, candidates.iter().copied()).or_else(|| {
-            // A truncated name (`elastic` for `elasticsearch`) is too far for an edit distance.
-            let lower = word.to_ascii_lowercase();
-            candidates.iter().copied().find(|c| lower.len() >= 3 && c.starts_with(lower.as_str()))
-        });
+        let best = names::suggest(word, candidates.iter().copied())
+            .or_else(|| {
+                // A truncated name (`elastic` for `elasticsearch`) is too far for an edit distance.
+                let lower = word.to_ascii_lowercase();
+                candidates.iter().copied().find(|c| lower.len() >= 3 && c.starts_with(lower.as_str()))
+            })
+            .or_else(|| {
+                // A longer name ending in a candidate: the collector's `sendingQueue`/`sending_queue`
+                // is the profile's `queue`.
+                let squashed: String =
+                    word.chars().filter(|c| !matches!(c, '-' | '_')).collect::<String>().to_ascii_lowercase();
+                candidates.iter().copied().find(|c| c.len() >= 4 && squashed.ends_with(&c.replace('_', "")))
+            });
         if let Some(best) = best {
             msg.push_str(&format!(" (did you mean `{best}`?)"));
         }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::collector::distribution::{UnknownVersion, known_versions};
 use crate::collector::{Distribution, Version};
 use crate::duration::Duration;
 use crate::names;
@@ -443,6 +444,8 @@ impl Profile {
         if self.collector.replicas == 0 {
             err("collector.replicas", "must be at least 1 (got 0)".into());
         }
+        check_version("collector.version", self.collector.distribution.0, self.collector.version.0, &mut err);
+        check_version("jaeger.version", Distribution::Jaeger, self.jaeger.version.0, &mut err);
         check_resources("collector.resources", &self.collector.resources, &mut err);
         if let Some(image) = &self.collector.image {
             check_image("collector.image", image, &mut err);
@@ -511,6 +514,14 @@ impl Profile {
     }
 }
 
+/// A version the component table does not know cannot be rendered (every component is checked
+/// against it), so it is reported here, on its field, rather than from deep inside the build.
+fn check_version(path: &str, distribution: Distribution, version: Version, err: &mut impl FnMut(&str, String)) {
+    if known_versions(distribution).binary_search(&version).is_err() {
+        err(path, UnknownVersion { distribution, version }.to_string());
+    }
+}
+
 fn check_image(path: &str, image: &str, err: &mut impl FnMut(&str, String)) {
     if image.is_empty()
         || image.contains(char::is_whitespace)
@@ -535,14 +546,25 @@ fn check_resources(path: &str, r: &Resources, err: &mut impl FnMut(&str, String)
                     err(&format!("{path}.requests.{name}"), format!("({request}) must not exceed the limit ({limit})"));
                 }
             }
-            (None, _) => {
-                err(&format!("{path}.requests.{name}"), format!("`{request}` must be a non-negative quantity"))
-            }
-            (_, None) => err(&format!("{path}.limits.{name}"), format!("`{limit}` must be a non-negative quantity")),
+            (None, _) => err(&format!("{path}.requests.{name}"), out_of_range(request)),
+            (_, None) => err(&format!("{path}.limits.{name}"), out_of_range(limit)),
         }
+    }
+    // The memory limit also sizes `memory_limiter` and `GOMEMLIMIT`, counted in bytes as a `u64`.
+    if r.limits.memory.millis().is_some() && r.limits.memory.bytes().is_none() {
+        err(&format!("{path}.limits.memory"), out_of_range(&r.limits.memory));
     }
     if r.limits.memory.bytes().is_some_and(|b| b < 32 * 1024 * 1024) {
         err(&format!("{path}.limits.memory"), format!("({}) must be at least 32Mi for a Go process", r.limits.memory));
+    }
+}
+
+/// Why a quantity has no value in thousandths: it is negative, or too large to count.
+fn out_of_range(q: &Quantity) -> String {
+    if q.as_str().starts_with('-') {
+        format!("`{q}` must not be negative")
+    } else {
+        format!("`{q}` is too large to be a CPU or memory amount")
     }
 }
 

@@ -1,0 +1,216 @@
+//! `cargo xtask render` end to end, through the real binary: a broken profile fails with the file
+//! named and nothing written; `--check` names every stale, missing and extra file; files tracestack
+//! did not generate are never touched; and rendering is deterministic.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Runs `cargo xtask render <args>` from the package root.
+fn xtask_render(args: &[&str]) -> Output {
+    Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--package", "xtask", "--", "render"])
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .expect("run cargo xtask")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status: {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("tracestack-xtask-cli-{}-{test}", std::process::id()));
+        if path.exists() {
+            std::fs::remove_dir_all(&path).expect("clear stale temp dir");
+        }
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("temp dir path is UTF-8")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every file under `dir` by path relative to it, with its bytes; empty when `dir` is missing.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_owned();
+                out.insert(rel, std::fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}
+
+fn names(snapshot: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<String> {
+    snapshot.keys().map(|p| p.display().to_string()).collect()
+}
+
+#[test]
+fn bad_profile_fails_naming_the_file_and_writes_nothing() {
+    let out = TempDir::new("bad-profile");
+    std::fs::write(out.path().join("keep.txt"), "a file of the user's own\n").expect("write keep.txt");
+    std::fs::copy(Path::new(ROOT).join("generated/demo/otlp-service.yaml"), out.path().join("otlp-service.yaml"))
+        .expect("copy a generated file");
+    let before = snapshot(out.path());
+
+    let output = xtask_render(&["--profile", "tests/bad/collector-key-misspelt.yaml", "--out", out.arg()]);
+
+    assert!(!output.status.success(), "a bad profile rendered:\n{}", describe(&output));
+    let err = stderr(&output);
+    assert!(err.contains("tests/bad/collector-key-misspelt.yaml:5:3:"), "file and line not named:\n{err}");
+    assert!(err.contains("`collector.replica`") && err.contains("did you mean `replicas`?"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(snapshot(out.path()), before, "the output directory changed");
+}
+
+#[test]
+fn profile_failing_at_build_time_writes_nothing() {
+    let out = TempDir::new("build-failure");
+    std::fs::copy(Path::new(ROOT).join("generated/demo/otlp-service.yaml"), out.path().join("otlp-service.yaml"))
+        .expect("copy a generated file");
+    let before = snapshot(out.path());
+
+    let output = xtask_render(&["--profile", "tests/bad/distribution-lacks-components.yaml", "--out", out.arg()]);
+
+    assert!(!output.status.success(), "a profile that cannot be built rendered:\n{}", describe(&output));
+    let err = stderr(&output);
+    assert!(err.contains("otelcol-otlp 0.159.0 does not ship the processor `batch`"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(snapshot(out.path()), before, "the output directory changed");
+}
+
+#[test]
+fn missing_profile_file_is_named() {
+    let out = TempDir::new("missing-profile");
+    let output = xtask_render(&["--profile", "tests/bad/no-such-profile.yaml", "--out", out.arg()]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    let err = stderr(&output);
+    assert!(err.contains("tests/bad/no-such-profile.yaml") && err.contains("cannot read the file"), "{err}");
+    assert!(snapshot(out.path()).is_empty(), "files were written for a missing profile");
+}
+
+#[test]
+fn one_bad_profile_among_good_ones_writes_nothing() {
+    let profiles = TempDir::new("profiles-dir");
+    std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.path().join("demo.yaml")).expect("copy demo");
+    std::fs::copy(Path::new(ROOT).join("tests/bad/sampling-above-100.yaml"), profiles.path().join("too-much.yaml"))
+        .expect("copy a bad profile");
+    let parent = TempDir::new("profiles-dir-out");
+    let out = parent.path().join("generated");
+
+    let output = xtask_render(&["--profiles", profiles.arg(), "--out", out.to_str().expect("UTF-8 path")]);
+
+    assert!(!output.status.success(), "a directory with a bad profile rendered:\n{}", describe(&output));
+    let err = stderr(&output);
+    assert!(err.contains("too-much.yaml:3:15:"), "the bad file is not named:\n{err}");
+    assert!(err.contains("`sampling.percentage`"), "{err}");
+    assert!(!err.contains("demo.yaml"), "the good profile is reported:\n{err}");
+    assert!(err.contains("1 profile(s) failed; nothing was written"), "{err}");
+    assert!(!out.exists(), "the output directory was created");
+}
+
+#[test]
+fn check_names_stale_missing_and_extra_files_and_render_keeps_the_users_files() {
+    let dir = TempDir::new("check");
+    let out = dir.arg();
+
+    let first = xtask_render(&["--profile", "demo", "--out", out]);
+    assert!(first.status.success(), "{}", describe(&first));
+    let rendered = snapshot(dir.path());
+    assert!(rendered.len() >= 5, "few files rendered: {:?}", names(&rendered));
+    assert!(rendered.contains_key(Path::new("kustomization.yaml")), "{:?}", names(&rendered));
+    assert!(rendered.contains_key(Path::new("otlp-service.yaml")), "{:?}", names(&rendered));
+
+    let check = xtask_render(&["--profile", "demo", "--out", out, "--check"]);
+    assert!(check.status.success(), "a fresh render is not up to date:\n{}", describe(&check));
+
+    // One stale, one missing, one extra generated file; and a note of the user's own.
+    let stale = dir.path().join("otlp-service.yaml");
+    let mut text = std::fs::read_to_string(&stale).expect("read otlp-service.yaml");
+    text.push_str("# edited by hand\n");
+    std::fs::write(&stale, text).expect("edit otlp-service.yaml");
+    std::fs::remove_file(dir.path().join("kustomization.yaml")).expect("delete kustomization.yaml");
+    std::fs::copy(dir.path().join("jaeger-configmap.yaml"), dir.path().join("old-jaeger-configmap.yaml"))
+        .expect("copy to an extra file");
+    let notes = "Our own notes about this stack; tracestack must leave them alone.\n";
+    std::fs::write(dir.path().join("notes.md"), notes).expect("write notes.md");
+    let drifted = snapshot(dir.path());
+
+    let check = xtask_render(&["--profile", "demo", "--out", out, "--check"]);
+    assert!(!check.status.success(), "--check passed on a drifted directory:\n{}", describe(&check));
+    let err = stderr(&check);
+    let line_with = |kind: &str, file: &str| err.lines().any(|l| l.contains(kind) && l.contains(file));
+    assert!(line_with("stale:", "otlp-service.yaml"), "{err}");
+    assert!(line_with("missing:", "kustomization.yaml"), "{err}");
+    assert!(line_with("extra:", "old-jaeger-configmap.yaml"), "{err}");
+    assert!(!err.contains("notes.md"), "a file tracestack did not generate was reported:\n{err}");
+    assert_eq!(snapshot(dir.path()), drifted, "--check changed the directory");
+
+    let again = xtask_render(&["--profile", "demo", "--out", out]);
+    assert!(again.status.success(), "{}", describe(&again));
+    let mut expected = rendered;
+    expected.insert(PathBuf::from("notes.md"), notes.as_bytes().to_vec());
+    assert_eq!(names(&snapshot(dir.path())), names(&expected));
+    assert_eq!(snapshot(dir.path()), expected, "the render did not restore the files, or touched notes.md");
+
+    let check = xtask_render(&["--profile", "demo", "--out", out, "--check"]);
+    assert!(check.status.success(), "notes.md made --check fail:\n{}", describe(&check));
+}
+
+#[test]
+fn rendering_twice_gives_identical_files() {
+    let first = TempDir::new("twice-a");
+    let second = TempDir::new("twice-b");
+
+    for dir in [&first, &second] {
+        let output = xtask_render(&["--profile", "prod-elasticsearch", "--out", dir.arg()]);
+        assert!(output.status.success(), "{}", describe(&output));
+    }
+    let once = snapshot(first.path());
+    assert!(!once.is_empty(), "nothing rendered");
+    assert_eq!(once, snapshot(second.path()), "two renders into fresh directories differ");
+
+    let output = xtask_render(&["--profile", "prod-elasticsearch", "--out", first.arg()]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("0 written, {} unchanged, 0 removed", once.len())), "{stdout}");
+    assert_eq!(snapshot(first.path()), once, "rendering over the same output changed it");
+}

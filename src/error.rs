@@ -11,6 +11,15 @@ pub enum Error {
     /// A profile file could not be read, parsed or validated.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A profile file loaded, but its stack could not be built or rendered.
+    #[error("{file}: {source}")]
+    InProfile {
+        /// The profile file.
+        file: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// A profile built in code failed validation.
     #[error("invalid profile:\n{}", list(.0.iter().map(|e| format!("{}: {}", e.path, e.message))))]
     Profile(Vec<crate::profile::FieldError>),

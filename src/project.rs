@@ -33,7 +33,8 @@ pub fn profile_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 pub fn render_file(path: &Path, origin: &str) -> Result<(String, render::Rendered), Error> {
     let name = load::profile_name(path)?;
     let profile = load::load_file(path)?;
-    let rendered = render::render_profile(&profile, &Source { profile: name.clone(), origin: origin.to_owned() })?;
+    let rendered = render::render_profile(&profile, &Source { profile: name.clone(), origin: origin.to_owned() })
+        .map_err(|e| Error::InProfile { file: path.display().to_string(), source: Box::new(e) })?;
     Ok((name, rendered))
 }
 

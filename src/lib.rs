@@ -41,6 +41,7 @@ pub mod project;
 pub mod quantity;
 pub mod render;
 pub mod schema;
+pub mod sizing;
 pub mod stack;
 pub mod yaml;
 

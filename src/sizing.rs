@@ -1,0 +1,243 @@
+//! Sizing from declared load: replicas, CPU and memory, the exporter queue and batch sizes for the
+//! collector gateway and Jaeger's collector role, derived from peak spans per second, average span
+//! size and the backend outage the queue must ride out.
+//!
+//! The formulas, for a workload that processes `SPANS_PER_CORE` spans per second per core:
+//!
+//! ```text
+//! min_replicas = max(2, ceil(peak / POD_RATE))          # a pod handles POD_RATE spans/s at peak
+//! per_pod      = ceil(peak / min_replicas)
+//! cpu_request  = per_pod / SPANS_PER_CORE / 0.7         # peak runs at the 70 % HPA target
+//! cpu_limit    = 2 × cpu_request                        # bursts and GC
+//! max_replicas = max(min_replicas + 1, ceil(2 × peak / POD_RATE))   # absorbs twice the peak
+//! queue_spans  = per_pod × outage_seconds               # rides out the outage at peak
+//! memory_need  = 128 MiB + per_pod × 2 s × span_bytes + queue_spans × span_bytes
+//! memory_limit = memory_need / 0.64, rounded up to 64 MiB   # memory_limiter refuses from 64 %
+//! memory_request = memory_limit                          # no overcommit for a buffering process
+//! GOMEMLIMIT = memory_limiter.limit_mib = 80 % of memory_limit; spike_limit_mib = 20 % of that
+//! batch_size   = clamp(per_pod × 200 ms, 512, 8192); batch_max = 2 × batch_size
+//! ```
+//!
+//! When `memory_limit` would exceed `MAX_POD_MEMORY_MIB`, `min_replicas` grows until it fits: more
+//! pods each hold a smaller share of the queue. `SPANS_PER_CORE` values are planning figures (the
+//! collector's own load tests show roughly 10–20k spans/s per core for an OTLP-in/OTLP-out
+//! pipeline; Jaeger's Elasticsearch writer is dominated by bulk encoding, about half that) — every
+//! derived value can be overridden in the profile.
+
+use crate::components::MemorySizing;
+
+/// Declared load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Load {
+    /// Peak spans per second across the whole stack.
+    pub spans_per_second: u64,
+    /// Average size of one span in bytes, as encoded in OTLP.
+    pub average_span_bytes: u64,
+    /// How long a backend outage the queues must absorb without dropping spans, at peak.
+    pub outage_seconds: u64,
+}
+
+/// Planning constants of one kind of workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacity {
+    /// Spans per second one core processes.
+    pub spans_per_core: u64,
+    /// Spans per second one pod is planned to carry at peak.
+    pub pod_rate: u64,
+}
+
+/// The OpenTelemetry Collector gateway: OTLP in, batch, OTLP out.
+pub const GATEWAY: Capacity = Capacity { spans_per_core: 10_000, pod_rate: 15_000 };
+/// Jaeger's collector role: OTLP in, Elasticsearch bulk writes out.
+pub const JAEGER_COLLECTOR: Capacity = Capacity { spans_per_core: 5_000, pod_rate: 7_500 };
+/// No pod is planned above this memory limit; more replicas are used instead.
+pub const MAX_POD_MEMORY_MIB: u64 = 8 * 1024;
+/// Memory every pod needs before it holds any span: Go runtime, receivers, buffers.
+pub const BASE_MEMORY_MIB: u64 = 128;
+/// Seconds of peak traffic in flight inside a pod (receive, batch, export).
+pub const IN_FLIGHT_SECONDS: u64 = 2;
+/// HPA CPU target, in percent of the request.
+pub const CPU_TARGET_PERCENT: u64 = 70;
+/// The share of the memory limit at which `memory_limiter` starts refusing data (80 % × 80 %).
+pub const REFUSAL_PERCENT: u64 = 64;
+
+/// What [`size`] derives for one workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizing {
+    /// HPA minimum (and the initial replica count).
+    pub min_replicas: u32,
+    /// HPA maximum.
+    pub max_replicas: u32,
+    /// Spans per second one pod carries at peak with `min_replicas`.
+    pub per_pod_spans: u64,
+    /// CPU request in millicores.
+    pub cpu_request_milli: u64,
+    /// CPU limit in millicores.
+    pub cpu_limit_milli: u64,
+    /// Memory request and limit in MiB.
+    pub memory_mib: u64,
+    /// Exporter queue capacity in spans, per pod.
+    pub queue_spans: u64,
+    /// `send_batch_size`.
+    pub batch_size: u32,
+    /// `send_batch_max_size`.
+    pub batch_max: u32,
+}
+
+impl Sizing {
+    /// `memory_limiter` and `GOMEMLIMIT` for this memory limit.
+    #[must_use]
+    pub fn memory(&self) -> MemorySizing {
+        MemorySizing::from_limit_bytes(self.memory_mib.saturating_mul(1024 * 1024))
+    }
+}
+
+fn ceil_div(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { a.div_ceil(b) }
+}
+
+fn round_up(value: u64, step: u64) -> u64 {
+    ceil_div(value, step).saturating_mul(step)
+}
+
+/// Sizes a workload of capacity `cap` for `load`.
+#[must_use]
+pub fn size(load: &Load, cap: Capacity) -> Sizing {
+    let peak = load.spans_per_second.max(1);
+    let span_bytes = load.average_span_bytes.max(1);
+    let mut min_replicas = ceil_div(peak, cap.pod_rate).max(2);
+    loop {
+        let per_pod = ceil_div(peak, min_replicas);
+        let queue_spans = per_pod.saturating_mul(load.outage_seconds);
+        let need_bytes = (BASE_MEMORY_MIB * 1024 * 1024)
+            .saturating_add(per_pod.saturating_mul(IN_FLIGHT_SECONDS).saturating_mul(span_bytes))
+            .saturating_add(queue_spans.saturating_mul(span_bytes));
+        let need_mib = ceil_div(need_bytes, 1024 * 1024);
+        let memory_mib = round_up(ceil_div(need_mib.saturating_mul(100), REFUSAL_PERCENT), 64);
+        if memory_mib > MAX_POD_MEMORY_MIB && min_replicas < 10_000 {
+            min_replicas += 1;
+            continue;
+        }
+        let cpu_request_milli = round_up(
+            ceil_div(per_pod.saturating_mul(1000).saturating_mul(100), cap.spans_per_core * CPU_TARGET_PERCENT),
+            50,
+        )
+        .max(100);
+        let max_replicas = ceil_div(peak.saturating_mul(2), cap.pod_rate).max(min_replicas + 1);
+        let batch_size = (per_pod / 5).clamp(512, 8192);
+        return Sizing {
+            min_replicas: u32::try_from(min_replicas).unwrap_or(u32::MAX),
+            max_replicas: u32::try_from(max_replicas).unwrap_or(u32::MAX),
+            per_pod_spans: per_pod,
+            cpu_request_milli,
+            cpu_limit_milli: cpu_request_milli * 2,
+            memory_mib,
+            queue_spans,
+            batch_size: u32::try_from(batch_size).unwrap_or(8192),
+            batch_max: u32::try_from(batch_size * 2).unwrap_or(16384),
+        };
+    }
+}
+
+/// A Markdown table of the gateway and Jaeger collector sizing at several loads (1 KiB spans, a
+/// 60 s outage), for the README.
+#[must_use]
+pub fn table(loads: &[u64]) -> String {
+    let mut out = String::from(
+        "| Peak spans/s | Workload | Replicas (min–max) | CPU request / limit | Memory (request = limit) | GOMEMLIMIT | Queue (spans/pod) | Batch size / max |\n\
+         |---:|---|---|---|---|---|---:|---|\n",
+    );
+    for &peak in loads {
+        let load = Load { spans_per_second: peak, average_span_bytes: 1024, outage_seconds: 60 };
+        for (name, cap) in [("gateway", GATEWAY), ("jaeger-collector", JAEGER_COLLECTOR)] {
+            let s = size(&load, cap);
+            out.push_str(&format!(
+                "| {peak} | {name} | {}–{} | {}m / {}m | {}Mi | {} | {} | {} / {} |\n",
+                s.min_replicas,
+                s.max_replicas,
+                s.cpu_request_milli,
+                s.cpu_limit_milli,
+                s.memory_mib,
+                s.memory().gomemlimit(),
+                s.queue_spans,
+                s.batch_size,
+                s.batch_max
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(peak: u64) -> Load {
+        Load { spans_per_second: peak, average_span_bytes: 1024, outage_seconds: 60 }
+    }
+
+    #[test]
+    fn ten_thousand_spans_per_second_needs_two_gateways() {
+        let s = size(&load(10_000), GATEWAY);
+        assert_eq!((s.min_replicas, s.max_replicas), (2, 3));
+        assert_eq!(s.per_pod_spans, 5_000);
+        assert_eq!(s.queue_spans, 300_000);
+        // 128 MiB + 5000 × 2 × 1 KiB (≈ 9.8 MiB) + 300000 × 1 KiB (≈ 293 MiB) = 431 MiB needed,
+        // / 0.64 = 674 MiB, rounded up to 704 MiB.
+        assert_eq!(s.memory_mib, 704);
+        // 5000 spans/s at 10000/core is 0.5 core = 70 % of 715m, rounded up to 750m.
+        assert_eq!((s.cpu_request_milli, s.cpu_limit_milli), (750, 1500));
+        assert_eq!((s.batch_size, s.batch_max), (1000, 2000));
+    }
+
+    #[test]
+    fn sizing_never_decreases_with_load() {
+        let mut previous = size(&load(1), GATEWAY);
+        for peak in (1..=400).map(|i| i * 1_000) {
+            let s = size(&load(peak), GATEWAY);
+            let total = |s: &Sizing| {
+                (u64::from(s.min_replicas) * s.cpu_request_milli, u64::from(s.min_replicas) * s.memory_mib)
+            };
+            assert!(s.min_replicas >= previous.min_replicas, "replicas fell at {peak}");
+            assert!(s.max_replicas >= previous.max_replicas, "max replicas fell at {peak}");
+            assert!(total(&s).0 >= total(&previous).0, "total CPU fell at {peak}");
+            assert!(
+                u64::from(s.min_replicas) * s.queue_spans >= u64::from(previous.min_replicas) * previous.queue_spans
+            );
+            previous = s;
+        }
+    }
+
+    #[test]
+    fn the_queue_and_in_flight_spans_fit_under_the_refusal_threshold() {
+        for peak in [100, 1_000, 10_000, 100_000, 1_000_000, 5_000_000] {
+            for cap in [GATEWAY, JAEGER_COLLECTOR] {
+                let s = size(&load(peak), cap);
+                let used = BASE_MEMORY_MIB * 1024 * 1024 + (s.queue_spans + s.per_pod_spans * IN_FLIGHT_SECONDS) * 1024;
+                let refusal = s.memory_mib * 1024 * 1024 * REFUSAL_PERCENT / 100;
+                assert!(used <= refusal, "{peak} spans/s: {used} bytes used, refusal at {refusal}");
+                assert!(s.memory_mib <= MAX_POD_MEMORY_MIB, "{peak} spans/s: {} MiB", s.memory_mib);
+                assert!(u64::from(s.memory().limit_mib) < s.memory_mib);
+                assert!(s.min_replicas >= 2 && s.max_replicas > s.min_replicas);
+            }
+        }
+    }
+
+    #[test]
+    fn memory_bound_loads_get_more_replicas_instead_of_bigger_pods() {
+        let long_outage = Load { spans_per_second: 100_000, average_span_bytes: 2048, outage_seconds: 600 };
+        let s = size(&long_outage, GATEWAY);
+        assert!(s.memory_mib <= MAX_POD_MEMORY_MIB);
+        assert!(s.min_replicas > 7, "got {}", s.min_replicas);
+        assert!(u64::from(s.min_replicas) * s.per_pod_spans >= 100_000);
+    }
+
+    #[test]
+    fn extreme_inputs_do_not_overflow() {
+        let s =
+            size(&Load { spans_per_second: u64::MAX, average_span_bytes: u64::MAX, outage_seconds: u64::MAX }, GATEWAY);
+        assert!(s.min_replicas >= 2);
+        let s = size(&Load { spans_per_second: 0, average_span_bytes: 0, outage_seconds: 0 }, GATEWAY);
+        assert_eq!(s.min_replicas, 2);
+    }
+}

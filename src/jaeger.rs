@@ -39,6 +39,18 @@ pub struct IndexOptions {
     pub shards: u32,
     /// Replicas per shard.
     pub replicas: u32,
+    /// How indices are named and rotated; daily indices when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
+}
+
+/// `indices.<kind>.rotation` (Jaeger ≥ 2.9; it replaces the deprecated `use_aliases`/`use_ilm`
+/// flags — `internal/storage/elasticsearch/config/config_rotation.go`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rotation {
+    /// Read and write through the `<prefix>-jaeger-span-read`/`-write` aliases that an external
+    /// tool (`jaeger-es-rollover`) creates and rolls over.
+    pub manual_rollover: crate::collector::component::Empty,
 }
 
 /// `indices`: index names and settings.

@@ -4,11 +4,15 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Namespace,
     PodSecurityContext, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service,
     ServiceAccount,
 };
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -164,6 +168,15 @@ pub fn container(name: &str, image: &str, args: Vec<String>, resources: &Resourc
     }
 }
 
+/// An image reference: `repository:tag`, or `repository:tag@digest` when a digest pins it.
+#[must_use]
+pub fn image(repository: &str, tag: &str, digest: Option<&str>) -> String {
+    match digest {
+        Some(digest) => format!("{repository}:{tag}@{digest}"),
+        None => format!("{repository}:{tag}"),
+    }
+}
+
 /// A 64-bit FNV-1a hash in hex: a stable, dependency-free content hash for the pod-template
 /// annotation that rolls pods when their config changes (collisions are harmless there).
 #[must_use]
@@ -246,6 +259,16 @@ objects! {
     Service(Service),
     /// A Deployment.
     Deployment(Deployment),
+    /// A HorizontalPodAutoscaler (`autoscaling/v2`).
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    /// A PodDisruptionBudget (`policy/v1`).
+    PodDisruptionBudget(PodDisruptionBudget),
+    /// A NetworkPolicy.
+    NetworkPolicy(NetworkPolicy),
+    /// A Job.
+    Job(Job),
+    /// A CronJob.
+    CronJob(CronJob),
 }
 
 /// A custom resource kind with a typed body: implement this for the small typed structs that

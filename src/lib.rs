@@ -13,7 +13,7 @@
 //! use tracestack::{Profile, Stack, render};
 //!
 //! let mut profile = Profile::default(); // in-memory Jaeger, one collector, 100 % sampling
-//! profile.collector.replicas = 2;
+//! profile.collector.replicas = Some(2);
 //!
 //! let stack = Stack::build(&profile)?;
 //! assert_eq!(stack.gateway.service.metadata.name.as_deref(), Some("otlp"));
@@ -35,6 +35,7 @@ pub mod load;
 pub mod locate;
 pub mod names;
 pub mod output;
+pub mod plan;
 pub mod ports;
 pub mod profile;
 pub mod project;

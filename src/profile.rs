@@ -34,6 +34,86 @@ pub struct Profile {
     /// Head sampling applied in the collector gateway.
     #[serde(default)]
     pub sampling: Sampling,
+    /// Expected peak load. When set, replicas, autoscaling bounds, CPU, memory, queues and batch
+    /// sizes of the gateway and Jaeger's collector role are derived from it (see `sizing`); any
+    /// value set explicitly in the profile wins over the derived one.
+    #[serde(default)]
+    pub load: Option<LoadSpec>,
+    /// Pod scheduling and network isolation.
+    #[serde(default)]
+    pub security: SecuritySpec,
+}
+
+/// Declared load.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSpec {
+    /// Peak spans per second across the stack.
+    pub spans_per_second: u64,
+    /// Average encoded span size in bytes.
+    #[serde(default = "default_span_bytes")]
+    #[schemars(default = "default_span_bytes")]
+    pub average_span_bytes: u64,
+    /// Seconds of backend outage the queues must absorb at peak without dropping spans.
+    #[serde(default = "default_outage_seconds")]
+    #[schemars(default = "default_outage_seconds")]
+    pub outage_seconds: u64,
+}
+
+fn default_span_bytes() -> u64 {
+    1024
+}
+fn default_outage_seconds() -> u64 {
+    60
+}
+
+impl LoadSpec {
+    /// The load as the sizing model takes it.
+    #[must_use]
+    pub fn load(&self) -> crate::sizing::Load {
+        crate::sizing::Load {
+            spans_per_second: self.spans_per_second,
+            average_span_bytes: self.average_span_bytes,
+            outage_seconds: self.outage_seconds,
+        }
+    }
+}
+
+/// Scheduling priority and network isolation.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySpec {
+    /// PriorityClass of every pod of the stack (must exist in the cluster).
+    pub priority_class_name: Option<String>,
+    /// NetworkPolicies: default deny, with only the stack's own flows allowed.
+    pub network_policy: NetworkPolicySpec,
+}
+
+/// Which namespaces may reach the stack.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkPolicySpec {
+    /// Render NetworkPolicies (default deny for the namespace plus the stack's own flows).
+    pub enabled: bool,
+    /// Namespaces whose pods may send OTLP to the `otlp` Service; empty means every namespace.
+    /// The stack's own namespace is always allowed.
+    pub otlp_from_namespaces: Vec<String>,
+    /// Namespaces whose pods may reach the Jaeger UI and query API (besides the stack's own;
+    /// `kubectl port-forward` is not affected).
+    pub query_from_namespaces: Vec<String>,
+    /// Namespaces whose pods may scrape the `metrics` ports (where Prometheus runs).
+    pub metrics_from_namespaces: Vec<String>,
+}
+
+impl Default for NetworkPolicySpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            otlp_from_namespaces: Vec::new(),
+            query_from_namespaces: Vec::new(),
+            metrics_from_namespaces: Vec::new(),
+        }
+    }
 }
 
 fn default_namespace() -> String {
@@ -48,6 +128,8 @@ impl Default for Profile {
             collector: CollectorSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
+            load: None,
+            security: SecuritySpec::default(),
         }
     }
 }
@@ -73,16 +155,6 @@ pub struct CpuMemory {
     pub memory: Quantity,
 }
 
-impl Resources {
-    fn sized(req_cpu: &str, req_mem: &str, lim_cpu: &str, lim_mem: &str) -> Self {
-        let q = |s: &str| Quantity::parse(s).unwrap_or_else(|_| unreachable!("built-in quantity {s}"));
-        Self {
-            requests: CpuMemory { cpu: q(req_cpu), memory: q(req_mem) },
-            limits: CpuMemory { cpu: q(lim_cpu), memory: q(lim_mem) },
-        }
-    }
-}
-
 /// The collector gateway.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -95,10 +167,14 @@ pub struct CollectorSpec {
     pub version: VersionText,
     /// Image repository, when it is mirrored (default: the distribution's Docker Hub image).
     pub image: Option<String>,
-    /// Pods of the gateway.
-    pub replicas: u32,
-    /// CPU and memory per pod.
-    pub resources: Resources,
+    /// Image digest (`sha256:…`) to pin the image beyond its tag.
+    pub digest: Option<String>,
+    /// Pods of the gateway: a fixed count (default: derived from `load`, else 1).
+    pub replicas: Option<u32>,
+    /// Horizontal autoscaling bounds and targets.
+    pub autoscaling: AutoscalingSpec,
+    /// CPU and memory per pod (default: derived from `load`, else 100m/128Mi → 500m/256Mi).
+    pub resources: Option<Resources>,
     /// `batch` processor settings.
     pub batch: BatchSpec,
     /// Exporter queue towards Jaeger.
@@ -115,8 +191,10 @@ impl Default for CollectorSpec {
             distribution: DistributionName(Distribution::OtelcolK8s),
             version: VersionText(DEFAULT_COLLECTOR_VERSION),
             image: None,
-            replicas: 1,
-            resources: Resources::sized("100m", "128Mi", "500m", "256Mi"),
+            digest: None,
+            replicas: None,
+            autoscaling: AutoscalingSpec::default(),
+            resources: None,
             batch: BatchSpec::default(),
             queue: QueueSpec::default(),
             retry: RetrySpec::default(),
@@ -200,18 +278,37 @@ pub struct BatchSpec {
     /// Send a batch after this long even if it is not full.
     #[schemars(with = "String")]
     pub timeout: Duration,
-    /// Send once this many spans are waiting.
-    pub send_batch_size: u32,
-    /// Never send more spans than this in one request; keeps requests under the receiver's 4 MiB
-    /// gRPC message limit.
-    pub send_batch_max_size: u32,
+    /// Send once this many spans are waiting (default: derived from `load`, else 8192).
+    pub send_batch_size: Option<u32>,
+    /// Never send more spans than this in one request, which keeps requests under the receiver's
+    /// 4 MiB gRPC message limit (default: derived from `load`, else 10000).
+    pub send_batch_max_size: Option<u32>,
 }
 
 impl Default for BatchSpec {
     fn default() -> Self {
-        // The collector's own defaults (200ms, 8192) with an upper bound: unbounded batches can
-        // exceed Jaeger's gRPC message limit when spans are large.
-        Self { timeout: Duration::from_millis(200), send_batch_size: 8192, send_batch_max_size: 10000 }
+        Self { timeout: Duration::from_millis(200), send_batch_size: None, send_batch_max_size: None }
+    }
+}
+
+/// Horizontal Pod Autoscaler bounds and targets. An HPA is rendered when the maximum exceeds the
+/// minimum; the Deployment then leaves `replicas` to it.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoscalingSpec {
+    /// Fewest pods (default: `replicas`, else derived from `load`).
+    pub min_replicas: Option<u32>,
+    /// Most pods (default: derived from `load`; without load, no autoscaling).
+    pub max_replicas: Option<u32>,
+    /// Average CPU use, in percent of the request, the HPA keeps pods at.
+    pub target_cpu_percent: u32,
+    /// Average memory use, in percent of the request, the HPA keeps pods at.
+    pub target_memory_percent: u32,
+}
+
+impl Default for AutoscalingSpec {
+    fn default() -> Self {
+        Self { min_replicas: None, max_replicas: None, target_cpu_percent: 70, target_memory_percent: 80 }
     }
 }
 
@@ -222,14 +319,15 @@ pub struct QueueSpec {
     /// Spans the queue holds while Jaeger is slow or down; beyond it new spans are dropped (and
     /// counted in `otelcol_exporter_enqueue_failed_spans_total`). Counted in spans, not batches, so
     /// its memory cost is bounded: about `queue_size` × average span size.
-    pub queue_size: u64,
+    /// Default: derived from `load` (the outage at peak), else 50000.
+    pub queue_size: Option<u64>,
     /// Concurrent senders.
     pub num_consumers: u32,
 }
 
 impl Default for QueueSpec {
     fn default() -> Self {
-        Self { queue_size: 50_000, num_consumers: 10 }
+        Self { queue_size: None, num_consumers: 10 }
     }
 }
 
@@ -267,6 +365,12 @@ pub struct JaegerSpec {
     pub version: VersionText,
     /// Image repository, when it is mirrored (default `jaegertracing/jaeger`).
     pub image: Option<String>,
+    /// Image digest (`sha256:…`) to pin the image beyond its tag.
+    pub digest: Option<String>,
+    /// TLS on the collector role's OTLP receivers: an existing `kubernetes.io/tls` Secret with
+    /// `tls.crt`, `tls.key` and `ca.crt` (e.g. from cert-manager) whose certificate names
+    /// `jaeger-collector-headless.<namespace>.svc.cluster.local`; the gateway verifies it with `ca.crt`.
+    pub collector_tls: Option<TlsSecretRef>,
     /// Where traces are kept.
     pub storage: StorageSpec,
     /// The all-in-one process (used with `memory` storage).
@@ -284,23 +388,40 @@ impl Default for JaegerSpec {
         Self {
             version: VersionText(DEFAULT_JAEGER_VERSION),
             image: None,
+            digest: None,
+            collector_tls: None,
             storage: StorageSpec::default(),
-            all_in_one: RoleSpec { replicas: 1, resources: Resources::sized("100m", "256Mi", "500m", "512Mi") },
-            collector: RoleSpec { replicas: 2, resources: Resources::sized("250m", "512Mi", "1", "1Gi") },
-            query: RoleSpec { replicas: 2, resources: Resources::sized("100m", "256Mi", "500m", "512Mi") },
+            all_in_one: RoleSpec::default(),
+            collector: RoleSpec::default(),
+            query: RoleSpec::default(),
             log_level: LogLevel::Info,
         }
     }
 }
 
-/// Replicas and resources of one Jaeger role.
+/// Replicas, autoscaling and resources of one Jaeger role; unset values are derived from `load`
+/// (collector role) or take the role's defaults (all-in-one: 1 pod, 100m/256Mi → 500m/512Mi;
+/// collector: 2 pods, 250m/512Mi → 1/1Gi; query: 2 pods, 100m/256Mi → 500m/512Mi).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoleSpec {
+    /// Pods of this role: a fixed count.
+    pub replicas: Option<u32>,
+    /// Horizontal autoscaling bounds and targets.
+    pub autoscaling: AutoscalingSpec,
+    /// CPU and memory per pod.
+    pub resources: Option<Resources>,
+    /// Exporter queue towards storage, in spans (collector role; default: derived from `load`, else
+    /// 50000).
+    pub queue_size: Option<u64>,
+}
+
+/// A `kubernetes.io/tls` Secret.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RoleSpec {
-    /// Pods of this role.
-    pub replicas: u32,
-    /// CPU and memory per pod.
-    pub resources: Resources,
+pub struct TlsSecretRef {
+    /// Secret name, in the stack's namespace.
+    pub secret: String,
 }
 
 /// Trace storage: exactly one of `memory` or `elasticsearch`.
@@ -310,7 +431,7 @@ pub enum StorageSpec {
     /// In-process memory: for demos; traces are lost on restart and Jaeger runs as one process.
     Memory(MemorySpec),
     /// Elasticsearch: Jaeger runs as separate collector and query roles.
-    Elasticsearch(ElasticsearchSpec),
+    Elasticsearch(Box<ElasticsearchSpec>),
 }
 
 impl Default for StorageSpec {
@@ -355,6 +476,50 @@ pub struct ElasticsearchSpec {
     pub credentials: Option<CredentialsRef>,
     /// An existing Secret with the CA bundle that signed the cluster's certificate.
     pub ca: Option<SecretKeyRef>,
+    /// The namespace Elasticsearch runs in, when in-cluster: egress NetworkPolicies then allow
+    /// only that namespace instead of any address on the Elasticsearch ports.
+    pub namespace: Option<String>,
+    /// Index lifecycle: daily indices deleted after the retention, or rollover aliases.
+    #[serde(default)]
+    pub lifecycle: LifecycleSpec,
+}
+
+/// How indices are created and removed.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifecycleSpec {
+    /// `daily`: one index per day, deleted by a CronJob after `retention_days`; `rollover`: Jaeger
+    /// reads and writes through aliases that `jaeger-es-rollover` rolls over (an init Job creates
+    /// them, CronJobs roll over and trim the read alias).
+    pub mode: LifecycleMode,
+    /// Days of traces kept.
+    pub retention_days: u32,
+    /// Rollover: start a new write index once the current one is this old (`1d`, `12h`).
+    pub rollover_max_age: String,
+    /// Cron schedule (UTC) of the cleaner / rollover jobs.
+    pub schedule: String,
+}
+
+impl Default for LifecycleSpec {
+    fn default() -> Self {
+        Self {
+            mode: LifecycleMode::Daily,
+            retention_days: 7,
+            rollover_max_age: "1d".into(),
+            // Just before midnight UTC, when daily indices change over: yesterday's is complete.
+            schedule: "55 23 * * *".into(),
+        }
+    }
+}
+
+/// Index lifecycle mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleMode {
+    /// Daily indices and an index cleaner.
+    Daily,
+    /// Rollover aliases maintained by `jaeger-es-rollover`.
+    Rollover,
 }
 
 fn default_index_prefix() -> String {
@@ -441,32 +606,43 @@ impl Profile {
         if let Err(e) = names::dns1123_label(&self.namespace) {
             err("namespace", e);
         }
-        if self.collector.replicas == 0 {
-            err("collector.replicas", "must be at least 1 (got 0)".into());
-        }
         check_version("collector.version", self.collector.distribution.0, self.collector.version.0, &mut err);
         check_version("jaeger.version", Distribution::Jaeger, self.jaeger.version.0, &mut err);
-        check_resources("collector.resources", &self.collector.resources, &mut err);
-        if let Some(image) = &self.collector.image {
-            check_image("collector.image", image, &mut err);
-        }
-        if let Some(image) = &self.jaeger.image {
-            check_image("jaeger.image", image, &mut err);
+        check_workload(
+            "collector",
+            self.collector.replicas,
+            &self.collector.autoscaling,
+            self.collector.resources.as_ref(),
+            &mut err,
+        );
+        for (path, image, digest) in [
+            ("collector", &self.collector.image, &self.collector.digest),
+            ("jaeger", &self.jaeger.image, &self.jaeger.digest),
+        ] {
+            if let Some(image) = image {
+                check_image(&format!("{path}.image"), image, &mut err);
+            }
+            if let Some(digest) = digest {
+                check_digest(&format!("{path}.digest"), digest, &mut err);
+            }
         }
         let b = &self.collector.batch;
-        if b.send_batch_size == 0 {
+        if b.send_batch_size == Some(0) {
             err("collector.batch.send_batch_size", "must be at least 1 (got 0)".into());
         }
-        if b.send_batch_max_size != 0 && b.send_batch_max_size < b.send_batch_size {
+        if let (Some(size), Some(max)) = (b.send_batch_size, b.send_batch_max_size)
+            && max != 0
+            && max < size
+        {
             err(
                 "collector.batch.send_batch_max_size",
-                format!("({}) must be 0 or at least `send_batch_size` ({})", b.send_batch_max_size, b.send_batch_size),
+                format!("({max}) must be 0 or at least `send_batch_size` ({size})"),
             );
         }
         if b.timeout.as_nanos() == 0 {
             err("collector.batch.timeout", "must be longer than 0s".into());
         }
-        if self.collector.queue.queue_size == 0 {
+        if self.collector.queue.queue_size == Some(0) {
             err("collector.queue.queue_size", "must be at least 1 (got 0)".into());
         }
         if self.collector.queue.num_consumers == 0 {
@@ -483,21 +659,49 @@ impl Profile {
         if !(p.is_finite() && p > 0.0 && p <= 100.0) {
             err("sampling.percentage", format!("must be more than 0 and at most 100 (got {p})"));
         }
+        if let Some(load) = &self.load {
+            if load.spans_per_second == 0 {
+                err("load.spans_per_second", "must be at least 1 (got 0)".into());
+            }
+            if !(16..=1_048_576).contains(&load.average_span_bytes) {
+                err(
+                    "load.average_span_bytes",
+                    format!("must be between 16 and 1048576 (got {})", load.average_span_bytes),
+                );
+            }
+            if load.outage_seconds > 3600 {
+                err(
+                    "load.outage_seconds",
+                    format!(
+                        "must be at most 3600 (got {}): longer outages need a persistent queue, not memory",
+                        load.outage_seconds
+                    ),
+                );
+            }
+        }
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
                 if m.max_traces == 0 {
                     err("jaeger.storage.memory.max_traces", "must be at least 1 (got 0)".into());
                 }
-                if self.jaeger.all_in_one.replicas != 1 {
+                let a = &self.jaeger.all_in_one;
+                let many = a.replicas.filter(|r| *r > 1).or(a.autoscaling.max_replicas.filter(|r| *r > 1));
+                if let Some(n) = many {
+                    let field = if a.replicas.is_some_and(|r| r > 1) { "replicas" } else { "autoscaling.max_replicas" };
                     err(
-                        "jaeger.all_in_one.replicas",
+                        &format!("jaeger.all_in_one.{field}"),
                         format!(
-                            "must be 1 with `memory` storage (got {}): each replica would keep its own traces, and the UI would show a random subset",
-                            self.jaeger.all_in_one.replicas
+                            "must be 1 with `memory` storage (got {n}): each replica would keep its own traces, and the UI would show a random subset"
                         ),
                     );
                 }
-                &[("jaeger.all_in_one", &self.jaeger.all_in_one)]
+                if self.jaeger.collector_tls.is_some() {
+                    err(
+                        "jaeger.collector_tls",
+                        "needs split roles (Elasticsearch storage); the all-in-one demo receives in plain text".into(),
+                    );
+                }
+                &[("jaeger.all_in_one", a)]
             }
             StorageSpec::Elasticsearch(es) => {
                 check_elasticsearch(es, &mut err);
@@ -505,10 +709,33 @@ impl Profile {
             }
         };
         for (path, role) in roles {
-            if role.replicas == 0 {
-                err(&format!("{path}.replicas"), "must be at least 1 (got 0)".into());
+            check_workload(path, role.replicas, &role.autoscaling, role.resources.as_ref(), &mut err);
+            if role.queue_size == Some(0) {
+                err(&format!("{path}.queue_size"), "must be at least 1 (got 0)".into());
             }
-            check_resources(&format!("{path}.resources"), &role.resources, &mut err);
+        }
+        if let Some(tls) = &self.jaeger.collector_tls
+            && let Err(e) = names::dns1123_subdomain(&tls.secret)
+        {
+            err("jaeger.collector_tls.secret", e);
+        }
+        let sec = &self.security;
+        if let Some(pc) = &sec.priority_class_name
+            && let Err(e) = names::dns1123_subdomain(pc)
+        {
+            err("security.priority_class_name", e);
+        }
+        let np = &sec.network_policy;
+        for (field, list) in [
+            ("otlp_from_namespaces", &np.otlp_from_namespaces),
+            ("query_from_namespaces", &np.query_from_namespaces),
+            ("metrics_from_namespaces", &np.metrics_from_namespaces),
+        ] {
+            for (i, ns) in list.iter().enumerate() {
+                if let Err(e) = names::dns1123_label(ns) {
+                    err(&format!("security.network_policy.{field}[{i}]"), e);
+                }
+            }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -519,6 +746,46 @@ impl Profile {
 fn check_version(path: &str, distribution: Distribution, version: Version, err: &mut impl FnMut(&str, String)) {
     if known_versions(distribution).binary_search(&version).is_err() {
         err(path, UnknownVersion { distribution, version }.to_string());
+    }
+}
+
+fn check_workload(
+    path: &str,
+    replicas: Option<u32>,
+    autoscaling: &AutoscalingSpec,
+    resources: Option<&Resources>,
+    err: &mut impl FnMut(&str, String),
+) {
+    if replicas == Some(0) {
+        err(&format!("{path}.replicas"), "must be at least 1 (got 0)".into());
+    }
+    if autoscaling.min_replicas == Some(0) {
+        err(&format!("{path}.autoscaling.min_replicas"), "must be at least 1 (got 0)".into());
+    }
+    if let (Some(min), Some(max)) = (autoscaling.min_replicas.or(replicas), autoscaling.max_replicas)
+        && max < min
+    {
+        err(&format!("{path}.autoscaling.max_replicas"), format!("({max}) must not be below the minimum ({min})"));
+    }
+    for (field, value) in [
+        ("target_cpu_percent", autoscaling.target_cpu_percent),
+        ("target_memory_percent", autoscaling.target_memory_percent),
+    ] {
+        if !(10..=100).contains(&value) {
+            err(&format!("{path}.autoscaling.{field}"), format!("must be between 10 and 100 (got {value})"));
+        }
+    }
+    if let Some(r) = resources {
+        check_resources(&format!("{path}.resources"), r, err);
+    }
+}
+
+fn check_digest(path: &str, digest: &str, err: &mut impl FnMut(&str, String)) {
+    let ok = digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    if !ok {
+        err(path, format!("`{digest}` must be `sha256:` followed by 64 lowercase hex digits"));
     }
 }
 
@@ -600,6 +867,34 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
     }
     if es.shards == 0 {
         err(&format!("{base}.shards"), "must be at least 1 (got 0)".into());
+    }
+    if let Some(ns) = &es.namespace
+        && let Err(e) = names::dns1123_label(ns)
+    {
+        err(&format!("{base}.namespace"), e);
+    }
+    let life = &es.lifecycle;
+    if !(1..=3650).contains(&life.retention_days) {
+        err(
+            &format!("{base}.lifecycle.retention_days"),
+            format!("must be between 1 and 3650 (got {})", life.retention_days),
+        );
+    }
+    if life.schedule.split_whitespace().count() != 5 {
+        err(
+            &format!("{base}.lifecycle.schedule"),
+            format!("`{}` must be a cron schedule of five fields, e.g. `55 23 * * *`", life.schedule),
+        );
+    }
+    let age_ok = life
+        .rollover_max_age
+        .strip_suffix(['d', 'h', 'm'])
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n != "0" && !n.starts_with('0'));
+    if !age_ok {
+        err(
+            &format!("{base}.lifecycle.rollover_max_age"),
+            format!("`{}` must be a whole number of days, hours or minutes, e.g. `1d` or `12h`", life.rollover_max_age),
+        );
     }
     if let Some(c) = &es.credentials
         && let Err(e) = names::dns1123_subdomain(&c.secret)

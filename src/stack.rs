@@ -2,21 +2,35 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use crate::components::{self, Component, collector::Gateway, jaeger::Jaeger};
+use crate::components::elasticsearch::{self, Lifecycle};
+use crate::components::jaeger::{Jaeger, RoleKind};
+use crate::components::network::{self, Endpoint, Policies, Topology};
+use crate::components::{self, Component, collector::Gateway};
 use crate::error::Error;
-use crate::k8s::Object;
+use crate::k8s::{self, Object};
+use crate::plan::Plan;
 use crate::profile::Profile;
 use crate::render::{Bundle, Parts};
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stack {
+    /// The effective size of every workload.
+    pub plan: Plan,
     /// The namespace everything lives in.
     pub namespace: Namespace,
+    /// Default deny plus the stack's own flows, unless the profile turns them off.
+    pub network_policies: Option<Policies>,
     /// The OpenTelemetry Collector gateway behind the `otlp` Service.
     pub gateway: Gateway,
     /// Jaeger behind `jaeger-collector` and `jaeger-query`.
     pub jaeger: Jaeger,
+    /// Elasticsearch index maintenance.
+    pub lifecycle: Lifecycle,
+}
+
+fn selector_of(deployment: &k8s_openapi::api::apps::v1::Deployment) -> std::collections::BTreeMap<String, String> {
+    deployment.spec.as_ref().and_then(|s| s.selector.match_labels.clone()).unwrap_or_default()
 }
 
 impl Stack {
@@ -27,9 +41,59 @@ impl Stack {
     /// would not start (e.g. a component the pinned distribution lacks).
     pub fn build(profile: &Profile) -> Result<Self, Error> {
         profile.validate().map_err(Error::Profile)?;
-        let jaeger = components::jaeger::jaeger(profile)?;
-        let gateway = components::collector::gateway(profile, &components::jaeger::collector_endpoint(profile))?;
-        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger })
+        let plan = Plan::resolve(profile)?;
+        let jaeger = components::jaeger::jaeger(profile, &plan)?;
+        let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
+        let lifecycle = elasticsearch::lifecycle(profile);
+        let network_policies = profile.security.network_policy.enabled.then(|| {
+            let endpoint = |kind: RoleKind| {
+                let role = jaeger.roles.iter().find(|r| r.kind == kind).or(jaeger.roles.first());
+                Endpoint {
+                    name: role.map_or(kind.deployment_name(), |r| r.kind.deployment_name()).to_owned(),
+                    selector: role.map(|r| selector_of(&r.deployment)).unwrap_or_default(),
+                }
+            };
+            let gateway_ports = gateway
+                .service
+                .spec
+                .as_ref()
+                .and_then(|s| s.ports.as_ref())
+                .map(|ports| ports.iter().filter_map(|p| u16::try_from(p.port).ok()).collect())
+                .unwrap_or_default();
+            let es_clients = if lifecycle.cron_jobs.is_empty() {
+                Vec::new()
+            } else {
+                vec![Endpoint {
+                    name: "jaeger-es-maintenance".into(),
+                    selector: k8s::selector(components::jaeger::NAME, elasticsearch::COMPONENT),
+                }]
+            };
+            network::policies(
+                profile,
+                &Topology {
+                    gateway: Endpoint {
+                        name: components::collector::NAME.into(),
+                        selector: selector_of(&gateway.deployment),
+                    },
+                    gateway_ports,
+                    jaeger_receiver: endpoint(if jaeger.roles.len() > 1 {
+                        RoleKind::Collector
+                    } else {
+                        RoleKind::AllInOne
+                    }),
+                    jaeger_query: endpoint(if jaeger.roles.len() > 1 { RoleKind::Query } else { RoleKind::AllInOne }),
+                    es_clients,
+                },
+            )
+        });
+        Ok(Self {
+            plan,
+            namespace: components::namespace::namespace(&profile.namespace),
+            network_policies,
+            gateway,
+            jaeger,
+            lifecycle,
+        })
     }
 
     /// Everything the stack renders: the root bundle of objects, plus any sub-bundles and extra
@@ -43,8 +107,10 @@ impl Stack {
     #[must_use]
     pub fn into_objects(self) -> Vec<Object> {
         let mut objects = vec![Object::Namespace(self.namespace)];
+        objects.extend(self.network_policies.map(Policies::into_objects).unwrap_or_default());
         objects.extend(self.gateway.into_objects());
         objects.extend(self.jaeger.into_objects());
+        objects.extend(self.lifecycle.into_objects());
         objects
     }
 }

@@ -305,7 +305,7 @@ fn missing_required_field_points_at_its_mapping() {
 
 #[test]
 fn alias_to_an_incomplete_mapping_names_the_missing_field() {
-    check("alias-missing-field.yaml", &[":8:", "`jaeger.query`", "missing field `resources`"]);
+    check("alias-missing-field.yaml", &[":5:", "`jaeger.storage.elasticsearch`", "missing field `server_urls`"]);
 }
 
 // --- Values out of range ---

@@ -2,7 +2,11 @@
 //! `otlp` Service and forwards every span to Jaeger's collector role over OTLP/gRPC.
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, KeyToPath, SecretVolumeSource, Service, ServiceAccount, Volume, VolumeMount,
+};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::collector::component::{
     Batch, ClientTls, HealthCheck, MemoryLimiter, OtlpExporter, OtlpReceiver, ProbabilisticSampler, RetryOnFailure,
@@ -12,10 +16,11 @@ use crate::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
     distribution,
 };
+use crate::components::Component;
 use crate::components::workload::{self, WorkloadSpec};
-use crate::components::{Component, MemorySizing};
 use crate::error::Error;
 use crate::k8s::{self, Object, ServicePortSpec};
+use crate::plan::Plan;
 use crate::ports;
 use crate::profile::Profile;
 
@@ -29,6 +34,12 @@ pub const SERVICE: &str = "otlp";
 pub const CONFIG_DIR: &str = "/conf";
 /// The config file name (and ConfigMap key).
 pub const CONFIG_FILE: &str = "collector.yaml";
+/// Where the CA that verifies Jaeger's collector certificate is mounted, with `collector_tls`.
+pub const JAEGER_CA_DIR: &str = "/etc/otelcol/jaeger-ca";
+/// Seconds a terminating gateway pod gets: receivers stop first, then the batch processor and the
+/// exporter queue are flushed; 60 s covers a queue drain and a few retries of the 10 s export
+/// timeout.
+pub const TERMINATION_GRACE_SECONDS: i64 = 60;
 
 /// The gateway's objects.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,13 +52,21 @@ pub struct Gateway {
     pub config_map: ConfigMap,
     /// The pods.
     pub deployment: Deployment,
+    /// Scales the gateway between the plan's bounds.
+    pub autoscaler: Option<HorizontalPodAutoscaler>,
+    /// Keeps all but one gateway pod up during node drains.
+    pub disruption_budget: Option<PodDisruptionBudget>,
     /// `otlp`: OTLP gRPC 4317 and HTTP 4318.
     pub service: Service,
 }
 
 impl Component for Gateway {
     fn into_objects(self) -> Vec<Object> {
-        vec![self.service_account.into(), self.config_map.into(), self.service.into(), self.deployment.into()]
+        let mut objects =
+            vec![self.service_account.into(), self.config_map.into(), self.service.into(), self.deployment.into()];
+        objects.extend(self.autoscaler.map(Object::from));
+        objects.extend(self.disruption_budget.map(Object::from));
+        objects
     }
 }
 
@@ -55,10 +74,10 @@ impl Component for Gateway {
 /// last; out over OTLP/gRPC to `jaeger_endpoint` with a bounded queue and retries.
 ///
 /// # Errors
-/// When the memory limit cannot be read or the distribution does not know the pinned version.
-pub fn config(profile: &Profile, jaeger_endpoint: &str) -> Result<Config, Error> {
+/// When the distribution does not ship a component or does not know the pinned version.
+pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<Config, Error> {
     let spec = &profile.collector;
-    let sizing = memory_sizing(profile)?;
+    let sizing = plan.gateway.memory;
     let mut config = Config::default();
     let health = config.enable_extension(
         None,
@@ -85,20 +104,23 @@ pub fn config(profile: &Profile, jaeger_endpoint: &str) -> Result<Config, Error>
         None,
         Processor::Batch(Batch {
             timeout: spec.batch.timeout,
-            send_batch_size: spec.batch.send_batch_size,
-            send_batch_max_size: spec.batch.send_batch_max_size,
+            send_batch_size: plan.gateway.batch_size,
+            send_batch_max_size: plan.gateway.batch_max,
         }),
     ));
     let exporter = OtlpExporter {
         endpoint: jaeger_endpoint.to_owned(),
         balancer_name: jaeger_endpoint.starts_with("dns:///").then(|| "round_robin".to_owned()),
-        tls: ClientTls::plaintext(),
+        tls: match &profile.jaeger.collector_tls {
+            Some(_) => ClientTls { ca_file: Some(format!("{JAEGER_CA_DIR}/ca.crt")), ..ClientTls::default() },
+            None => ClientTls::plaintext(),
+        },
         compression: None,
         timeout: Some(crate::duration::Duration::from_secs(10)),
         sending_queue: Some(SendingQueue {
             enabled: true,
             num_consumers: spec.queue.num_consumers,
-            queue_size: spec.queue.queue_size,
+            queue_size: plan.gateway.queue_spans,
             sizer: "items".into(),
             block_on_overflow: None,
         }),
@@ -143,30 +165,46 @@ pub fn otlp_grpc_exporter(
     Ok(if modern { Exporter::OtlpGrpc(exporter) } else { Exporter::Otlp(exporter) })
 }
 
-/// Memory-limiter sizing from the gateway's memory limit.
-///
-/// # Errors
-/// When the limit is not a byte quantity.
-pub fn memory_sizing(profile: &Profile) -> Result<MemorySizing, Error> {
-    let limit = &profile.collector.resources.limits.memory;
-    limit.bytes().map(MemorySizing::from_limit_bytes).ok_or_else(|| Error::Invalid {
-        path: "collector.resources.limits.memory".into(),
-        message: format!("`{limit}` is not a memory size"),
-    })
-}
-
 /// The gateway: its config, ServiceAccount, ConfigMap, Deployment and the `otlp` Service.
 ///
 /// # Errors
 /// See [`config`].
-pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Error> {
+pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<Gateway, Error> {
     let spec = &profile.collector;
     let ns = profile.namespace.as_str();
     let version = spec.version.0.to_string();
-    let config = config(profile, jaeger_endpoint)?;
+    let config = config(profile, plan, jaeger_endpoint)?;
     let config_text = crate::yaml::to_string(&config)?;
-    let sizing = memory_sizing(profile)?;
-    let image = format!("{}:{version}", spec.image.as_deref().unwrap_or(spec.distribution.0.default_image()));
+    let image = k8s::image(
+        spec.image.as_deref().unwrap_or(spec.distribution.0.default_image()),
+        &version,
+        spec.digest.as_deref(),
+    );
+    let volumes = profile
+        .jaeger
+        .collector_tls
+        .iter()
+        .map(|tls| {
+            (
+                Volume {
+                    name: "jaeger-ca".into(),
+                    secret: Some(SecretVolumeSource {
+                        secret_name: Some(tls.secret.clone()),
+                        items: Some(vec![KeyToPath { key: "ca.crt".into(), path: "ca.crt".into(), mode: None }]),
+                        default_mode: Some(0o440),
+                        optional: Some(false),
+                    }),
+                    ..Volume::default()
+                },
+                VolumeMount {
+                    name: "jaeger-ca".into(),
+                    mount_path: JAEGER_CA_DIR.into(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                },
+            )
+        })
+        .collect();
     let workload = workload::build(WorkloadSpec {
         name: NAME,
         app: NAME,
@@ -174,8 +212,7 @@ pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Erro
         namespace: ns,
         version: version.clone(),
         image,
-        replicas: spec.replicas,
-        resources: &spec.resources,
+        plan: &plan.gateway,
         config_dir: CONFIG_DIR,
         config_file: CONFIG_FILE,
         config_text,
@@ -185,11 +222,15 @@ pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Erro
             k8s::port("metrics", ports::COLLECTOR_METRICS),
             k8s::port("health", ports::HEALTH),
         ],
-        env: vec![k8s::env("GOMEMLIMIT", &sizing.gomemlimit())],
-        volumes: Vec::new(),
+        env: vec![k8s::env("GOMEMLIMIT", &plan.gateway.memory.gomemlimit())],
+        volumes,
         health_path: "/",
         service_account: NAME,
         api_access: false,
+        priority_class_name: profile.security.priority_class_name.as_deref(),
+        termination_grace_seconds: TERMINATION_GRACE_SECONDS,
+        init_containers: Vec::new(),
+        init_volumes: Vec::new(),
     });
     let labels = k8s::labels(NAME, COMPONENT, &version);
     let service = k8s::service(
@@ -208,6 +249,8 @@ pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Erro
         service_account: workload::service_account(NAME, NAME, COMPONENT, ns, &version),
         config_map: workload.config_map,
         deployment: workload.deployment,
+        autoscaler: workload.autoscaler,
+        disruption_budget: workload.disruption_budget,
         service,
     })
 }

@@ -2,27 +2,30 @@
 //! over Elasticsearch; always behind the `jaeger-collector` and `jaeger-query` Services.
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     ConfigMap, KeyToPath, SecretVolumeSource, Service, ServiceAccount, Volume, VolumeMount,
 };
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::collector::component::{
     Batch, ClientTls, Empty, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer, MemoryLimiter,
-    OtlpReceiver, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
+    OtlpReceiver, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters, ServerTls,
 };
 use crate::collector::{
     Config, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
 };
+use crate::components::Component;
 use crate::components::workload::{self, WorkloadSpec};
-use crate::components::{Component, MemorySizing};
 use crate::duration::Duration;
 use crate::error::Error;
 use crate::jaeger::{
-    self as model, Auth, Backend, BasicAuth, IndexOptions, Indices, Query, QueryStorage, StorageExporter,
+    self as model, Auth, Backend, BasicAuth, IndexOptions, Indices, Query, QueryStorage, Rotation, StorageExporter,
 };
 use crate::k8s::{self, Object, ServicePortSpec};
+use crate::plan::{Plan, WorkloadPlan};
 use crate::ports;
-use crate::profile::{ElasticsearchSpec, Profile, Resources, StorageSpec};
+use crate::profile::{ElasticsearchSpec, LifecycleMode, Profile, StorageSpec};
 
 /// `app.kubernetes.io/name` of every Jaeger object.
 pub const NAME: &str = "jaeger";
@@ -42,6 +45,8 @@ pub const STORE: &str = "traces";
 pub const ES_CREDENTIALS_DIR: &str = "/etc/jaeger/es-credentials";
 /// Where the Elasticsearch CA bundle is mounted.
 pub const ES_CA_DIR: &str = "/etc/jaeger/es-ca";
+/// Where the collector role's serving certificate is mounted, with `collector_tls`.
+pub const TLS_DIR: &str = "/etc/jaeger/tls";
 
 /// What a Jaeger process does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +87,25 @@ impl RoleKind {
     fn serves_ui(self) -> bool {
         matches!(self, Self::AllInOne | Self::Query)
     }
+
+    /// Seconds a terminating pod gets: writers flush their queue to storage, readers only finish
+    /// requests.
+    fn termination_grace_seconds(self) -> i64 {
+        match self {
+            Self::Collector => 60,
+            Self::AllInOne | Self::Query => 30,
+        }
+    }
+
+    /// This role's effective size.
+    #[must_use]
+    pub fn plan(self, plan: &Plan) -> &WorkloadPlan {
+        match self {
+            Self::AllInOne => &plan.all_in_one,
+            Self::Collector => &plan.jaeger_collector,
+            Self::Query => &plan.jaeger_query,
+        }
+    }
 }
 
 /// One Jaeger Deployment with its config.
@@ -95,6 +119,10 @@ pub struct Role {
     pub config_map: ConfigMap,
     /// The pods.
     pub deployment: Deployment,
+    /// Scales the role between the plan's bounds.
+    pub autoscaler: Option<HorizontalPodAutoscaler>,
+    /// Keeps all but one pod up during node drains.
+    pub disruption_budget: Option<PodDisruptionBudget>,
 }
 
 /// Jaeger's objects.
@@ -125,6 +153,8 @@ impl Component for Jaeger {
         objects.push(self.query_service.into());
         for role in self.roles {
             objects.push(role.deployment.into());
+            objects.extend(role.autoscaler.map(Object::from));
+            objects.extend(role.disruption_budget.map(Object::from));
         }
         objects
     }
@@ -153,30 +183,6 @@ pub fn collector_endpoint(profile: &Profile) -> String {
     }
 }
 
-fn role_resources(profile: &Profile, kind: RoleKind) -> &Resources {
-    match kind {
-        RoleKind::AllInOne => &profile.jaeger.all_in_one.resources,
-        RoleKind::Collector => &profile.jaeger.collector.resources,
-        RoleKind::Query => &profile.jaeger.query.resources,
-    }
-}
-
-fn role_replicas(profile: &Profile, kind: RoleKind) -> u32 {
-    match kind {
-        RoleKind::AllInOne => profile.jaeger.all_in_one.replicas,
-        RoleKind::Collector => profile.jaeger.collector.replicas,
-        RoleKind::Query => profile.jaeger.query.replicas,
-    }
-}
-
-fn memory_sizing(profile: &Profile, kind: RoleKind) -> Result<MemorySizing, Error> {
-    let limit = &role_resources(profile, kind).limits.memory;
-    limit.bytes().map(MemorySizing::from_limit_bytes).ok_or_else(|| Error::Invalid {
-        path: format!("jaeger.{}.resources.limits.memory", kind.component().replace('-', "_")),
-        message: format!("`{limit}` is not a memory size"),
-    })
-}
-
 fn backend(profile: &Profile, kind: RoleKind) -> Backend {
     match &profile.jaeger.storage {
         StorageSpec::Memory(m) => Backend::Memory(model::Memory { max_traces: m.max_traces }),
@@ -185,9 +191,11 @@ fn backend(profile: &Profile, kind: RoleKind) -> Backend {
 }
 
 fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch {
-    let spans = IndexOptions { shards: es.shards, replicas: es.replicas };
+    let rotation = (es.lifecycle.mode == LifecycleMode::Rollover)
+        .then_some(Rotation { manual_rollover: crate::collector::component::Empty {} });
+    let spans = IndexOptions { shards: es.shards, replicas: es.replicas, rotation: rotation.clone() };
     // Service and dependency indices are tiny next to span indices: one shard is enough.
-    let small = IndexOptions { shards: 1, replicas: es.replicas };
+    let small = IndexOptions { shards: 1, replicas: es.replicas, rotation };
     model::Elasticsearch {
         server_urls: es.server_urls.clone(),
         indices: Indices {
@@ -195,7 +203,9 @@ fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch
             spans,
             services: small.clone(),
             dependencies: small.clone(),
-            sampling: small,
+            // Sampling indices serve adaptive sampling only, which this stack does not run, and
+            // `jaeger-es-rollover` creates no aliases for them: they stay daily.
+            sampling: IndexOptions { rotation: None, ..small },
         },
         auth: es.credentials.as_ref().map(|_| Auth {
             basic: BasicAuth {
@@ -212,7 +222,8 @@ fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch
         create_mappings: Some(kind == RoleKind::Collector),
         use_aliases: None,
         use_ilm: None,
-        max_span_age: None,
+        // Queries look back exactly as far as indices are kept.
+        max_span_age: Some(Duration::from_secs(u64::from(es.lifecycle.retention_days) * 86_400)),
     }
 }
 
@@ -220,7 +231,8 @@ fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch
 ///
 /// # Errors
 /// When a memory limit cannot be read or a component does not ship in Jaeger's pinned version.
-pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
+pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, Error> {
+    let role_plan = kind.plan(plan);
     let mut config = Config::default();
     config.enable_extension(
         None,
@@ -248,6 +260,19 @@ pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
     );
     let pipeline = if kind.receives() {
         let mut otlp = OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP);
+        if kind == RoleKind::Collector && profile.jaeger.collector_tls.is_some() {
+            let server_tls = ServerTls {
+                cert_file: format!("{TLS_DIR}/tls.crt"),
+                key_file: format!("{TLS_DIR}/tls.key"),
+                client_ca_file: None,
+            };
+            if let Some(grpc) = &mut otlp.protocols.grpc {
+                grpc.tls = Some(server_tls.clone());
+            }
+            if let Some(http) = &mut otlp.protocols.http {
+                http.tls = Some(server_tls);
+            }
+        }
         if kind == RoleKind::Collector
             && let Some(grpc) = &mut otlp.protocols.grpc
         {
@@ -261,7 +286,7 @@ pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
             });
         }
         let receiver = config.add_receiver(None, Receiver::Otlp(otlp));
-        let sizing = memory_sizing(profile, kind)?;
+        let sizing = role_plan.memory;
         let limiter = config.add_processor(
             None,
             Processor::MemoryLimiter(MemoryLimiter {
@@ -274,8 +299,8 @@ pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
             None,
             Processor::Batch(Batch {
                 timeout: Duration::from_millis(200),
-                send_batch_size: 1000,
-                send_batch_max_size: 2000,
+                send_batch_size: role_plan.batch_size,
+                send_batch_max_size: role_plan.batch_max,
             }),
         );
         let exporter = config.add_exporter(
@@ -285,8 +310,8 @@ pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
                 queue: matches!(kind, RoleKind::Collector).then(|| SendingQueue {
                     enabled: true,
                     num_consumers: 10,
-                    queue_size: 1000,
-                    sizer: "requests".into(),
+                    queue_size: role_plan.queue_spans,
+                    sizer: "items".into(),
                     block_on_overflow: None,
                 }),
                 retry_on_failure: matches!(kind, RoleKind::Collector).then(|| RetryOnFailure {
@@ -351,16 +376,45 @@ fn storage_mounts(profile: &Profile) -> (Vec<k8s_openapi::api::core::v1::EnvVar>
     (env, volumes)
 }
 
-fn role(profile: &Profile, kind: RoleKind) -> Result<Role, Error> {
+fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
     let version = profile.jaeger.version.0.to_string();
-    let config = config(profile, kind)?;
+    let config = config(profile, plan, kind)?;
     let config_text = crate::yaml::to_string(&config)?;
-    let (mut env, volumes) = storage_mounts(profile);
+    let (mut env, mut volumes) = storage_mounts(profile);
+    let lifecycle = crate::components::elasticsearch::lifecycle(profile);
+    let init = lifecycle.init_container.as_ref().filter(|_| kind == RoleKind::Collector);
+    if kind == RoleKind::Collector
+        && let Some(tls) = &profile.jaeger.collector_tls
+    {
+        volumes.push((
+            Volume {
+                name: "tls".into(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some(tls.secret.clone()),
+                    items: Some(
+                        ["tls.crt", "tls.key"]
+                            .into_iter()
+                            .map(|k| KeyToPath { key: k.into(), path: k.into(), mode: None })
+                            .collect(),
+                    ),
+                    default_mode: Some(0o440),
+                    optional: Some(false),
+                }),
+                ..Volume::default()
+            },
+            VolumeMount {
+                name: "tls".into(),
+                mount_path: TLS_DIR.into(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+        ));
+    }
     let mut ports = Vec::new();
     if kind.receives() {
         ports.push(k8s::port("otlp-grpc", ports::OTLP_GRPC));
         ports.push(k8s::port("otlp-http", ports::OTLP_HTTP));
-        env.insert(0, k8s::env("GOMEMLIMIT", &memory_sizing(profile, kind)?.gomemlimit()));
+        env.insert(0, k8s::env("GOMEMLIMIT", &kind.plan(plan).memory.gomemlimit()));
     }
     if kind.serves_ui() {
         ports.push(k8s::port("http-query", ports::JAEGER_QUERY_HTTP));
@@ -368,8 +422,11 @@ fn role(profile: &Profile, kind: RoleKind) -> Result<Role, Error> {
     }
     ports.push(k8s::port("metrics", ports::COLLECTOR_METRICS));
     ports.push(k8s::port("health", ports::HEALTH));
-    let image =
-        format!("{}:{version}", profile.jaeger.image.as_deref().unwrap_or(Distribution::Jaeger.default_image()));
+    let image = k8s::image(
+        profile.jaeger.image.as_deref().unwrap_or(Distribution::Jaeger.default_image()),
+        &version,
+        profile.jaeger.digest.as_deref(),
+    );
     let workload = workload::build(WorkloadSpec {
         name: kind.deployment_name(),
         app: NAME,
@@ -377,8 +434,7 @@ fn role(profile: &Profile, kind: RoleKind) -> Result<Role, Error> {
         namespace: &profile.namespace,
         version,
         image,
-        replicas: role_replicas(profile, kind),
-        resources: role_resources(profile, kind),
+        plan: kind.plan(plan),
         config_dir: CONFIG_DIR,
         config_file: CONFIG_FILE,
         config_text,
@@ -388,18 +444,29 @@ fn role(profile: &Profile, kind: RoleKind) -> Result<Role, Error> {
         health_path: "/status",
         service_account: NAME,
         api_access: false,
+        priority_class_name: profile.security.priority_class_name.as_deref(),
+        termination_grace_seconds: kind.termination_grace_seconds(),
+        init_containers: init.into_iter().cloned().collect(),
+        init_volumes: if init.is_some() { lifecycle.volumes.clone() } else { Vec::new() },
     });
-    Ok(Role { kind, config, config_map: workload.config_map, deployment: workload.deployment })
+    Ok(Role {
+        kind,
+        config,
+        config_map: workload.config_map,
+        deployment: workload.deployment,
+        autoscaler: workload.autoscaler,
+        disruption_budget: workload.disruption_budget,
+    })
 }
 
 /// Jaeger's roles, their Services and ServiceAccount.
 ///
 /// # Errors
 /// See [`config`].
-pub fn jaeger(profile: &Profile) -> Result<Jaeger, Error> {
+pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
     let ns = profile.namespace.as_str();
     let version = profile.jaeger.version.0.to_string();
-    let roles = role_kinds(profile).iter().map(|kind| role(profile, *kind)).collect::<Result<Vec<_>, _>>()?;
+    let roles = role_kinds(profile).iter().map(|kind| role(profile, plan, *kind)).collect::<Result<Vec<_>, _>>()?;
     let receiving = role_kinds(profile).iter().copied().find(|k| k.receives()).unwrap_or(RoleKind::AllInOne);
     let serving = role_kinds(profile).iter().copied().find(|k| k.serves_ui()).unwrap_or(RoleKind::AllInOne);
     let otlp_ports = [

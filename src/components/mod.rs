@@ -1,8 +1,10 @@
 //! The stack's components, each one function of the profile that returns its named objects.
 
 pub mod collector;
+pub mod elasticsearch;
 pub mod jaeger;
 pub mod namespace;
+pub mod network;
 pub mod workload;
 
 use crate::k8s::Object;

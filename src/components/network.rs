@@ -1,0 +1,243 @@
+//! NetworkPolicies: deny everything in the stack's namespace, then allow only the stack's own flows
+//! — OTLP into the gateway, gateway to Jaeger's collector role, UI/API into the query role, metrics
+//! scrapes, DNS, and Elasticsearch from the pods that use it.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::k8s::{self, Object};
+use crate::ports;
+use crate::profile::{Profile, StorageSpec};
+
+/// Label every namespace carries with its own name (Kubernetes ≥ 1.21).
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// A pod the policies are about: its selector labels and the ports it serves.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// Policy name (the workload's name).
+    pub name: String,
+    /// Pod selector labels.
+    pub selector: BTreeMap<String, String>,
+}
+
+/// What the stack's policies need to know about its pods.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    /// The gateway pods and the ports of the `otlp` Service (OTLP, and Zipkin when enabled).
+    pub gateway: Endpoint,
+    /// Ports of the `otlp` Service.
+    pub gateway_ports: Vec<u16>,
+    /// The Jaeger pods that receive OTLP from the gateway.
+    pub jaeger_receiver: Endpoint,
+    /// The Jaeger pods that serve the UI and query API (may be the receiver, all-in-one).
+    pub jaeger_query: Endpoint,
+    /// Pods that talk to Elasticsearch: maintenance jobs (their selector), if any.
+    pub es_clients: Vec<Endpoint>,
+}
+
+/// The stack's NetworkPolicies, in apply order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policies {
+    /// Denies all ingress and egress of every pod in the namespace that no other policy allows.
+    pub default_deny: NetworkPolicy,
+    /// Lets every pod of the namespace resolve names.
+    pub allow_dns: NetworkPolicy,
+    /// One policy per workload with its allowed flows.
+    pub workloads: Vec<NetworkPolicy>,
+}
+
+impl Policies {
+    /// The objects.
+    #[must_use]
+    pub fn into_objects(self) -> Vec<Object> {
+        let mut objects = vec![Object::from(self.default_deny), Object::from(self.allow_dns)];
+        objects.extend(self.workloads.into_iter().map(Object::from));
+        objects
+    }
+}
+
+fn tcp(port: u16) -> NetworkPolicyPort {
+    NetworkPolicyPort { port: Some(IntOrString::Int(i32::from(port))), protocol: Some("TCP".into()), end_port: None }
+}
+
+fn pods(selector: &BTreeMap<String, String>) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector { match_labels: Some(selector.clone()), match_expressions: None }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
+/// Every pod of the listed namespaces; every namespace when `names` is empty.
+fn namespaces(names: &[String]) -> NetworkPolicyPeer {
+    let selector = if names.is_empty() {
+        LabelSelector::default()
+    } else {
+        let mut values = names.to_vec();
+        values.sort();
+        values.dedup();
+        LabelSelector {
+            match_labels: None,
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: NAMESPACE_NAME_LABEL.into(),
+                operator: "In".into(),
+                values: Some(values),
+            }]),
+        }
+    };
+    NetworkPolicyPeer { namespace_selector: Some(selector), ..NetworkPolicyPeer::default() }
+}
+
+fn with_own(own: &str, names: &[String]) -> Vec<String> {
+    let mut all = names.to_vec();
+    all.push(own.to_owned());
+    all
+}
+
+fn policy(
+    name: &str,
+    namespace: &str,
+    selector: BTreeMap<String, String>,
+    ingress: Vec<NetworkPolicyIngressRule>,
+    egress: Vec<NetworkPolicyEgressRule>,
+) -> NetworkPolicy {
+    let mut types = Vec::new();
+    if !ingress.is_empty() {
+        types.push("Ingress".to_owned());
+    }
+    if !egress.is_empty() {
+        types.push("Egress".to_owned());
+    }
+    NetworkPolicy {
+        metadata: k8s::meta(name, namespace, &crate::components::namespace::stack_labels()),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector { match_labels: Some(selector), match_expressions: None }),
+            policy_types: Some(types),
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: (!egress.is_empty()).then_some(egress),
+        }),
+    }
+}
+
+fn ingress(from: Vec<NetworkPolicyPeer>, ports: &[u16]) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule { from: Some(from), ports: Some(ports.iter().copied().map(tcp).collect()) }
+}
+
+/// Ports of the Elasticsearch URLs (443/80 when a URL names none).
+fn es_ports(urls: &[String]) -> Vec<u16> {
+    let mut out: Vec<u16> = urls
+        .iter()
+        .map(|url| {
+            let (rest, default) = url
+                .strip_prefix("https://")
+                .map(|r| (r, 443))
+                .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)))
+                .unwrap_or((url.as_str(), 9200));
+            let authority = rest.split(['/', '?']).next().unwrap_or_default();
+            authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(default)
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The stack's policies.
+#[must_use]
+pub fn policies(profile: &Profile, t: &Topology) -> Policies {
+    let ns = profile.namespace.as_str();
+    let np = &profile.security.network_policy;
+    let metrics = |rules: &mut Vec<NetworkPolicyIngressRule>| {
+        if !np.metrics_from_namespaces.is_empty() {
+            rules.push(ingress(vec![namespaces(&np.metrics_from_namespaces)], &[ports::COLLECTOR_METRICS]));
+        }
+    };
+    let es_egress = match &profile.jaeger.storage {
+        StorageSpec::Elasticsearch(es) => {
+            let to = es.namespace.as_ref().map(|n| vec![namespaces(std::slice::from_ref(n))]);
+            vec![NetworkPolicyEgressRule { to, ports: Some(es_ports(&es.server_urls).into_iter().map(tcp).collect()) }]
+        }
+        StorageSpec::Memory(_) => Vec::new(),
+    };
+    let otlp_sources = if np.otlp_from_namespaces.is_empty() {
+        namespaces(&[])
+    } else {
+        namespaces(&with_own(ns, &np.otlp_from_namespaces))
+    };
+
+    let mut gateway_in = vec![ingress(vec![otlp_sources], &t.gateway_ports)];
+    metrics(&mut gateway_in);
+    let gateway_out = vec![NetworkPolicyEgressRule {
+        to: Some(vec![pods(&t.jaeger_receiver.selector)]),
+        ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+    }];
+    let mut workloads = vec![policy(&t.gateway.name, ns, t.gateway.selector.clone(), gateway_in, gateway_out)];
+
+    let query_in = ingress(
+        vec![namespaces(&with_own(ns, &np.query_from_namespaces))],
+        &[ports::JAEGER_QUERY_HTTP, ports::JAEGER_QUERY_GRPC],
+    );
+    let mut receiver_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
+    let same = t.jaeger_receiver.selector == t.jaeger_query.selector;
+    if same {
+        receiver_in.push(query_in.clone());
+    }
+    metrics(&mut receiver_in);
+    workloads.push(policy(
+        &t.jaeger_receiver.name,
+        ns,
+        t.jaeger_receiver.selector.clone(),
+        receiver_in,
+        es_egress.clone(),
+    ));
+    if !same {
+        let mut query = vec![query_in];
+        metrics(&mut query);
+        workloads.push(policy(&t.jaeger_query.name, ns, t.jaeger_query.selector.clone(), query, es_egress.clone()));
+    }
+    for client in &t.es_clients {
+        workloads.push(policy(&client.name, ns, client.selector.clone(), Vec::new(), es_egress.clone()));
+    }
+
+    let all_pods = BTreeMap::new();
+    let default_deny = NetworkPolicy {
+        metadata: k8s::meta("default-deny", ns, &crate::components::namespace::stack_labels()),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ingress: None,
+            egress: None,
+        }),
+    };
+    let dns_ports = vec![
+        NetworkPolicyPort { port: Some(IntOrString::Int(53)), protocol: Some("UDP".into()), end_port: None },
+        tcp(53),
+    ];
+    let allow_dns = policy(
+        "allow-dns",
+        ns,
+        all_pods,
+        Vec::new(),
+        vec![NetworkPolicyEgressRule { to: Some(vec![namespaces(&[])]), ports: Some(dns_ports) }],
+    );
+    Policies { default_deny, allow_dns, workloads }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elasticsearch_ports_come_from_the_urls() {
+        let urls = |u: &[&str]| u.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(es_ports(&urls(&["https://es:9200", "https://es2:9200/"])), [9200]);
+        assert_eq!(es_ports(&urls(&["https://es.example.com", "http://es:9201/path"])), [443, 9201]);
+        assert_eq!(es_ports(&urls(&["http://es"])), [80]);
+    }
+}

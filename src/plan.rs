@@ -1,0 +1,295 @@
+//! The effective size of every workload: a value set in the profile wins, else the value derived
+//! from the declared `load` (see [`crate::sizing`]), else the built-in default.
+
+use crate::components::MemorySizing;
+use crate::error::Error;
+use crate::profile::{AutoscalingSpec, CpuMemory, Profile, Resources, RoleSpec};
+use crate::quantity::Quantity;
+use crate::sizing::{self, Capacity, Sizing};
+
+/// HPA targets of a workload that autoscales.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Targets {
+    /// Average CPU use in percent of the request.
+    pub cpu_percent: u32,
+    /// Average memory use in percent of the request.
+    pub memory_percent: u32,
+}
+
+/// Effective values of one workload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadPlan {
+    /// Fewest pods (the Deployment's count when it does not autoscale).
+    pub min_replicas: u32,
+    /// Most pods.
+    pub max_replicas: u32,
+    /// HPA targets, when `max_replicas > min_replicas`.
+    pub autoscaling: Option<Targets>,
+    /// CPU and memory per pod.
+    pub resources: Resources,
+    /// `memory_limiter` and `GOMEMLIMIT` from the memory limit.
+    pub memory: MemorySizing,
+    /// Exporter queue capacity in spans.
+    pub queue_spans: u64,
+    /// `send_batch_size`.
+    pub batch_size: u32,
+    /// `send_batch_max_size`.
+    pub batch_max: u32,
+}
+
+/// Effective values of every workload a profile can run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The collector gateway.
+    pub gateway: WorkloadPlan,
+    /// Jaeger all-in-one (memory storage).
+    pub all_in_one: WorkloadPlan,
+    /// Jaeger's collector role (shared storage).
+    pub jaeger_collector: WorkloadPlan,
+    /// Jaeger's query role (shared storage).
+    pub jaeger_query: WorkloadPlan,
+}
+
+fn q(text: &str) -> Quantity {
+    Quantity::parse(text).unwrap_or_else(|_| unreachable!("built-in quantity {text}"))
+}
+
+fn resources(req_cpu: &str, req_mem: &str, lim_cpu: &str, lim_mem: &str) -> Resources {
+    Resources {
+        requests: CpuMemory { cpu: q(req_cpu), memory: q(req_mem) },
+        limits: CpuMemory { cpu: q(lim_cpu), memory: q(lim_mem) },
+    }
+}
+
+fn derived_resources(s: &Sizing) -> Resources {
+    let memory = Quantity::from_mebibytes(s.memory_mib);
+    Resources {
+        requests: CpuMemory { cpu: Quantity::from_millicores(s.cpu_request_milli), memory: memory.clone() },
+        limits: CpuMemory { cpu: Quantity::from_millicores(s.cpu_limit_milli), memory },
+    }
+}
+
+/// Built-in values of a workload when neither the profile nor the load says otherwise.
+struct Defaults {
+    replicas: u32,
+    resources: Resources,
+    queue_spans: u64,
+    batch: (u32, u32),
+    /// Maximum as a multiple of the minimum when a load is declared but the workload is not sized
+    /// from it (the query role).
+    load_max_factor: u32,
+}
+
+/// What a profile sets explicitly for one workload.
+struct Explicit<'a> {
+    replicas: Option<u32>,
+    autoscaling: &'a AutoscalingSpec,
+    resources: Option<&'a Resources>,
+    queue: Option<u64>,
+}
+
+fn workload(
+    path: &str,
+    explicit: Explicit<'_>,
+    derived: Option<Sizing>,
+    load_declared: bool,
+    defaults: Defaults,
+) -> Result<WorkloadPlan, Error> {
+    let Explicit { replicas, autoscaling, resources: explicit_resources, queue: explicit_queue } = explicit;
+    let min_replicas =
+        autoscaling.min_replicas.or(replicas).or(derived.map(|d| d.min_replicas)).unwrap_or(defaults.replicas);
+    // An explicit `replicas` pins the count unless autoscaling bounds say otherwise.
+    let derived_max = if replicas.is_some() && autoscaling.min_replicas.is_none() {
+        None
+    } else {
+        derived.map(|d| d.max_replicas).or_else(|| {
+            (load_declared && defaults.load_max_factor > 1).then(|| min_replicas * defaults.load_max_factor)
+        })
+    };
+    let max_replicas = autoscaling.max_replicas.or(derived_max).unwrap_or(min_replicas).max(min_replicas);
+    let resources =
+        explicit_resources.cloned().or_else(|| derived.as_ref().map(derived_resources)).unwrap_or(defaults.resources);
+    let memory = resources.limits.memory.bytes().map(MemorySizing::from_limit_bytes).ok_or_else(|| Error::Invalid {
+        path: format!("{path}.resources.limits.memory"),
+        message: format!("`{}` is not a memory size", resources.limits.memory),
+    })?;
+    Ok(WorkloadPlan {
+        min_replicas,
+        max_replicas,
+        autoscaling: (max_replicas > min_replicas).then_some(Targets {
+            cpu_percent: autoscaling.target_cpu_percent,
+            memory_percent: autoscaling.target_memory_percent,
+        }),
+        resources,
+        memory,
+        queue_spans: explicit_queue.or(derived.map(|d| d.queue_spans)).unwrap_or(defaults.queue_spans),
+        batch_size: derived.map_or(defaults.batch.0, |d| d.batch_size),
+        batch_max: derived.map_or(defaults.batch.1, |d| d.batch_max),
+    })
+}
+
+fn role(
+    path: &str,
+    spec: &RoleSpec,
+    capacity: Option<Capacity>,
+    profile: &Profile,
+    defaults: Defaults,
+) -> Result<WorkloadPlan, Error> {
+    let derived = capacity.zip(profile.load.as_ref()).map(|(cap, load)| sizing::size(&load.load(), cap));
+    workload(
+        path,
+        Explicit {
+            replicas: spec.replicas,
+            autoscaling: &spec.autoscaling,
+            resources: spec.resources.as_ref(),
+            queue: spec.queue_size,
+        },
+        derived,
+        profile.load.is_some(),
+        defaults,
+    )
+}
+
+impl Plan {
+    /// Resolves every workload of `profile`.
+    ///
+    /// # Errors
+    /// When an effective memory limit is not a byte size.
+    pub fn resolve(profile: &Profile) -> Result<Self, Error> {
+        let c = &profile.collector;
+        let derived = profile.load.as_ref().map(|load| sizing::size(&load.load(), sizing::GATEWAY));
+        let mut gateway = workload(
+            "collector",
+            Explicit {
+                replicas: c.replicas,
+                autoscaling: &c.autoscaling,
+                resources: c.resources.as_ref(),
+                queue: c.queue.queue_size,
+            },
+            derived,
+            profile.load.is_some(),
+            Defaults {
+                replicas: 1,
+                resources: resources("100m", "128Mi", "500m", "256Mi"),
+                queue_spans: 50_000,
+                // The collector's own default batch size with an upper bound: unbounded batches
+                // can exceed Jaeger's 4 MiB gRPC message limit when spans are large.
+                batch: (8192, 10_000),
+                load_max_factor: 1,
+            },
+        )?;
+        if let Some(size) = c.batch.send_batch_size {
+            gateway.batch_size = size;
+        }
+        if let Some(max) = c.batch.send_batch_max_size {
+            gateway.batch_max = max;
+        } else if gateway.batch_max != 0 && gateway.batch_max < gateway.batch_size {
+            gateway.batch_max = gateway.batch_size;
+        }
+        let j = &profile.jaeger;
+        Ok(Self {
+            gateway,
+            all_in_one: role(
+                "jaeger.all_in_one",
+                &j.all_in_one,
+                None,
+                profile,
+                Defaults {
+                    replicas: 1,
+                    resources: resources("100m", "256Mi", "500m", "512Mi"),
+                    queue_spans: 10_000,
+                    batch: (1000, 2000),
+                    load_max_factor: 1,
+                },
+            )?,
+            jaeger_collector: role(
+                "jaeger.collector",
+                &j.collector,
+                Some(sizing::JAEGER_COLLECTOR),
+                profile,
+                Defaults {
+                    replicas: 2,
+                    resources: resources("250m", "512Mi", "1", "1Gi"),
+                    queue_spans: 50_000,
+                    batch: (1000, 2000),
+                    load_max_factor: 1,
+                },
+            )?,
+            jaeger_query: role(
+                "jaeger.query",
+                &j.query,
+                None,
+                profile,
+                Defaults {
+                    replicas: 2,
+                    resources: resources("100m", "256Mi", "500m", "512Mi"),
+                    queue_spans: 0,
+                    batch: (0, 0),
+                    load_max_factor: 2,
+                },
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::LoadSpec;
+
+    fn with_load(peak: u64) -> Profile {
+        Profile {
+            load: Some(LoadSpec { spans_per_second: peak, average_span_bytes: 1024, outage_seconds: 60 }),
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn without_load_the_defaults_apply_and_nothing_autoscales() {
+        let plan = Plan::resolve(&Profile::default()).unwrap();
+        assert_eq!((plan.gateway.min_replicas, plan.gateway.max_replicas), (1, 1));
+        assert_eq!(plan.gateway.autoscaling, None);
+        assert_eq!(plan.gateway.resources.limits.memory.as_str(), "256Mi");
+        assert_eq!((plan.gateway.queue_spans, plan.gateway.batch_size, plan.gateway.batch_max), (50_000, 8192, 10_000));
+        assert_eq!(plan.jaeger_query.autoscaling, None);
+    }
+
+    #[test]
+    fn load_derives_replicas_resources_queue_and_batch() {
+        let plan = Plan::resolve(&with_load(10_000)).unwrap();
+        let expected = sizing::size(&with_load(10_000).load.unwrap().load(), sizing::GATEWAY);
+        assert_eq!(
+            (plan.gateway.min_replicas, plan.gateway.max_replicas),
+            (expected.min_replicas, expected.max_replicas)
+        );
+        assert_eq!(plan.gateway.autoscaling, Some(Targets { cpu_percent: 70, memory_percent: 80 }));
+        assert_eq!(plan.gateway.resources.requests.memory, plan.gateway.resources.limits.memory);
+        assert_eq!(plan.gateway.resources.limits.memory.as_str(), format!("{}Mi", expected.memory_mib));
+        assert_eq!(plan.gateway.queue_spans, expected.queue_spans);
+        assert_eq!(plan.jaeger_query.max_replicas, 4, "query scales to twice its minimum under load");
+    }
+
+    #[test]
+    fn explicit_values_win_over_derived_ones() {
+        let mut profile = with_load(100_000);
+        profile.collector.replicas = Some(3);
+        profile.collector.queue.queue_size = Some(1234);
+        profile.collector.batch.send_batch_size = Some(100);
+        profile.collector.batch.send_batch_max_size = Some(200);
+        profile.jaeger.collector.autoscaling.max_replicas = Some(40);
+        let plan = Plan::resolve(&profile).unwrap();
+        assert_eq!((plan.gateway.min_replicas, plan.gateway.max_replicas), (3, 3), "fixed replicas do not autoscale");
+        assert_eq!((plan.gateway.queue_spans, plan.gateway.batch_size, plan.gateway.batch_max), (1234, 100, 200));
+        assert_eq!(plan.jaeger_collector.max_replicas, 40);
+    }
+
+    #[test]
+    fn autoscaling_bounds_override_a_fixed_count() {
+        let mut profile = Profile::default();
+        profile.collector.replicas = Some(2);
+        profile.collector.autoscaling.max_replicas = Some(6);
+        let plan = Plan::resolve(&profile).unwrap();
+        assert_eq!((plan.gateway.min_replicas, plan.gateway.max_replicas), (2, 6));
+        assert!(plan.gateway.autoscaling.is_some());
+    }
+}

@@ -1,0 +1,174 @@
+//! Production settings render as intended: restricted pods everywhere, autoscaling and disruption
+//! budgets where the plan says, index lifecycle modes, TLS, digests and network isolation.
+
+use std::path::Path;
+
+use k8s_openapi::api::core::v1::PodSpec;
+use tracestack::Stack;
+use tracestack::k8s::Object;
+use tracestack::load;
+use tracestack::profile::{LifecycleMode, Profile, StorageSpec, TlsSecretRef};
+
+fn prod() -> Profile {
+    load::load_file(Path::new("profiles/prod-elasticsearch.yaml")).expect("prod profile loads")
+}
+
+fn objects(profile: &Profile) -> Vec<Object> {
+    Stack::build(profile).expect("builds").into_objects()
+}
+
+fn find<'a>(objects: &'a [Object], kind: &str, name: &str) -> &'a Object {
+    objects.iter().find(|o| o.kind() == kind && o.name() == name).unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn pod_specs(objects: &[Object]) -> Vec<(String, &PodSpec)> {
+    objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Deployment(d) => {
+                d.spec.as_ref().and_then(|s| s.template.spec.as_ref()).map(|p| (o.name().to_owned(), p))
+            }
+            Object::CronJob(c) => c
+                .spec
+                .as_ref()
+                .and_then(|s| s.job_template.spec.as_ref())
+                .and_then(|j| j.template.spec.as_ref())
+                .map(|p| (o.name().to_owned(), p)),
+            Object::Job(j) => j.spec.as_ref().and_then(|s| s.template.spec.as_ref()).map(|p| (o.name().to_owned(), p)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn config_text(objects: &[Object], name: &str) -> String {
+    match find(objects, "ConfigMap", name) {
+        Object::ConfigMap(c) => c.data.as_ref().and_then(|d| d.values().next().cloned()).unwrap_or_default(),
+        _ => unreachable!(),
+    }
+}
+
+fn with_es(profile: &mut Profile, f: impl FnOnce(&mut tracestack::profile::ElasticsearchSpec)) {
+    match &mut profile.jaeger.storage {
+        StorageSpec::Elasticsearch(es) => f(es),
+        StorageSpec::Memory(_) => panic!("prod profile uses Elasticsearch"),
+    }
+}
+
+#[test]
+fn every_pod_of_every_profile_meets_the_restricted_pod_security_standard() {
+    for profile in [Profile::default(), prod()] {
+        let objects = objects(&profile);
+        let specs = pod_specs(&objects);
+        assert!(specs.len() >= 2);
+        for (name, pod) in specs {
+            let psc = pod.security_context.as_ref().expect("pod security context");
+            assert_eq!(psc.run_as_non_root, Some(true), "{name}");
+            assert!(psc.run_as_user.is_some_and(|u| u >= 10000), "{name}: fixed non-root UID");
+            assert_eq!(psc.seccomp_profile.as_ref().map(|s| s.type_.as_str()), Some("RuntimeDefault"), "{name}");
+            assert_eq!(pod.automount_service_account_token, Some(false), "{name}: no API token");
+            for c in pod.containers.iter().chain(pod.init_containers.iter().flatten()) {
+                let sc = c.security_context.as_ref().expect("container security context");
+                assert_eq!(sc.allow_privilege_escalation, Some(false), "{name}/{}", c.name);
+                assert_eq!(sc.read_only_root_filesystem, Some(true), "{name}/{}", c.name);
+                assert_eq!(sc.capabilities.as_ref().and_then(|c| c.drop.clone()), Some(vec!["ALL".to_owned()]));
+                let resources = c.resources.as_ref().expect("resources");
+                assert!(resources.limits.is_some() && resources.requests.is_some(), "{name}/{}", c.name);
+            }
+        }
+        let Object::Namespace(ns) = &objects[0] else { panic!("namespace first") };
+        let labels = ns.metadata.labels.as_ref().expect("labels");
+        assert_eq!(labels.get("pod-security.kubernetes.io/enforce").map(String::as_str), Some("restricted"));
+    }
+}
+
+#[test]
+fn autoscaled_workloads_leave_replicas_to_the_hpa_and_have_disruption_budgets() {
+    let prod_objects = objects(&prod());
+    for name in ["otel-collector", "jaeger-collector", "jaeger-query"] {
+        let objects = &prod_objects;
+        let Object::Deployment(d) = find(objects, "Deployment", name) else { unreachable!() };
+        assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), None, "{name}: the HPA owns the count");
+        let Object::HorizontalPodAutoscaler(h) = find(objects, "HorizontalPodAutoscaler", name) else { unreachable!() };
+        let spec = h.spec.as_ref().expect("hpa spec");
+        assert!(spec.min_replicas.unwrap_or(1) >= 2 && spec.max_replicas > spec.min_replicas.unwrap_or(1));
+        assert_eq!(spec.scale_target_ref.name, name);
+        find(objects, "PodDisruptionBudget", name);
+    }
+    // The demo runs single pods: no HPA, no PDB (a PDB on one pod would block node drains).
+    let demo = objects(&Profile::default());
+    assert!(!demo.iter().any(|o| matches!(o, Object::HorizontalPodAutoscaler(_) | Object::PodDisruptionBudget(_))));
+}
+
+#[test]
+fn daily_lifecycle_cleans_indices_after_the_retention() {
+    let objects = objects(&prod());
+    let Object::CronJob(c) = find(&objects, "CronJob", "jaeger-es-index-cleaner") else { unreachable!() };
+    let pod =
+        c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).and_then(|j| j.template.spec.as_ref()).unwrap();
+    let container = &pod.containers[0];
+    assert_eq!(container.image.as_deref(), Some("jaegertracing/jaeger-es-index-cleaner:2.20.0"));
+    assert_eq!(
+        container.args.as_deref(),
+        Some(&["7".to_owned(), "https://elasticsearch-es-http.elastic-system.svc:9200".to_owned()][..])
+    );
+    assert!(config_text(&objects, "jaeger-query").contains("max_span_age: 168h"));
+    assert!(!config_text(&objects, "jaeger-collector").contains("rotation"));
+}
+
+#[test]
+fn rollover_lifecycle_initialises_aliases_before_jaeger_writes_and_rolls_them() {
+    let mut profile = prod();
+    with_es(&mut profile, |es| {
+        es.lifecycle.mode = LifecycleMode::Rollover;
+        es.lifecycle.retention_days = 14;
+    });
+    let objects = objects(&profile);
+    let names: Vec<&str> = objects.iter().filter(|o| o.kind() == "CronJob").map(Object::name).collect();
+    assert_eq!(names, ["jaeger-es-rollover", "jaeger-es-lookback", "jaeger-es-index-cleaner"]);
+    let Object::Deployment(d) = find(&objects, "Deployment", "jaeger-collector") else { unreachable!() };
+    let init = d.spec.as_ref().and_then(|s| s.template.spec.as_ref()).and_then(|p| p.init_containers.clone());
+    let init = init.expect("init container");
+    assert_eq!(init[0].image.as_deref(), Some("jaegertracing/jaeger-es-rollover:2.20.0"));
+    assert_eq!(init[0].args.as_ref().map(|a| a[0].as_str()), Some("init"));
+    let Object::Deployment(q) = find(&objects, "Deployment", "jaeger-query") else { unreachable!() };
+    assert!(q.spec.as_ref().and_then(|s| s.template.spec.as_ref()).and_then(|p| p.init_containers.as_ref()).is_none());
+    let config = config_text(&objects, "jaeger-collector");
+    assert_eq!(config.matches("manual_rollover: {}").count(), 3, "spans, services and dependencies:\n{config}");
+    assert!(config.contains("max_span_age: 336h"));
+}
+
+#[test]
+fn collector_tls_encrypts_the_hop_from_gateway_to_jaeger() {
+    let mut profile = prod();
+    profile.jaeger.collector_tls = Some(TlsSecretRef { secret: "jaeger-collector-tls".into() });
+    let objects = objects(&profile);
+    let gateway = config_text(&objects, "otel-collector");
+    assert!(gateway.contains("ca_file: /etc/otelcol/jaeger-ca/ca.crt"), "{gateway}");
+    assert!(!gateway.contains("insecure: true"));
+    let jaeger = config_text(&objects, "jaeger-collector");
+    assert_eq!(jaeger.matches("cert_file: /etc/jaeger/tls/tls.crt").count(), 2, "gRPC and HTTP receivers");
+}
+
+#[test]
+fn a_digest_pins_the_image_beyond_its_tag() {
+    let mut profile = Profile::default();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    profile.collector.digest = Some(digest.clone());
+    let objects = objects(&profile);
+    let Object::Deployment(d) = find(&objects, "Deployment", "otel-collector") else { unreachable!() };
+    let image = d.spec.as_ref().and_then(|s| s.template.spec.as_ref()).and_then(|p| p.containers[0].image.clone());
+    assert_eq!(image, Some(format!("otel/opentelemetry-collector-k8s:0.159.0@{digest}")));
+}
+
+#[test]
+fn network_policies_deny_by_default_and_can_be_turned_off() {
+    let objects = objects(&prod());
+    let policies: Vec<&str> = objects.iter().filter(|o| o.kind() == "NetworkPolicy").map(Object::name).collect();
+    assert_eq!(
+        policies,
+        ["default-deny", "allow-dns", "otel-collector", "jaeger-collector", "jaeger-query", "jaeger-es-maintenance"]
+    );
+    let mut open = prod();
+    open.security.network_policy.enabled = false;
+    assert!(!Stack::build(&open).expect("builds").into_objects().iter().any(|o| o.kind() == "NetworkPolicy"));
+}

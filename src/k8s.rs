@@ -168,6 +168,41 @@ pub fn container(name: &str, image: &str, args: Vec<String>, resources: &Resourc
     }
 }
 
+/// A volume holding selected keys of a Secret (`key` → file `path`), mounted read-only at `dir`,
+/// readable by the pod's group only. A missing Secret keeps the pod from starting, which beats a
+/// process that starts without its credentials.
+#[must_use]
+pub fn secret_volume(
+    name: &str,
+    secret: &str,
+    keys: &[(&str, &str)],
+    dir: &str,
+) -> (k8s_openapi::api::core::v1::Volume, k8s_openapi::api::core::v1::VolumeMount) {
+    use k8s_openapi::api::core::v1::{KeyToPath, SecretVolumeSource, Volume, VolumeMount};
+    (
+        Volume {
+            name: name.to_owned(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.to_owned()),
+                items: Some(
+                    keys.iter()
+                        .map(|(key, path)| KeyToPath { key: (*key).to_owned(), path: (*path).to_owned(), mode: None })
+                        .collect(),
+                ),
+                default_mode: Some(0o440),
+                optional: Some(false),
+            }),
+            ..Volume::default()
+        },
+        VolumeMount {
+            name: name.to_owned(),
+            mount_path: dir.to_owned(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+    )
+}
+
 /// An image reference: `repository:tag`, or `repository:tag@digest` when a digest pins it.
 #[must_use]
 pub fn image(repository: &str, tag: &str, digest: Option<&str>) -> String {

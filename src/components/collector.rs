@@ -3,9 +3,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{
-    ConfigMap, KeyToPath, SecretVolumeSource, Service, ServiceAccount, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::collector::component::{
@@ -184,26 +182,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         .jaeger
         .collector_tls
         .iter()
-        .map(|tls| {
-            (
-                Volume {
-                    name: "jaeger-ca".into(),
-                    secret: Some(SecretVolumeSource {
-                        secret_name: Some(tls.secret.clone()),
-                        items: Some(vec![KeyToPath { key: "ca.crt".into(), path: "ca.crt".into(), mode: None }]),
-                        default_mode: Some(0o440),
-                        optional: Some(false),
-                    }),
-                    ..Volume::default()
-                },
-                VolumeMount {
-                    name: "jaeger-ca".into(),
-                    mount_path: JAEGER_CA_DIR.into(),
-                    read_only: Some(true),
-                    ..VolumeMount::default()
-                },
-            )
-        })
+        .map(|tls| k8s::secret_volume("jaeger-ca", &tls.secret, &[("ca.crt", "ca.crt")], JAEGER_CA_DIR))
         .collect();
     let workload = workload::build(WorkloadSpec {
         name: NAME,

@@ -8,8 +8,7 @@
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EmptyDirVolumeSource, EnvVar, KeyToPath, PodSpec, PodTemplateSpec, SecretVolumeSource, Volume,
-    VolumeMount,
+    Container, EmptyDirVolumeSource, EnvVar, PodSpec, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -67,16 +66,7 @@ fn volumes(es: &ElasticsearchSpec) -> Vec<Volume> {
     let mut volumes =
         vec![Volume { name: "tmp".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Volume::default() }];
     if let Some(ca) = &es.ca {
-        volumes.push(Volume {
-            name: "es-ca".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(ca.secret.clone()),
-                items: Some(vec![KeyToPath { key: ca.key.clone(), path: ca.key.clone(), mode: None }]),
-                default_mode: Some(0o440),
-                optional: Some(false),
-            }),
-            ..Volume::default()
-        });
+        volumes.push(k8s::secret_volume("es-ca", &ca.secret, &[(&ca.key, &ca.key)], CA_DIR).0);
     }
     volumes
 }

@@ -3,9 +3,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{
-    ConfigMap, KeyToPath, SecretVolumeSource, Service, ServiceAccount, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, VolumeMount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::collector::component::{
@@ -346,32 +344,17 @@ fn storage_mounts(profile: &Profile) -> (Vec<k8s_openapi::api::core::v1::EnvVar>
     };
     let mut env = Vec::new();
     let mut volumes = Vec::new();
-    let secret_volume = |name: &str, secret: &str, key: &str, path: &str, dir: &str| {
-        (
-            Volume {
-                name: name.to_owned(),
-                secret: Some(SecretVolumeSource {
-                    secret_name: Some(secret.to_owned()),
-                    items: Some(vec![KeyToPath { key: key.to_owned(), path: path.to_owned(), mode: None }]),
-                    default_mode: Some(0o440),
-                    optional: Some(false),
-                }),
-                ..Volume::default()
-            },
-            VolumeMount {
-                name: name.to_owned(),
-                mount_path: dir.to_owned(),
-                read_only: Some(true),
-                ..VolumeMount::default()
-            },
-        )
-    };
     if let Some(c) = &es.credentials {
         env.push(k8s::env_from_secret("ES_USERNAME", &c.secret, &c.username_key));
-        volumes.push(secret_volume("es-credentials", &c.secret, &c.password_key, "password", ES_CREDENTIALS_DIR));
+        volumes.push(k8s::secret_volume(
+            "es-credentials",
+            &c.secret,
+            &[(&c.password_key, "password")],
+            ES_CREDENTIALS_DIR,
+        ));
     }
     if let Some(ca) = &es.ca {
-        volumes.push(secret_volume("es-ca", &ca.secret, &ca.key, &ca.key, ES_CA_DIR));
+        volumes.push(k8s::secret_volume("es-ca", &ca.secret, &[(&ca.key, &ca.key)], ES_CA_DIR));
     }
     (env, volumes)
 }
@@ -386,28 +369,11 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
     if kind == RoleKind::Collector
         && let Some(tls) = &profile.jaeger.collector_tls
     {
-        volumes.push((
-            Volume {
-                name: "tls".into(),
-                secret: Some(SecretVolumeSource {
-                    secret_name: Some(tls.secret.clone()),
-                    items: Some(
-                        ["tls.crt", "tls.key"]
-                            .into_iter()
-                            .map(|k| KeyToPath { key: k.into(), path: k.into(), mode: None })
-                            .collect(),
-                    ),
-                    default_mode: Some(0o440),
-                    optional: Some(false),
-                }),
-                ..Volume::default()
-            },
-            VolumeMount {
-                name: "tls".into(),
-                mount_path: TLS_DIR.into(),
-                read_only: Some(true),
-                ..VolumeMount::default()
-            },
+        volumes.push(k8s::secret_volume(
+            "tls",
+            &tls.secret,
+            &[("tls.crt", "tls.crt"), ("tls.key", "tls.key")],
+            TLS_DIR,
         ));
     }
     let mut ports = Vec::new();

@@ -24,6 +24,12 @@ pub struct Profile {
     #[serde(default = "default_namespace")]
     #[schemars(default = "default_namespace")]
     pub namespace: String,
+    /// The `deployment.environment.name` every span carries: the gateway inserts it where an
+    /// application did not set its own, and onboarded apps report it themselves. Letters, digits,
+    /// `.`, `_`, `-` (e.g. `production`, `staging`, `demo`).
+    #[serde(default = "default_environment")]
+    #[schemars(default = "default_environment")]
+    pub environment: String,
     /// The OpenTelemetry Collector gateway that applications and sidecars send OTLP to.
     #[serde(default)]
     pub collector: CollectorSpec,
@@ -39,11 +45,17 @@ fn default_namespace() -> String {
     "observability".into()
 }
 
+/// `production`: a shared gateway most often runs there, and a profile for anything else says so.
+fn default_environment() -> String {
+    "production".into()
+}
+
 impl Default for Profile {
     fn default() -> Self {
         Self {
             description: String::new(),
             namespace: default_namespace(),
+            environment: default_environment(),
             collector: CollectorSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
@@ -440,6 +452,9 @@ impl Profile {
         if let Err(e) = names::dns1123_label(&self.namespace) {
             err("namespace", e);
         }
+        if let Err(e) = attribute_value(&self.environment) {
+            err("environment", e);
+        }
         if self.collector.replicas == 0 {
             err("collector.replicas", "must be at least 1 (got 0)".into());
         }
@@ -508,6 +523,26 @@ impl Profile {
             check_resources(&format!("{path}.resources"), &role.resources, &mut err);
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// Checks a value tracestack writes into `OTEL_RESOURCE_ATTRIBUTES` or a collector attribute:
+/// 1–255 characters of letters, digits and `.`, `_`, `-`, `+`, `:`, `/`, `@`, none of which needs
+/// escaping there (the variable is a `key=value,…` list in W3C baggage syntax, where `,`, `=`, `;`,
+/// `%`, quotes, backslashes and spaces would have to be percent-encoded).
+///
+/// # Errors
+/// A message naming the value and the rule.
+pub fn attribute_value(value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.len() <= 255
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_+:/@".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` must be 1–255 letters, digits, `.`, `_`, `-`, `+`, `:`, `/` or `@` (it goes into OTEL_RESOURCE_ATTRIBUTES unescaped)"
+        ))
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Profile {
     /// Head sampling applied in the collector gateway.
     #[serde(default)]
     pub sampling: Sampling,
+    /// Istio: mesh-wide tracing into the gateway and sidecar injection for chosen namespaces.
+    #[serde(default)]
+    pub istio: IstioSpec,
 }
 
 fn default_namespace() -> String {
@@ -59,6 +62,7 @@ impl Default for Profile {
             collector: CollectorSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
+            istio: IstioSpec::default(),
         }
     }
 }
@@ -432,6 +436,76 @@ impl Default for Sampling {
     }
 }
 
+/// Istio mesh tracing: Envoy sidecars report spans to the gateway through an OpenTelemetry
+/// extension provider selected by a mesh-wide `Telemetry`.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct IstioSpec {
+    /// Render the Istio files (`Telemetry`, mesh config overlay and Helm values, injection
+    /// component). Off by default; every other field is checked either way.
+    pub enabled: bool,
+    /// Name of the `meshConfig.extensionProviders` entry (type `opentelemetry`) the `Telemetry`
+    /// selects.
+    pub provider: String,
+    /// Share of requests Envoy starts a trace for when no upstream decision came with the request,
+    /// 0–100 in steps of 0.01 (Istio's own default is 1).
+    pub sampling_percentage: f64,
+    /// Extra tags on every span Envoy reports, by tag name: `{literal: {value}}`,
+    /// `{header: {name, default_value}}` or `{environment: {name, default_value}}`.
+    pub custom_tags: BTreeMap<String, CustomTag>,
+    /// Namespaces whose pods get sidecars: labelled `istio-injection=enabled` by the rendered
+    /// kustomize component, which the kustomization owning them includes (tracestack never
+    /// creates them).
+    pub namespaces: Vec<String>,
+    /// Also accept Zipkin from proxies still configured through `meshConfig.defaultConfig.tracing.zipkin`:
+    /// the gateway gets a `zipkin` receiver on 9411, the `otlp` Service exposes it, and the mesh
+    /// config points the legacy tracer there.
+    pub legacy_zipkin: bool,
+}
+
+impl Default for IstioSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            provider: "otel-tracing".into(),
+            sampling_percentage: 1.0,
+            custom_tags: BTreeMap::new(),
+            namespaces: Vec::new(),
+            legacy_zipkin: false,
+        }
+    }
+}
+
+/// Where a custom span tag's value comes from (Istio `Telemetry` `customTags`).
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum CustomTag {
+    /// The same value on every span.
+    Literal {
+        /// The value (not empty).
+        value: String,
+    },
+    /// A header of the request.
+    Header {
+        /// Header name, lower case (Envoy stores header names lower-cased).
+        name: String,
+        /// Used when the request lacks the header.
+        #[serde(default)]
+        default_value: Option<String>,
+    },
+    /// An environment variable of the proxy.
+    Environment {
+        /// Variable name.
+        name: String,
+        /// Used when the variable is unset.
+        #[serde(default)]
+        default_value: Option<String>,
+    },
+}
+
+/// Namespaces Istio's injector never touches, or that a sidecar would break.
+const NO_INJECTION_NAMESPACES: [&str; 4] = ["istio-system", "kube-node-lease", "kube-public", "kube-system"];
+
 /// A problem with one field of a profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
@@ -495,6 +569,7 @@ impl Profile {
         if !(p.is_finite() && p > 0.0 && p <= 100.0) {
             err("sampling.percentage", format!("must be more than 0 and at most 100 (got {p})"));
         }
+        check_istio(&self.istio, &self.namespace, &mut err);
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
                 if m.max_traces == 0 {
@@ -543,6 +618,71 @@ pub fn attribute_value(value: &str) -> Result<(), String> {
         Err(format!(
             "`{value}` must be 1–255 letters, digits, `.`, `_`, `-`, `+`, `:`, `/` or `@` (it goes into OTEL_RESOURCE_ATTRIBUTES unescaped)"
         ))
+    }
+}
+
+fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&str, String)) {
+    if let Err(e) = names::dns1123_label(&istio.provider) {
+        err("istio.provider", e);
+    }
+    let p = istio.sampling_percentage;
+    if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
+        err("istio.sampling_percentage", format!("must be from 0 to 100 (got {p})"));
+    }
+    for (tag, source) in &istio.custom_tags {
+        let path = format!("istio.custom_tags.{tag}");
+        if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b)) {
+            err(&path, format!("tag name `{tag}` must be letters, digits, `.`, `_`, `-` or `/`"));
+        }
+        match source {
+            CustomTag::Literal { value } if value.is_empty() => {
+                err(&format!("{path}.literal.value"), "must not be empty (Istio requires a value)".into());
+            }
+            CustomTag::Literal { .. } => {}
+            CustomTag::Header { name, .. } => {
+                let token = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if !token {
+                    err(
+                        &format!("{path}.header.name"),
+                        format!("`{name}` must be a lower-case HTTP header name (Envoy matches lower-cased names)"),
+                    );
+                }
+            }
+            CustomTag::Environment { name, .. } => {
+                let ident = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !ident {
+                    err(
+                        &format!("{path}.environment.name"),
+                        format!(
+                            "`{name}` must be an environment variable name (letters, digits, `_`, not starting with a digit)"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, ns) in istio.namespaces.iter().enumerate() {
+        let path = format!("istio.namespaces[{i}]");
+        if let Err(e) = names::dns1123_label(ns) {
+            err(&path, e);
+        } else if let Some(first) = seen.get(ns.as_str()) {
+            err(&path, format!("`{ns}` is already listed at istio.namespaces[{first}]"));
+        } else if ns == stack_namespace {
+            err(
+                &path,
+                format!(
+                    "`{ns}` is the stack's own namespace: a sidecar in front of the gateway would hide each sender's pod IP from `k8s_attributes` and trace the trace exports"
+                ),
+            );
+        } else if NO_INJECTION_NAMESPACES.contains(&ns.as_str()) {
+            err(&path, format!("`{ns}` is a system namespace Istio does not inject sidecars into"));
+        }
+        seen.entry(ns.as_str()).or_insert(i);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use crate::components::{self, Component, collector::Gateway, jaeger::Jaeger};
+use crate::components::{self, Component, collector::Gateway, istio::Istio, jaeger::Jaeger};
 use crate::error::Error;
 use crate::k8s::Object;
 use crate::profile::Profile;
@@ -17,6 +17,8 @@ pub struct Stack {
     pub gateway: Gateway,
     /// Jaeger behind `jaeger-collector` and `jaeger-query`.
     pub jaeger: Jaeger,
+    /// Istio mesh tracing, when the profile enables it.
+    pub istio: Option<Istio>,
 }
 
 impl Stack {
@@ -24,19 +26,27 @@ impl Stack {
     ///
     /// # Errors
     /// [`Error::Profile`] when the profile is invalid; [`Error::Config`] when a generated config
-    /// would not start (e.g. a component the pinned distribution lacks).
+    /// would not start (e.g. a component the pinned distribution lacks); [`Error::Istio`] when the
+    /// Istio configuration would not reach the gateway.
     pub fn build(profile: &Profile) -> Result<Self, Error> {
         profile.validate().map_err(Error::Profile)?;
         let jaeger = components::jaeger::jaeger(profile)?;
         let gateway = components::collector::gateway(profile, &components::jaeger::collector_endpoint(profile))?;
-        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger })
+        let istio = components::istio::istio(profile, &gateway)?;
+        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger, istio })
     }
 
     /// Everything the stack renders: the root bundle of objects, plus any sub-bundles and extra
     /// documents.
-    #[must_use]
-    pub fn into_parts(self) -> Parts {
-        Parts { bundles: vec![Bundle { dir: String::new(), objects: self.into_objects() }], documents: Vec::new() }
+    ///
+    /// # Errors
+    /// [`Error::Serialize`] when a document does not serialise.
+    pub fn into_parts(self) -> Result<Parts, Error> {
+        let mut documents = Vec::new();
+        if let Some(istio) = &self.istio {
+            documents.extend(istio.documents()?);
+        }
+        Ok(Parts { bundles: vec![Bundle { dir: String::new(), objects: self.into_objects() }], documents })
     }
 
     /// Every object of the root bundle, namespace first.
@@ -45,6 +55,9 @@ impl Stack {
         let mut objects = vec![Object::Namespace(self.namespace)];
         objects.extend(self.gateway.into_objects());
         objects.extend(self.jaeger.into_objects());
+        if let Some(istio) = &self.istio {
+            objects.extend(istio.objects());
+        }
         objects
     }
 }

@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::collector::component::{
     AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
     MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor, RetryOnFailure,
-    SendingQueue,
+    SendingQueue, ZipkinReceiver,
 };
 use crate::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
@@ -80,8 +80,14 @@ pub fn config(profile: &Profile, jaeger_endpoint: &str) -> Result<Config, Error>
         Extension::HealthCheck(HealthCheck { endpoint: format!("0.0.0.0:{}", ports::HEALTH), path: "/".into() }),
     );
     debug_assert_eq!(health.type_name(), "health_check");
-    let otlp =
-        config.add_receiver(None, Receiver::Otlp(OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP)));
+    let mut receivers = vec![
+        config.add_receiver(None, Receiver::Otlp(OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP))),
+    ];
+    if serves_zipkin(profile) {
+        receivers.push(
+            config.add_receiver(None, Receiver::Zipkin(ZipkinReceiver::listening_on(ports::ZIPKIN, spec.version.0))),
+        );
+    }
     let mut processors = vec![config.add_processor(
         None,
         Processor::MemoryLimiter(MemoryLimiter {
@@ -132,7 +138,7 @@ pub fn config(profile: &Profile, jaeger_endpoint: &str) -> Result<Config, Error>
     let jaeger = config.add_exporter(Some("jaeger"), exporter);
     config.add_pipeline(
         PipelineId::new(Signal::Traces, None),
-        Pipeline { receivers: vec![otlp], processors, exporters: vec![jaeger] },
+        Pipeline { receivers, processors, exporters: vec![jaeger] },
     );
     config.service.telemetry = Telemetry {
         logs: Logs { level: spec.log_level.as_str().into(), encoding: "json".into() },
@@ -143,6 +149,16 @@ pub fn config(profile: &Profile, jaeger_endpoint: &str) -> Result<Config, Error>
         .map_err(|errors| Error::Config { component: NAME.into(), errors })?;
     Ok(config)
 }
+
+/// Whether the gateway also receives Zipkin, for Envoy proxies on Istio's legacy tracer.
+#[must_use]
+pub fn serves_zipkin(profile: &Profile) -> bool {
+    profile.istio.enabled && profile.istio.legacy_zipkin
+}
+
+/// Name of the gateway's Zipkin port (container and Service): `http-` so that Istio, which picks
+/// a port's protocol from its name prefix or `appProtocol`, treats it as HTTP.
+pub const ZIPKIN_PORT: &str = "http-zipkin";
 
 /// The first contrib version whose `k8s_attributes` computes `service.name` and `service.version`
 /// from the well-known `app.kubernetes.io/{instance,name,version}` pod labels (falling back to the
@@ -267,12 +283,16 @@ pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Erro
         config_dir: CONFIG_DIR,
         config_file: CONFIG_FILE,
         config_text,
-        ports: vec![
+        ports: [
             k8s::port("otlp-grpc", ports::OTLP_GRPC),
             k8s::port("otlp-http", ports::OTLP_HTTP),
+            k8s::port(ZIPKIN_PORT, ports::ZIPKIN),
             k8s::port("metrics", ports::COLLECTOR_METRICS),
             k8s::port("health", ports::HEALTH),
-        ],
+        ]
+        .into_iter()
+        .filter(|p| serves_zipkin(profile) || p.container_port != i32::from(ports::ZIPKIN))
+        .collect(),
         env: vec![k8s::env("GOMEMLIMIT", &sizing.gomemlimit())],
         volumes: Vec::new(),
         health_path: "/",
@@ -289,7 +309,8 @@ pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Erro
         &[
             ServicePortSpec { name: "otlp-grpc", port: ports::OTLP_GRPC, app_protocol: "grpc" },
             ServicePortSpec { name: "otlp-http", port: ports::OTLP_HTTP, app_protocol: "http" },
-        ],
+            ServicePortSpec { name: ZIPKIN_PORT, port: ports::ZIPKIN, app_protocol: "http" },
+        ][..if serves_zipkin(profile) { 3 } else { 2 }],
         false,
     );
     let (cluster_role, cluster_role_binding) = rbac(ns, &labels);

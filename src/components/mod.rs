@@ -1,6 +1,7 @@
 //! The stack's components, each one function of the profile that returns its named objects.
 
 pub mod collector;
+pub mod istio;
 pub mod jaeger;
 pub mod namespace;
 pub mod workload;

@@ -42,6 +42,10 @@ pub struct Profile {
     /// Istio: mesh-wide tracing into the gateway and sidecar injection for chosen namespaces.
     #[serde(default)]
     pub istio: IstioSpec,
+    /// Applications sending traces to the gateway: each gets a kustomize Component under
+    /// `apps/<name>/` that sets its OpenTelemetry SDK environment.
+    #[serde(default)]
+    pub apps: Vec<AppSpec>,
 }
 
 fn default_namespace() -> String {
@@ -63,6 +67,7 @@ impl Default for Profile {
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
             istio: IstioSpec::default(),
+            apps: Vec::new(),
         }
     }
 }
@@ -503,6 +508,169 @@ pub enum CustomTag {
     },
 }
 
+/// One application onboarded to the gateway.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    /// Short name: the Component's directory `apps/<name>/` (a DNS-1123 label, unique).
+    pub name: String,
+    /// Namespace of the app's Deployment.
+    pub namespace: String,
+    /// The Deployment the Component patches (default: `name`).
+    #[serde(default)]
+    pub deployment: Option<String>,
+    /// The container that gets the environment: a strategic-merge patch finds containers by name
+    /// (default: the Deployment's name, the usual single-container convention).
+    #[serde(default)]
+    pub container: Option<String>,
+    /// `service.name` of its spans (default: `name`).
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// `service.version` of its spans (default: none, so the gateway takes the pod's
+    /// `app.kubernetes.io/version` label or image tag).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Runtime: `java`, `nodejs`, `python`, `dotnet` or `go`.
+    pub language: Language,
+    /// OTLP protocol: `http/protobuf` (the SDK default, port 4318) or `grpc` (port 4317).
+    #[serde(default)]
+    pub protocol: OtlpProtocol,
+    /// Head sampling in the SDK (default `parentbased_traceidratio` at 1: follow the caller's
+    /// decision, Envoy's included, and keep every new trace).
+    #[serde(default)]
+    pub sampler: SamplerSpec,
+    /// Let the OpenTelemetry Operator inject its agent (an `Instrumentation` in the namespace plus
+    /// the `instrumentation.opentelemetry.io/inject-<language>` annotation); not for `go`.
+    #[serde(default)]
+    pub auto_instrumentation: bool,
+}
+
+impl AppSpec {
+    /// The Deployment name.
+    #[must_use]
+    pub fn deployment(&self) -> &str {
+        self.deployment.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The container name.
+    #[must_use]
+    pub fn container(&self) -> &str {
+        self.container.as_deref().unwrap_or(self.deployment())
+    }
+
+    /// The `service.name`.
+    #[must_use]
+    pub fn service_name(&self) -> &str {
+        self.service_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// An application's runtime, as the OpenTelemetry Operator names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Java (agent 2.x).
+    Java,
+    /// Node.js.
+    Nodejs,
+    /// Python.
+    Python,
+    /// .NET.
+    Dotnet,
+    /// Go.
+    Go,
+}
+
+impl Language {
+    /// The name in `instrumentation.opentelemetry.io/inject-<name>` and in the `Instrumentation` spec.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Java => "java",
+            Self::Nodejs => "nodejs",
+            Self::Python => "python",
+            Self::Dotnet => "dotnet",
+            Self::Go => "go",
+        }
+    }
+}
+
+/// The OTLP transport of an SDK (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum OtlpProtocol {
+    /// Protobuf over HTTP, to port 4318: the default of the specification and of the Java agent 2.x.
+    #[default]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// gRPC, to port 4317.
+    #[serde(rename = "grpc")]
+    Grpc,
+}
+
+impl OtlpProtocol {
+    /// The value of `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HttpProtobuf => "http/protobuf",
+            Self::Grpc => "grpc",
+        }
+    }
+}
+
+/// An SDK sampler (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SamplerSpec {
+    /// The sampler.
+    #[serde(rename = "type", default)]
+    pub kind: SamplerKind,
+    /// Share of traces kept, 0–1, for `traceidratio` and `parentbased_traceidratio` only
+    /// (default 1).
+    #[serde(default)]
+    pub ratio: Option<f64>,
+}
+
+/// A sampler the OpenTelemetry SDKs know (`OTEL_TRACES_SAMPLER` values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplerKind {
+    /// Keep every span.
+    AlwaysOn,
+    /// Keep none.
+    AlwaysOff,
+    /// Keep `ratio` of traces by trace id, ignoring the caller.
+    Traceidratio,
+    /// Follow the caller; keep every new trace.
+    ParentbasedAlwaysOn,
+    /// Follow the caller; drop new traces.
+    ParentbasedAlwaysOff,
+    /// Follow the caller; keep `ratio` of new traces.
+    #[default]
+    ParentbasedTraceidratio,
+}
+
+impl SamplerKind {
+    /// The value of `OTEL_TRACES_SAMPLER`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AlwaysOn => "always_on",
+            Self::AlwaysOff => "always_off",
+            Self::Traceidratio => "traceidratio",
+            Self::ParentbasedAlwaysOn => "parentbased_always_on",
+            Self::ParentbasedAlwaysOff => "parentbased_always_off",
+            Self::ParentbasedTraceidratio => "parentbased_traceidratio",
+        }
+    }
+
+    /// Whether it takes a ratio.
+    #[must_use]
+    pub fn takes_ratio(self) -> bool {
+        matches!(self, Self::Traceidratio | Self::ParentbasedTraceidratio)
+    }
+}
+
 /// Namespaces Istio's injector never touches, or that a sidecar would break.
 const NO_INJECTION_NAMESPACES: [&str; 4] = ["istio-system", "kube-node-lease", "kube-public", "kube-system"];
 
@@ -570,6 +738,7 @@ impl Profile {
             err("sampling.percentage", format!("must be more than 0 and at most 100 (got {p})"));
         }
         check_istio(&self.istio, &self.namespace, &mut err);
+        check_apps(&self.apps, &mut err);
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
                 if m.max_traces == 0 {
@@ -683,6 +852,82 @@ fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&s
             err(&path, format!("`{ns}` is a system namespace Istio does not inject sidecars into"));
         }
         seen.entry(ns.as_str()).or_insert(i);
+    }
+}
+
+fn check_apps(apps: &[AppSpec], err: &mut impl FnMut(&str, String)) {
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut deployments: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, app) in apps.iter().enumerate() {
+        let at = |field: &str| format!("apps[{i}].{field}");
+        if let Err(e) = names::dns1123_label(&app.name) {
+            err(&at("name"), e);
+        } else if let Some(first) = names.get(app.name.as_str()) {
+            err(
+                &at("name"),
+                format!(
+                    "`{}` is already the name of apps[{first}]; names must be unique (each is a directory `apps/<name>/`)",
+                    app.name
+                ),
+            );
+        }
+        names.entry(app.name.as_str()).or_insert(i);
+        if let Err(e) = names::dns1123_label(&app.namespace) {
+            err(&at("namespace"), e);
+        }
+        match (&app.deployment, names::dns1123_subdomain(app.deployment())) {
+            (Some(_), Err(e)) => err(&at("deployment"), e),
+            _ => {
+                if let Some(first) = deployments.get(&(app.namespace.as_str(), app.deployment())) {
+                    err(
+                        &at("deployment"),
+                        format!(
+                            "Deployment `{}/{}` is already onboarded by apps[{first}]; two Components would patch one container",
+                            app.namespace,
+                            app.deployment()
+                        ),
+                    );
+                }
+                deployments.entry((app.namespace.as_str(), app.deployment())).or_insert(i);
+            }
+        }
+        if let Err(e) = names::dns1123_label(app.container()) {
+            let what = if app.container.is_some() {
+                e
+            } else {
+                format!("defaults to the Deployment name, and {e}; set `container` to the container's name")
+            };
+            err(&at("container"), what);
+        }
+        if let Some(name) = &app.service_name
+            && let Err(e) = attribute_value(name)
+        {
+            err(&at("service_name"), e);
+        }
+        if let Some(version) = &app.version
+            && let Err(e) = attribute_value(version)
+        {
+            err(&at("version"), e);
+        }
+        match app.sampler.ratio {
+            Some(_) if !app.sampler.kind.takes_ratio() => err(
+                &at("sampler.ratio"),
+                format!(
+                    "`{}` takes no ratio; use `traceidratio` or `parentbased_traceidratio`, or drop `ratio`",
+                    app.sampler.kind.as_str()
+                ),
+            ),
+            Some(r) if !(r.is_finite() && (0.0..=1.0).contains(&r)) => {
+                err(&at("sampler.ratio"), format!("must be from 0 to 1 (got {r})"));
+            }
+            _ => {}
+        }
+        if app.auto_instrumentation && app.language == Language::Go {
+            err(
+                &at("auto_instrumentation"),
+                "is not offered for `go`: the Operator instruments Go with a privileged eBPF sidecar, which the restricted Pod Security Standard forbids; use the Go SDK, which reads the environment the Component sets".into(),
+            );
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use crate::components::{self, Component, collector::Gateway, istio::Istio, jaeger::Jaeger};
+use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio, jaeger::Jaeger};
 use crate::error::Error;
 use crate::k8s::Object;
 use crate::profile::Profile;
@@ -19,6 +19,8 @@ pub struct Stack {
     pub jaeger: Jaeger,
     /// Istio mesh tracing, when the profile enables it.
     pub istio: Option<Istio>,
+    /// Onboarded applications.
+    pub apps: Apps,
 }
 
 impl Stack {
@@ -33,7 +35,8 @@ impl Stack {
         let jaeger = components::jaeger::jaeger(profile)?;
         let gateway = components::collector::gateway(profile, &components::jaeger::collector_endpoint(profile))?;
         let istio = components::istio::istio(profile, &gateway)?;
-        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger, istio })
+        let apps = components::apps::apps(profile)?;
+        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger, istio, apps })
     }
 
     /// Everything the stack renders: the root bundle of objects, plus any sub-bundles and extra
@@ -46,7 +49,10 @@ impl Stack {
         if let Some(istio) = &self.istio {
             documents.extend(istio.documents()?);
         }
-        Ok(Parts { bundles: vec![Bundle { dir: String::new(), objects: self.into_objects() }], documents })
+        documents.extend(self.apps.documents()?);
+        let mut bundles = self.apps.bundles();
+        bundles.insert(0, Bundle { dir: String::new(), objects: self.into_objects() });
+        Ok(Parts { bundles, documents })
     }
 
     /// Every object of the root bundle, namespace first.

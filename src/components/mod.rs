@@ -1,5 +1,6 @@
 //! The stack's components, each one function of the profile that returns its named objects.
 
+pub mod apps;
 pub mod collector;
 pub mod istio;
 pub mod jaeger;

@@ -5,6 +5,11 @@
 //! ([`components`], over the typed [`collector`] and [`jaeger`] configs) → Kubernetes objects
 //! ([`k8s::Object`]) gathered in a [`Stack`] → files ([`render`]) → disk ([`output`]).
 //!
+//! Beside the stack's own objects a profile can render Istio mesh tracing ([`istio`],
+//! [`components::istio`]) and per-application onboarding ([`components::apps`]): install-time files
+//! and kustomize Components ([`kustomize`]) for objects the stack does not own, with READMEs
+//! ([`prose`]).
+//!
 //! # Examples
 //!
 //! Build the demo stack in code, reach a typed object, and render it to files:

@@ -845,7 +845,7 @@ fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&s
             err(
                 &path,
                 format!(
-                    "`{ns}` is the stack's own namespace: a sidecar in front of the gateway would hide each sender's pod IP from `k8s_attributes` and trace the trace exports"
+                    "`{ns}` is the stack's own namespace: a sidecar in front of the gateway would hide each sender's pod IP from `k8s_attributes`, and Envoy would trace the span exports themselves"
                 ),
             );
         } else if NO_INJECTION_NAMESPACES.contains(&ns.as_str()) {
@@ -891,7 +891,8 @@ fn check_apps(apps: &[AppSpec], err: &mut impl FnMut(&str, String)) {
                 deployments.entry((app.namespace.as_str(), app.deployment())).or_insert(i);
             }
         }
-        if let Err(e) = names::dns1123_label(app.container()) {
+        let deployment_ok = names::dns1123_subdomain(app.deployment()).is_ok();
+        if let (true, Err(e)) = (app.container.is_some() || deployment_ok, names::dns1123_label(app.container())) {
             let what = if app.container.is_some() {
                 e
             } else {

@@ -35,7 +35,7 @@ fn enrolled_namespaces_are_valid_distinct_and_not_the_stack_or_system() {
         &[
             "profiles/mine.yaml:2:22: `istio.namespaces[1]`: `Shop_2` is not a valid DNS-1123 label: it must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (did you mean `shop-2`?)",
             "profiles/mine.yaml:2:30: `istio.namespaces[2]`: `shop` is already listed at istio.namespaces[0]",
-            "profiles/mine.yaml:2:36: `istio.namespaces[3]`: `observability` is the stack's own namespace: a sidecar in front of the gateway would hide each sender's pod IP from `k8s_attributes` and trace the trace exports",
+            "profiles/mine.yaml:2:36: `istio.namespaces[3]`: `observability` is the stack's own namespace: a sidecar in front of the gateway would hide each sender's pod IP from `k8s_attributes`, and Envoy would trace the span exports themselves",
             "profiles/mine.yaml:2:51: `istio.namespaces[4]`: `kube-system` is a system namespace Istio does not inject sidecars into",
         ],
     );
@@ -103,6 +103,16 @@ fn app_names_namespaces_and_containers_are_kubernetes_names() {
             "profiles/mine.yaml:2:11: `apps[0].name`: `Checkout` is not a valid DNS-1123 label: it must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (did you mean `checkout`?)",
             "profiles/mine.yaml:3:16: `apps[0].namespace`: `my shop` is not a valid DNS-1123 label: it must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (did you mean `my-shop`?)",
             "profiles/mine.yaml:2:5: `apps[0].container`: defaults to the Deployment name, and `checkout.v2` is not a valid DNS-1123 label: it must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (did you mean `checkout-v2`?); set `container` to the container's name",
+        ],
+    );
+}
+
+#[test]
+fn an_invalid_deployment_name_is_reported_once() {
+    check(
+        "apps:\n  - name: checkout\n    namespace: shop\n    deployment: Checkout\n    language: java\n",
+        &[
+            "profiles/mine.yaml:4:17: `apps[0].deployment`: `Checkout` is not a valid DNS-1123 subdomain: it must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (did you mean `checkout`?)",
         ],
     );
 }

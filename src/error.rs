@@ -39,6 +39,9 @@ pub enum Error {
         /// Each problem.
         errors: Vec<ConfigError>,
     },
+    /// The Istio configuration would not reach the collector gateway it is rendered with.
+    #[error("the Istio configuration does not reach the gateway:\n{}", list(.0.iter()))]
+    Istio(Vec<crate::istio::CheckError>),
     /// Two objects would be written to the same file.
     #[error("{kind} `{name}` is rendered twice (file `{file}`)")]
     Duplicate {

@@ -13,6 +13,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -74,6 +75,22 @@ pub fn port(name: &str, number: u16) -> ContainerPort {
 #[must_use]
 pub fn env(name: &str, value: &str) -> EnvVar {
     EnvVar { name: name.to_owned(), value: Some(value.to_owned()), value_from: None }
+}
+
+/// An environment variable from a field of the pod (the downward API), e.g. `metadata.name`.
+#[must_use]
+pub fn env_from_field(name: &str, field_path: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            field_ref: Some(k8s_openapi::api::core::v1::ObjectFieldSelector {
+                api_version: None,
+                field_path: field_path.to_owned(),
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
 }
 
 /// An environment variable read from a key of a Secret.
@@ -304,6 +321,10 @@ objects! {
     Job(Job),
     /// A CronJob.
     CronJob(CronJob),
+    /// A ClusterRole.
+    ClusterRole(ClusterRole),
+    /// A ClusterRoleBinding.
+    ClusterRoleBinding(ClusterRoleBinding),
 }
 
 /// A custom resource kind with a typed body: implement this for the small typed structs that

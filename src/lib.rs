@@ -5,6 +5,11 @@
 //! ([`components`], over the typed [`collector`] and [`jaeger`] configs) → Kubernetes objects
 //! ([`k8s::Object`]) gathered in a [`Stack`] → files ([`render`]) → disk ([`output`]).
 //!
+//! Beside the stack's own objects a profile can render Istio mesh tracing ([`istio`],
+//! [`components::istio`]) and per-application onboarding ([`components::apps`]): install-time files
+//! and kustomize Components ([`kustomize`]) for objects the stack does not own, with READMEs
+//! ([`prose`]).
+//!
 //! # Examples
 //!
 //! Build the demo stack in code, reach a typed object, and render it to files:
@@ -29,8 +34,10 @@ pub mod collector;
 pub mod components;
 pub mod duration;
 pub mod error;
+pub mod istio;
 pub mod jaeger;
 pub mod k8s;
+pub mod kustomize;
 pub mod load;
 pub mod locate;
 pub mod names;
@@ -39,6 +46,7 @@ pub mod plan;
 pub mod ports;
 pub mod profile;
 pub mod project;
+pub mod prose;
 pub mod quantity;
 pub mod render;
 pub mod schema;

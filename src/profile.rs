@@ -25,6 +25,12 @@ pub struct Profile {
     #[serde(default = "default_namespace")]
     #[schemars(default = "default_namespace")]
     pub namespace: String,
+    /// The `deployment.environment.name` every span carries: the gateway inserts it where an
+    /// application did not set its own, and onboarded apps report it themselves. Letters, digits,
+    /// `.`, `_`, `-` (e.g. `production`, `staging`, `demo`).
+    #[serde(default = "default_environment")]
+    #[schemars(default = "default_environment")]
+    pub environment: String,
     /// The OpenTelemetry Collector gateway that applications and sidecars send OTLP to.
     #[serde(default)]
     pub collector: CollectorSpec,
@@ -42,6 +48,13 @@ pub struct Profile {
     /// Pod scheduling and network isolation.
     #[serde(default)]
     pub security: SecuritySpec,
+    /// Istio: mesh-wide tracing into the gateway and sidecar injection for chosen namespaces.
+    #[serde(default)]
+    pub istio: IstioSpec,
+    /// Applications sending traces to the gateway: each gets a kustomize Component under
+    /// `apps/<name>/` that sets its OpenTelemetry SDK environment.
+    #[serde(default)]
+    pub apps: Vec<AppSpec>,
 }
 
 /// Declared load.
@@ -120,16 +133,24 @@ fn default_namespace() -> String {
     "observability".into()
 }
 
+/// `production`: a shared gateway most often runs there, and a profile for anything else says so.
+fn default_environment() -> String {
+    "production".into()
+}
+
 impl Default for Profile {
     fn default() -> Self {
         Self {
             description: String::new(),
             namespace: default_namespace(),
+            environment: default_environment(),
             collector: CollectorSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
             load: None,
             security: SecuritySpec::default(),
+            istio: IstioSpec::default(),
+            apps: Vec::new(),
         }
     }
 }
@@ -586,6 +607,239 @@ impl Default for Sampling {
     }
 }
 
+/// Istio mesh tracing: Envoy sidecars report spans to the gateway through an OpenTelemetry
+/// extension provider selected by a mesh-wide `Telemetry`.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct IstioSpec {
+    /// Render the Istio files (`Telemetry`, mesh config overlay and Helm values, injection
+    /// component). Off by default; every other field is checked either way.
+    pub enabled: bool,
+    /// Name of the `meshConfig.extensionProviders` entry (type `opentelemetry`) the `Telemetry`
+    /// selects.
+    pub provider: String,
+    /// Share of requests Envoy starts a trace for when no upstream decision came with the request,
+    /// 0–100 in steps of 0.01 (Istio's own default is 1).
+    pub sampling_percentage: f64,
+    /// Extra tags on every span Envoy reports, by tag name: `{literal: {value}}`,
+    /// `{header: {name, default_value}}` or `{environment: {name, default_value}}`.
+    pub custom_tags: BTreeMap<String, CustomTag>,
+    /// Namespaces whose pods get sidecars: labelled `istio-injection=enabled` by the rendered
+    /// kustomize component, which the kustomization owning them includes (tracestack never
+    /// creates them).
+    pub namespaces: Vec<String>,
+    /// Also accept Zipkin from proxies still configured through `meshConfig.defaultConfig.tracing.zipkin`:
+    /// the gateway gets a `zipkin` receiver on 9411, the `otlp` Service exposes it, and the mesh
+    /// config points the legacy tracer there.
+    pub legacy_zipkin: bool,
+}
+
+impl Default for IstioSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            provider: "otel-tracing".into(),
+            sampling_percentage: 1.0,
+            custom_tags: BTreeMap::new(),
+            namespaces: Vec::new(),
+            legacy_zipkin: false,
+        }
+    }
+}
+
+/// Where a custom span tag's value comes from (Istio `Telemetry` `customTags`).
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum CustomTag {
+    /// The same value on every span.
+    Literal {
+        /// The value (not empty).
+        value: String,
+    },
+    /// A header of the request.
+    Header {
+        /// Header name, lower case (Envoy stores header names lower-cased).
+        name: String,
+        /// Used when the request lacks the header.
+        #[serde(default)]
+        default_value: Option<String>,
+    },
+    /// An environment variable of the proxy.
+    Environment {
+        /// Variable name.
+        name: String,
+        /// Used when the variable is unset.
+        #[serde(default)]
+        default_value: Option<String>,
+    },
+}
+
+/// One application onboarded to the gateway.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    /// Short name: the Component's directory `apps/<name>/` (a DNS-1123 label, unique).
+    pub name: String,
+    /// Namespace of the app's Deployment.
+    pub namespace: String,
+    /// The Deployment the Component patches (default: `name`).
+    #[serde(default)]
+    pub deployment: Option<String>,
+    /// The container that gets the environment: a strategic-merge patch finds containers by name
+    /// (default: the Deployment's name, the usual single-container convention).
+    #[serde(default)]
+    pub container: Option<String>,
+    /// `service.name` of its spans (default: `name`).
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// `service.version` of its spans (default: none, so the gateway takes the pod's
+    /// `app.kubernetes.io/version` label or image tag).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Runtime: `java`, `nodejs`, `python`, `dotnet` or `go`.
+    pub language: Language,
+    /// OTLP protocol: `http/protobuf` (the SDK default, port 4318) or `grpc` (port 4317).
+    #[serde(default)]
+    pub protocol: OtlpProtocol,
+    /// Head sampling in the SDK (default `parentbased_traceidratio` at 1: follow the caller's
+    /// decision, Envoy's included, and keep every new trace).
+    #[serde(default)]
+    pub sampler: SamplerSpec,
+    /// Let the OpenTelemetry Operator inject its agent (an `Instrumentation` in the namespace plus
+    /// the `instrumentation.opentelemetry.io/inject-<language>` annotation); not for `go`.
+    #[serde(default)]
+    pub auto_instrumentation: bool,
+}
+
+impl AppSpec {
+    /// The Deployment name.
+    #[must_use]
+    pub fn deployment(&self) -> &str {
+        self.deployment.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The container name.
+    #[must_use]
+    pub fn container(&self) -> &str {
+        self.container.as_deref().unwrap_or(self.deployment())
+    }
+
+    /// The `service.name`.
+    #[must_use]
+    pub fn service_name(&self) -> &str {
+        self.service_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// An application's runtime, as the OpenTelemetry Operator names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Java (agent 2.x).
+    Java,
+    /// Node.js.
+    Nodejs,
+    /// Python.
+    Python,
+    /// .NET.
+    Dotnet,
+    /// Go.
+    Go,
+}
+
+impl Language {
+    /// The name in `instrumentation.opentelemetry.io/inject-<name>` and in the `Instrumentation` spec.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Java => "java",
+            Self::Nodejs => "nodejs",
+            Self::Python => "python",
+            Self::Dotnet => "dotnet",
+            Self::Go => "go",
+        }
+    }
+}
+
+/// The OTLP transport of an SDK (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum OtlpProtocol {
+    /// Protobuf over HTTP, to port 4318: the default of the specification and of the Java agent 2.x.
+    #[default]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// gRPC, to port 4317.
+    #[serde(rename = "grpc")]
+    Grpc,
+}
+
+impl OtlpProtocol {
+    /// The value of `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HttpProtobuf => "http/protobuf",
+            Self::Grpc => "grpc",
+        }
+    }
+}
+
+/// An SDK sampler (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SamplerSpec {
+    /// The sampler.
+    #[serde(rename = "type", default)]
+    pub kind: SamplerKind,
+    /// Share of traces kept, 0–1, for `traceidratio` and `parentbased_traceidratio` only
+    /// (default 1).
+    #[serde(default)]
+    pub ratio: Option<f64>,
+}
+
+/// A sampler the OpenTelemetry SDKs know (`OTEL_TRACES_SAMPLER` values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplerKind {
+    /// Keep every span.
+    AlwaysOn,
+    /// Keep none.
+    AlwaysOff,
+    /// Keep `ratio` of traces by trace id, ignoring the caller.
+    Traceidratio,
+    /// Follow the caller; keep every new trace.
+    ParentbasedAlwaysOn,
+    /// Follow the caller; drop new traces.
+    ParentbasedAlwaysOff,
+    /// Follow the caller; keep `ratio` of new traces.
+    #[default]
+    ParentbasedTraceidratio,
+}
+
+impl SamplerKind {
+    /// The value of `OTEL_TRACES_SAMPLER`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AlwaysOn => "always_on",
+            Self::AlwaysOff => "always_off",
+            Self::Traceidratio => "traceidratio",
+            Self::ParentbasedAlwaysOn => "parentbased_always_on",
+            Self::ParentbasedAlwaysOff => "parentbased_always_off",
+            Self::ParentbasedTraceidratio => "parentbased_traceidratio",
+        }
+    }
+
+    /// Whether it takes a ratio.
+    #[must_use]
+    pub fn takes_ratio(self) -> bool {
+        matches!(self, Self::Traceidratio | Self::ParentbasedTraceidratio)
+    }
+}
+
+/// Namespaces Istio's injector never touches, or that a sidecar would break.
+const NO_INJECTION_NAMESPACES: [&str; 4] = ["istio-system", "kube-node-lease", "kube-public", "kube-system"];
+
 /// A problem with one field of a profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
@@ -605,6 +859,9 @@ impl Profile {
         let mut err = |path: &str, message: String| errors.push(FieldError { path: path.into(), message });
         if let Err(e) = names::dns1123_label(&self.namespace) {
             err("namespace", e);
+        }
+        if let Err(e) = attribute_value(&self.environment) {
+            err("environment", e);
         }
         check_version("collector.version", self.collector.distribution.0, self.collector.version.0, &mut err);
         check_version("jaeger.version", Distribution::Jaeger, self.jaeger.version.0, &mut err);
@@ -679,6 +936,8 @@ impl Profile {
                 );
             }
         }
+        check_istio(&self.istio, &self.namespace, &mut err);
+        check_apps(&self.apps, &mut err);
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
                 if m.max_traces == 0 {
@@ -786,6 +1045,168 @@ fn check_digest(path: &str, digest: &str, err: &mut impl FnMut(&str, String)) {
         .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     if !ok {
         err(path, format!("`{digest}` must be `sha256:` followed by 64 lowercase hex digits"));
+    }
+}
+
+/// Checks a value tracestack writes into `OTEL_RESOURCE_ATTRIBUTES` or a collector attribute:
+/// 1–255 characters of letters, digits and `.`, `_`, `-`, `+`, `:`, `/`, `@`, none of which needs
+/// escaping there (the variable is a `key=value,…` list in W3C baggage syntax, where `,`, `=`, `;`,
+/// `%`, quotes, backslashes and spaces would have to be percent-encoded).
+///
+/// # Errors
+/// A message naming the value and the rule.
+pub fn attribute_value(value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.len() <= 255
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_+:/@".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` must be 1–255 letters, digits, `.`, `_`, `-`, `+`, `:`, `/` or `@` (it goes into OTEL_RESOURCE_ATTRIBUTES unescaped)"
+        ))
+    }
+}
+
+fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&str, String)) {
+    if let Err(e) = names::dns1123_label(&istio.provider) {
+        err("istio.provider", e);
+    }
+    let p = istio.sampling_percentage;
+    if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
+        err("istio.sampling_percentage", format!("must be from 0 to 100 (got {p})"));
+    }
+    for (tag, source) in &istio.custom_tags {
+        let path = format!("istio.custom_tags.{tag}");
+        if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b)) {
+            err(&path, format!("tag name `{tag}` must be letters, digits, `.`, `_`, `-` or `/`"));
+        }
+        match source {
+            CustomTag::Literal { value } if value.is_empty() => {
+                err(&format!("{path}.literal.value"), "must not be empty (Istio requires a value)".into());
+            }
+            CustomTag::Literal { .. } => {}
+            CustomTag::Header { name, .. } => {
+                let token = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if !token {
+                    err(
+                        &format!("{path}.header.name"),
+                        format!("`{name}` must be a lower-case HTTP header name (Envoy matches lower-cased names)"),
+                    );
+                }
+            }
+            CustomTag::Environment { name, .. } => {
+                let ident = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !ident {
+                    err(
+                        &format!("{path}.environment.name"),
+                        format!(
+                            "`{name}` must be an environment variable name (letters, digits, `_`, not starting with a digit)"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, ns) in istio.namespaces.iter().enumerate() {
+        let path = format!("istio.namespaces[{i}]");
+        if let Err(e) = names::dns1123_label(ns) {
+            err(&path, e);
+        } else if let Some(first) = seen.get(ns.as_str()) {
+            err(&path, format!("`{ns}` is already listed at istio.namespaces[{first}]"));
+        } else if ns == stack_namespace {
+            err(
+                &path,
+                format!(
+                    "`{ns}` is the stack's own namespace: a sidecar in front of the gateway would hide each sender's pod IP from `k8s_attributes`, and Envoy would trace the span exports themselves"
+                ),
+            );
+        } else if NO_INJECTION_NAMESPACES.contains(&ns.as_str()) {
+            err(&path, format!("`{ns}` is a system namespace Istio does not inject sidecars into"));
+        }
+        seen.entry(ns.as_str()).or_insert(i);
+    }
+}
+
+fn check_apps(apps: &[AppSpec], err: &mut impl FnMut(&str, String)) {
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut deployments: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, app) in apps.iter().enumerate() {
+        let at = |field: &str| format!("apps[{i}].{field}");
+        if let Err(e) = names::dns1123_label(&app.name) {
+            err(&at("name"), e);
+        } else if let Some(first) = names.get(app.name.as_str()) {
+            err(
+                &at("name"),
+                format!(
+                    "`{}` is already the name of apps[{first}]; names must be unique (each is a directory `apps/<name>/`)",
+                    app.name
+                ),
+            );
+        }
+        names.entry(app.name.as_str()).or_insert(i);
+        if let Err(e) = names::dns1123_label(&app.namespace) {
+            err(&at("namespace"), e);
+        }
+        match (&app.deployment, names::dns1123_subdomain(app.deployment())) {
+            (Some(_), Err(e)) => err(&at("deployment"), e),
+            _ => {
+                if let Some(first) = deployments.get(&(app.namespace.as_str(), app.deployment())) {
+                    err(
+                        &at("deployment"),
+                        format!(
+                            "Deployment `{}/{}` is already onboarded by apps[{first}]; two Components would patch one container",
+                            app.namespace,
+                            app.deployment()
+                        ),
+                    );
+                }
+                deployments.entry((app.namespace.as_str(), app.deployment())).or_insert(i);
+            }
+        }
+        let deployment_ok = names::dns1123_subdomain(app.deployment()).is_ok();
+        if let (true, Err(e)) = (app.container.is_some() || deployment_ok, names::dns1123_label(app.container())) {
+            let what = if app.container.is_some() {
+                e
+            } else {
+                format!("defaults to the Deployment name, and {e}; set `container` to the container's name")
+            };
+            err(&at("container"), what);
+        }
+        if let Some(name) = &app.service_name
+            && let Err(e) = attribute_value(name)
+        {
+            err(&at("service_name"), e);
+        }
+        if let Some(version) = &app.version
+            && let Err(e) = attribute_value(version)
+        {
+            err(&at("version"), e);
+        }
+        match app.sampler.ratio {
+            Some(_) if !app.sampler.kind.takes_ratio() => err(
+                &at("sampler.ratio"),
+                format!(
+                    "`{}` takes no ratio; use `traceidratio` or `parentbased_traceidratio`, or drop `ratio`",
+                    app.sampler.kind.as_str()
+                ),
+            ),
+            Some(r) if !(r.is_finite() && (0.0..=1.0).contains(&r)) => {
+                err(&at("sampler.ratio"), format!("must be from 0 to 1 (got {r})"));
+            }
+            _ => {}
+        }
+        if app.auto_instrumentation && app.language == Language::Go {
+            err(
+                &at("auto_instrumentation"),
+                "is not offered for `go`: the Operator instruments Go with a privileged eBPF sidecar, which the restricted Pod Security Standard forbids; use the Go SDK, which reads the environment the Component sets".into(),
+            );
+        }
     }
 }
 

@@ -93,7 +93,7 @@ pub struct Parts {
 /// # Errors
 /// See [`Stack::build`] and [`render_parts`].
 pub fn render_profile(profile: &Profile, source: &Source) -> Result<Rendered, Error> {
-    render_parts(Stack::build(profile)?.into_parts(), source)
+    render_parts(Stack::build(profile)?.into_parts()?, source)
 }
 
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.

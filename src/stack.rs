@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use crate::components::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::network::{self, Endpoint, Policies, Topology};
-use crate::components::{self, Component, collector::Gateway};
+use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::error::Error;
 use crate::k8s::{self, Object};
 use crate::plan::Plan;
@@ -27,6 +27,10 @@ pub struct Stack {
     pub jaeger: Jaeger,
     /// Elasticsearch index maintenance.
     pub lifecycle: Lifecycle,
+    /// Istio mesh tracing, when the profile enables it.
+    pub istio: Option<Istio>,
+    /// Onboarded applications.
+    pub apps: Apps,
 }
 
 fn selector_of(deployment: &k8s_openapi::api::apps::v1::Deployment) -> std::collections::BTreeMap<String, String> {
@@ -38,13 +42,16 @@ impl Stack {
     ///
     /// # Errors
     /// [`Error::Profile`] when the profile is invalid; [`Error::Config`] when a generated config
-    /// would not start (e.g. a component the pinned distribution lacks).
+    /// would not start (e.g. a component the pinned distribution lacks); [`Error::Istio`] when the
+    /// Istio configuration would not reach the gateway.
     pub fn build(profile: &Profile) -> Result<Self, Error> {
         profile.validate().map_err(Error::Profile)?;
         let plan = Plan::resolve(profile)?;
         let jaeger = components::jaeger::jaeger(profile, &plan)?;
         let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
         let lifecycle = elasticsearch::lifecycle(profile);
+        let istio = components::istio::istio(profile, &gateway)?;
+        let apps = components::apps::apps(profile)?;
         let network_policies = profile.security.network_policy.enabled.then(|| {
             let endpoint = |kind: RoleKind| {
                 let role = jaeger.roles.iter().find(|r| r.kind == kind).or(jaeger.roles.first());
@@ -76,6 +83,13 @@ impl Stack {
                         selector: selector_of(&gateway.deployment),
                     },
                     gateway_ports,
+                    gateway_api_access: gateway
+                        .deployment
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.template.spec.as_ref())
+                        .and_then(|p| p.automount_service_account_token)
+                        .unwrap_or(false),
                     jaeger_receiver: endpoint(if jaeger.roles.len() > 1 {
                         RoleKind::Collector
                     } else {
@@ -93,14 +107,25 @@ impl Stack {
             gateway,
             jaeger,
             lifecycle,
+            istio,
+            apps,
         })
     }
 
     /// Everything the stack renders: the root bundle of objects, plus any sub-bundles and extra
     /// documents.
-    #[must_use]
-    pub fn into_parts(self) -> Parts {
-        Parts { bundles: vec![Bundle { dir: String::new(), objects: self.into_objects() }], documents: Vec::new() }
+    ///
+    /// # Errors
+    /// [`Error::Serialize`] when a document does not serialise.
+    pub fn into_parts(self) -> Result<Parts, Error> {
+        let mut documents = Vec::new();
+        if let Some(istio) = &self.istio {
+            documents.extend(istio.documents()?);
+        }
+        documents.extend(self.apps.documents()?);
+        let mut bundles = self.apps.bundles();
+        bundles.insert(0, Bundle { dir: String::new(), objects: self.into_objects() });
+        Ok(Parts { bundles, documents })
     }
 
     /// Every object of the root bundle, namespace first.
@@ -111,6 +136,9 @@ impl Stack {
         objects.extend(self.gateway.into_objects());
         objects.extend(self.jaeger.into_objects());
         objects.extend(self.lifecycle.into_objects());
+        if let Some(istio) = &self.istio {
+            objects.extend(istio.objects());
+        }
         objects
     }
 }

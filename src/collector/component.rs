@@ -130,10 +130,47 @@ impl OtlpReceiver {
 }
 
 /// The `zipkin` receiver (for Envoy sidecars still on the legacy Zipkin tracer).
+///
+/// Since contrib v0.128.0 the server settings live under `protocols.http`; the top-level
+/// `endpoint` is deprecated (`receiver/zipkinreceiver/config.go`: "Deprecated: [v0.128.0] Use
+/// protocols.http instead"). [`ZipkinReceiver::listening_on`] picks the form a version understands.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ZipkinReceiver {
-    /// `host:port` to listen on, conventionally `0.0.0.0:9411`.
-    pub endpoint: String,
+    /// The served protocols (v0.128.0 and later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<ZipkinProtocols>,
+    /// `host:port` to listen on, for versions before v0.128.0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+/// `protocols` of the `zipkin` receiver.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ZipkinProtocols {
+    /// Zipkin v2 over HTTP (JSON or protobuf).
+    pub http: HttpServer,
+}
+
+impl ZipkinReceiver {
+    /// The first collector version with `protocols.http`.
+    pub const PROTOCOLS_SINCE: crate::collector::Version = crate::collector::Version::new(0, 128, 0);
+
+    /// Listens on `0.0.0.0:port`, in the form `version` reads.
+    #[must_use]
+    pub fn listening_on(port: u16, version: crate::collector::Version) -> Self {
+        let endpoint = format!("0.0.0.0:{port}");
+        if version >= Self::PROTOCOLS_SINCE {
+            Self { protocols: Some(ZipkinProtocols { http: HttpServer { endpoint, tls: None } }), endpoint: None }
+        } else {
+            Self { protocols: None, endpoint: Some(endpoint) }
+        }
+    }
+
+    /// The `host:port` the receiver listens on, whichever form holds it.
+    #[must_use]
+    pub fn endpoint(&self) -> Option<&str> {
+        self.protocols.as_ref().map(|p| p.http.endpoint.as_str()).or(self.endpoint.as_deref())
+    }
 }
 
 /// A receiver.
@@ -190,6 +227,113 @@ pub struct ProbabilisticSampler {
     pub sampling_percentage: f64,
 }
 
+/// The `k8s_attributes` processor (`k8sattributes` before contrib v0.146.0): looks up the pod each
+/// span comes from and adds its Kubernetes metadata as resource attributes.
+///
+/// Keys from contrib `processor/k8sattributesprocessor/config.schema.yaml` (and `auth_type` from
+/// `internal/k8sconfig`). The processor only sets an attribute that is missing or empty
+/// (`setResourceAttribute` in `processor.go`), so what an SDK reports always wins.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct K8sAttributes {
+    /// How it reaches the API server: `serviceAccount` (the pod's own token).
+    pub auth_type: String,
+    /// `true` only tags the sender's IP (for agents in front of a gateway); the gateway looks up.
+    pub passthrough: bool,
+    /// What to add.
+    pub extract: K8sExtract,
+    /// How a span finds its pod, tried in order.
+    pub pod_association: Vec<PodAssociation>,
+}
+
+/// `extract` of [`K8sAttributes`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct K8sExtract {
+    /// Resource attributes to add, by name (`k8s.pod.name`, `service.name`, …).
+    pub metadata: Vec<String>,
+    /// Pod labels copied into attributes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<K8sFieldExtract>,
+}
+
+/// One label (or annotation) copied into a resource attribute.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct K8sFieldExtract {
+    /// The resource attribute to set.
+    pub tag_name: String,
+    /// The label key.
+    pub key: String,
+    /// Which object carries the label: `pod`, `namespace`, `node`, …
+    pub from: String,
+}
+
+/// One pod association rule: every source must match.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PodAssociation {
+    /// The sources.
+    pub sources: Vec<AssociationSource>,
+}
+
+/// Where a pod identifier comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AssociationSource {
+    /// `resource_attribute` or `connection` (the sender's IP).
+    pub from: String,
+    /// The attribute, with `resource_attribute`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl AssociationSource {
+    /// A resource attribute.
+    #[must_use]
+    pub fn attribute(name: &str) -> Self {
+        Self { from: "resource_attribute".into(), name: Some(name.into()) }
+    }
+
+    /// The IP address of the incoming connection.
+    #[must_use]
+    pub fn connection() -> Self {
+        Self { from: "connection".into(), name: None }
+    }
+}
+
+/// The `resource` processor: inserts, updates or deletes resource attributes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResourceProcessor {
+    /// Actions, applied in order.
+    pub attributes: Vec<AttributeAction>,
+}
+
+/// One action of the `resource` (or `attributes`) processor (contrib
+/// `internal/coreinternal/attraction` `action_key_value`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttributeAction {
+    /// The attribute acted on.
+    pub key: String,
+    /// A literal value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Copy the value of this attribute instead (nothing happens when it is absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_attribute: Option<String>,
+    /// `insert` (only when the key is missing), `update`, `upsert`, `delete`, …
+    pub action: String,
+}
+
+impl AttributeAction {
+    /// Sets `key` to `value` only where `key` is missing.
+    #[must_use]
+    pub fn insert_value(key: &str, value: &str) -> Self {
+        Self { key: key.into(), value: Some(value.into()), from_attribute: None, action: "insert".into() }
+    }
+
+    /// Copies `from` into `key` only where `key` is missing (and `from` is present).
+    #[must_use]
+    pub fn insert_from(key: &str, from: &str) -> Self {
+        Self { key: key.into(), value: None, from_attribute: Some(from.into()), action: "insert".into() }
+    }
+}
+
 /// A processor.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -200,6 +344,12 @@ pub enum Processor {
     Batch(Batch),
     /// `probabilistic_sampler`.
     ProbabilisticSampler(ProbabilisticSampler),
+    /// `k8s_attributes`: the name since contrib v0.146.0.
+    K8sAttributes(K8sAttributes),
+    /// `k8sattributes`: the name before v0.146.0 (a deprecated alias since).
+    K8sAttributesLegacy(K8sAttributes),
+    /// `resource`.
+    Resource(ResourceProcessor),
 }
 
 impl Processor {
@@ -210,6 +360,9 @@ impl Processor {
             Self::MemoryLimiter(_) => "memory_limiter",
             Self::Batch(_) => "batch",
             Self::ProbabilisticSampler(_) => "probabilistic_sampler",
+            Self::K8sAttributes(_) => "k8s_attributes",
+            Self::K8sAttributesLegacy(_) => "k8sattributes",
+            Self::Resource(_) => "resource",
         }
     }
 }

@@ -233,6 +233,9 @@ pub fn known_versions(d: Distribution) -> &'static [Version] {
 /// [`UnknownVersion`] when `v` is not one of [`known_versions`]`(d)`.
 pub fn ships(d: Distribution, v: Version, kind: ComponentKind, type_name: &str) -> Result<bool, UnknownVersion> {
     let index = version_index(d, v)?;
+    if registered_since(d, kind, type_name).is_some_and(|since| v < since) {
+        return Ok(false);
+    }
     Ok(runs(d, kind, type_name).is_some_and(|runs| covers(runs, index)))
 }
 
@@ -252,14 +255,19 @@ pub fn types(d: Distribution, v: Version, kind: ComponentKind) -> Result<Vec<&'s
 pub fn last_version_with(d: Distribution, kind: ComponentKind, type_name: &str) -> Option<Version> {
     let end = runs(d, kind, type_name)?.last()?.1;
     let index = usize::from(end).checked_sub(1)?;
-    known_versions(d).get(index).copied()
+    let last = known_versions(d).get(index).copied()?;
+    registered_since(d, kind, type_name).is_none_or(|since| last >= since).then_some(last)
 }
 
 /// The oldest known version of `d` that ships the `kind` component `type_name` (the oldest
 /// [`known_versions`] entry when it was already there); `None` when no known version does.
 pub fn first_version_with(d: Distribution, kind: ComponentKind, type_name: &str) -> Option<Version> {
-    let start = runs(d, kind, type_name)?.first()?.0;
-    known_versions(d).get(usize::from(start)).copied()
+    let since = registered_since(d, kind, type_name);
+    runs(d, kind, type_name)?
+        .iter()
+        .flat_map(|&(start, end)| known_versions(d).get(usize::from(start)..usize::from(end)).unwrap_or_default())
+        .copied()
+        .find(|v| since.is_none_or(|since| *v >= since))
 }
 
 fn version_index(d: Distribution, v: Version) -> Result<usize, UnknownVersion> {
@@ -285,8 +293,41 @@ fn table_name(type_name: &str) -> &str {
     match type_name {
         "tail_sampling" => "tailsampling",
         "probabilistic_sampler" => "probabilisticsampler",
-        other => other,
+        other => RENAMED.iter().find(|r| r.new == other).map_or(other, |r| r.old),
     }
+}
+
+/// A contrib component that was renamed, the old name staying a deprecated alias that logs a
+/// warning at start-up. The table knows such a component under its module-derived (old) name for
+/// every version; the new name exists only from `since`.
+struct Renamed {
+    kind: ComponentKind,
+    new: &'static str,
+    old: &'static str,
+    since: Version,
+}
+
+/// Renames of component types the stack emits.
+///
+/// `k8sattributes` → `k8s_attributes`: open-telemetry/opentelemetry-collector-contrib PR #45901
+/// ("rename to k8s_attributes with deprecated alias k8sattributes", merged 2026-02-05, after the
+/// v0.145.0 release). dash0hq/dash0-operator PR #829 (2026-02-24) already met the warning
+/// "k8sattributes alias is deprecated; use k8s_attributes instead" on a released collector, so the
+/// first release with the new name is v0.146.0 at the latest; tracestack dates it there
+/// (INFERRED from the two dates: no release note was at hand). A version before it gets the old name.
+const RENAMED: [Renamed; 1] = [Renamed {
+    kind: ComponentKind::Processor,
+    new: "k8s_attributes",
+    old: "k8sattributes",
+    since: Version::new(0, 146, 0),
+}];
+
+/// The first version of `d` that registers `type_name` under that name, when it is a renamed
+/// type's new name (`None` otherwise). Jaeger is built from its own collector version line, so
+/// tracestack does not date new names there and treats them as absent.
+fn registered_since(d: Distribution, kind: ComponentKind, type_name: &str) -> Option<Version> {
+    let renamed = RENAMED.iter().find(|r| r.kind == kind && r.new == type_name)?;
+    Some(if d == Distribution::Jaeger { Version::new(u32::MAX, 0, 0) } else { renamed.since })
 }
 
 fn runs(d: Distribution, kind: ComponentKind, type_name: &str) -> Option<&'static [(u16, u16)]> {
@@ -331,6 +372,24 @@ mod tests {
         assert_eq!(k8s(Exporter, "otlp_grpc"), Ok(true));
         // Right type, wrong kind.
         assert_eq!(k8s(Receiver, "k8sattributes"), Ok(false));
+        // Renamed in contrib; the old name stays a deprecated alias.
+        assert_eq!(k8s(Processor, "k8s_attributes"), Ok(true));
+        assert_eq!(k8s(Receiver, "k8s_attributes"), Ok(false));
+    }
+
+    #[test]
+    fn renamed_types_exist_under_the_new_name_only_from_the_rename() {
+        use Distribution::{Jaeger, OtelcolContrib, OtelcolK8s};
+        let at = |d, v| ships(d, v, Processor, "k8s_attributes");
+        assert_eq!(at(OtelcolK8s, Version::new(0, 145, 0)), Ok(false));
+        assert_eq!(at(OtelcolK8s, Version::new(0, 146, 0)), Ok(true));
+        assert_eq!(at(OtelcolContrib, Version::new(0, 100, 0)), Ok(false));
+        assert_eq!(ships(OtelcolK8s, Version::new(0, 100, 0), Processor, "k8sattributes"), Ok(true));
+        assert_eq!(first_version_with(OtelcolK8s, Processor, "k8s_attributes"), Some(Version::new(0, 146, 0)));
+        assert_eq!(first_version_with(OtelcolK8s, Processor, "k8sattributes"), Some(Version::new(0, 100, 0)));
+        assert_eq!(last_version_with(OtelcolK8s, Processor, "k8s_attributes"), Some(K8S_159));
+        assert_eq!(ships(Jaeger, JAEGER_2_20, Processor, "k8s_attributes"), Ok(false));
+        assert_eq!(first_version_with(Jaeger, Processor, "k8s_attributes"), None);
     }
 
     #[test]

@@ -5,10 +5,13 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::collector::component::{
-    Batch, ClientTls, HealthCheck, MemoryLimiter, OtlpExporter, OtlpReceiver, ProbabilisticSampler, RetryOnFailure,
-    SendingQueue,
+    AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
+    MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor, RetryOnFailure,
+    SendingQueue, ZipkinReceiver,
 };
 use crate::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
@@ -46,6 +49,10 @@ pub struct Gateway {
     pub config: Config,
     /// Identity of the pods.
     pub service_account: ServiceAccount,
+    /// Read access to pods, namespaces and ReplicaSets cluster-wide, for `k8s_attributes`.
+    pub cluster_role: ClusterRole,
+    /// Grants `cluster_role` to `service_account`.
+    pub cluster_role_binding: ClusterRoleBinding,
     /// The rendered config.
     pub config_map: ConfigMap,
     /// The pods.
@@ -60,16 +67,23 @@ pub struct Gateway {
 
 impl Component for Gateway {
     fn into_objects(self) -> Vec<Object> {
-        let mut objects =
-            vec![self.service_account.into(), self.config_map.into(), self.service.into(), self.deployment.into()];
+        let mut objects = vec![
+            self.service_account.into(),
+            self.cluster_role.into(),
+            self.cluster_role_binding.into(),
+            self.config_map.into(),
+            self.service.into(),
+            self.deployment.into(),
+        ];
         objects.extend(self.autoscaler.map(Object::from));
         objects.extend(self.disruption_budget.map(Object::from));
         objects
     }
 }
 
-/// The gateway's collector config: `otlp` in; `memory_limiter` first, optional sampling, `batch`
-/// last; out over OTLP/gRPC to `jaeger_endpoint` with a bounded queue and retries.
+/// The gateway's collector config: `otlp` in; `memory_limiter` first, then `k8s_attributes` and
+/// `resource/defaults` (uniform resource attributes), optional sampling, `batch` last; out over
+/// OTLP/gRPC to `jaeger_endpoint` with a bounded queue and retries.
 ///
 /// # Errors
 /// When the distribution does not ship a component or does not know the pinned version.
@@ -82,8 +96,14 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         Extension::HealthCheck(HealthCheck { endpoint: format!("0.0.0.0:{}", ports::HEALTH), path: "/".into() }),
     );
     debug_assert_eq!(health.type_name(), "health_check");
-    let otlp =
-        config.add_receiver(None, Receiver::Otlp(OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP)));
+    let mut receivers = vec![
+        config.add_receiver(None, Receiver::Otlp(OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP))),
+    ];
+    if serves_zipkin(profile) {
+        receivers.push(
+            config.add_receiver(None, Receiver::Zipkin(ZipkinReceiver::listening_on(ports::ZIPKIN, spec.version.0))),
+        );
+    }
     let mut processors = vec![config.add_processor(
         None,
         Processor::MemoryLimiter(MemoryLimiter {
@@ -92,6 +112,10 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
             spike_limit_mib: sizing.spike_limit_mib,
         }),
     )];
+    // `k8s_attributes` must run before `batch`: batching drops the connection context whose sender
+    // IP is the last-resort pod association (the processor's README, "connection").
+    processors.push(config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0)?));
+    processors.push(config.add_processor(Some("defaults"), resource_defaults(&profile.environment)));
     if profile.sampling.percentage < 100.0 {
         processors.push(config.add_processor(
             None,
@@ -133,7 +157,7 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
     let jaeger = config.add_exporter(Some("jaeger"), exporter);
     config.add_pipeline(
         PipelineId::new(Signal::Traces, None),
-        Pipeline { receivers: vec![otlp], processors, exporters: vec![jaeger] },
+        Pipeline { receivers, processors, exporters: vec![jaeger] },
     );
     config.service.telemetry = Telemetry {
         logs: Logs { level: spec.log_level.as_str().into(), encoding: "json".into() },
@@ -143,6 +167,85 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         .validate(spec.distribution.0, spec.version.0)
         .map_err(|errors| Error::Config { component: NAME.into(), errors })?;
     Ok(config)
+}
+
+/// Whether the gateway also receives Zipkin, for Envoy proxies on Istio's legacy tracer.
+#[must_use]
+pub fn serves_zipkin(profile: &Profile) -> bool {
+    profile.istio.enabled && profile.istio.legacy_zipkin
+}
+
+/// Name of the gateway's Zipkin port (container and Service): `http-` so that Istio, which picks
+/// a port's protocol from its name prefix or `appProtocol`, treats it as HTTP.
+pub const ZIPKIN_PORT: &str = "http-zipkin";
+
+/// The first contrib version whose `k8s_attributes` computes `service.name` and `service.version`
+/// from the well-known `app.kubernetes.io/{instance,name,version}` pod labels (falling back to the
+/// workload name and the image tag) when they are listed under `extract.metadata`: contrib PR #37114,
+/// "Add option to configure automatic service resource attributes", released in v0.127.0.
+pub const SERVICE_ATTRIBUTES_SINCE: distribution::Version = distribution::Version::new(0, 127, 0);
+
+/// `k8s_attributes` for a gateway: the sender's namespace, pod, Deployment and node, plus
+/// `service.name`/`service.version` from the pod's well-known labels, each only where the span's
+/// resource lacks it.
+///
+/// A span finds its pod by the pod UID or the pod name and namespace it reports (onboarded apps
+/// report both, see [`crate::components::apps`], which keeps working behind a mesh sidecar or any
+/// proxy), and failing that by the sender's IP address.
+///
+/// # Errors
+/// When the component table does not know `version`.
+pub fn k8s_attributes(dist: distribution::Distribution, version: distribution::Version) -> Result<Processor, Error> {
+    let mut metadata: Vec<String> =
+        ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.deployment.name", "k8s.node.name"]
+            .map(str::to_owned)
+            .to_vec();
+    let mut labels = Vec::new();
+    if version >= SERVICE_ATTRIBUTES_SINCE {
+        metadata.extend(["service.name".to_owned(), "service.version".to_owned()]);
+    } else {
+        for (attribute, label) in
+            [("service.name", "app.kubernetes.io/name"), ("service.version", "app.kubernetes.io/version")]
+        {
+            labels.push(K8sFieldExtract { tag_name: attribute.into(), key: label.into(), from: "pod".into() });
+        }
+    }
+    let processor = K8sAttributes {
+        auth_type: "serviceAccount".into(),
+        passthrough: false,
+        extract: K8sExtract { metadata, labels },
+        pod_association: vec![
+            PodAssociation { sources: vec![AssociationSource::attribute("k8s.pod.uid")] },
+            PodAssociation {
+                sources: vec![
+                    AssociationSource::attribute("k8s.namespace.name"),
+                    AssociationSource::attribute("k8s.pod.name"),
+                ],
+            },
+            PodAssociation { sources: vec![AssociationSource::connection()] },
+        ],
+    };
+    let modern =
+        distribution::ships(dist, version, ComponentKind::Processor, "k8s_attributes").map_err(|e| Error::Config {
+            component: NAME.into(),
+            errors: vec![crate::collector::ConfigError::UnknownVersion(e.to_string())],
+        })?;
+    Ok(if modern { Processor::K8sAttributes(processor) } else { Processor::K8sAttributesLegacy(processor) })
+}
+
+/// `resource/defaults`: fills what neither the application nor `k8s_attributes` set, never
+/// overwriting (`insert`): `deployment.environment.name` from the profile, `service.name` from the
+/// Deployment (else `unknown_service`, the OpenTelemetry default) and `service.version` `unknown`.
+#[must_use]
+pub fn resource_defaults(environment: &str) -> Processor {
+    Processor::Resource(ResourceProcessor {
+        attributes: vec![
+            AttributeAction::insert_value("deployment.environment.name", environment),
+            AttributeAction::insert_from("service.name", "k8s.deployment.name"),
+            AttributeAction::insert_value("service.name", "unknown_service"),
+            AttributeAction::insert_value("service.version", "unknown"),
+        ],
+    })
 }
 
 /// The OTLP/gRPC exporter under the name the pinned version uses: `otlp_grpc` where it ships,
@@ -195,17 +298,22 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         config_dir: CONFIG_DIR,
         config_file: CONFIG_FILE,
         config_text,
-        ports: vec![
+        ports: [
             k8s::port("otlp-grpc", ports::OTLP_GRPC),
             k8s::port("otlp-http", ports::OTLP_HTTP),
+            k8s::port(ZIPKIN_PORT, ports::ZIPKIN),
             k8s::port("metrics", ports::COLLECTOR_METRICS),
             k8s::port("health", ports::HEALTH),
-        ],
+        ]
+        .into_iter()
+        .filter(|p| serves_zipkin(profile) || p.container_port != i32::from(ports::ZIPKIN))
+        .collect(),
         env: vec![k8s::env("GOMEMLIMIT", &plan.gateway.memory.gomemlimit())],
         volumes,
         health_path: "/",
         service_account: NAME,
-        api_access: false,
+        // `k8s_attributes` watches the API server with the pod's ServiceAccount token.
+        api_access: true,
         priority_class_name: profile.security.priority_class_name.as_deref(),
         termination_grace_seconds: TERMINATION_GRACE_SECONDS,
         init_containers: Vec::new(),
@@ -220,16 +328,158 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         &[
             ServicePortSpec { name: "otlp-grpc", port: ports::OTLP_GRPC, app_protocol: "grpc" },
             ServicePortSpec { name: "otlp-http", port: ports::OTLP_HTTP, app_protocol: "http" },
-        ],
+            ServicePortSpec { name: ZIPKIN_PORT, port: ports::ZIPKIN, app_protocol: "http" },
+        ][..if serves_zipkin(profile) { 3 } else { 2 }],
         false,
     );
+    let (cluster_role, cluster_role_binding) = rbac(ns, &labels);
     Ok(Gateway {
         config,
         service_account: workload::service_account(NAME, NAME, COMPONENT, ns, &version),
+        cluster_role,
+        cluster_role_binding,
         config_map: workload.config_map,
         deployment: workload.deployment,
         autoscaler: workload.autoscaler,
         disruption_budget: workload.disruption_budget,
         service,
     })
+}
+
+/// The name of the gateway's ClusterRole and ClusterRoleBinding: cluster-scoped, so it carries the
+/// namespace to let two stacks share a cluster.
+#[must_use]
+pub fn cluster_role_name(namespace: &str) -> String {
+    format!("{NAME}-{namespace}")
+}
+
+/// Least privilege for `k8s_attributes` as the processor's README lists it ("Cluster-scoped
+/// RBAC"): `get`, `watch`, `list` on pods and namespaces, and on ReplicaSets (in `apps`) because
+/// `k8s.deployment.name` is read from the ReplicaSet that owns a pod. Nothing else: no nodes (the
+/// node name comes from the pod), no Deployments (no Deployment labels are extracted).
+fn rbac(namespace: &str, labels: &std::collections::BTreeMap<String, String>) -> (ClusterRole, ClusterRoleBinding) {
+    let name = cluster_role_name(namespace);
+    let meta = ObjectMeta { name: Some(name.clone()), labels: Some(labels.clone()), ..ObjectMeta::default() };
+    let verbs = || ["get", "list", "watch"].map(str::to_owned).to_vec();
+    let role = ClusterRole {
+        metadata: meta.clone(),
+        rules: Some(vec![
+            PolicyRule {
+                api_groups: Some(vec![String::new()]),
+                resources: Some(vec!["namespaces".into(), "pods".into()]),
+                verbs: verbs(),
+                ..PolicyRule::default()
+            },
+            PolicyRule {
+                api_groups: Some(vec!["apps".into()]),
+                resources: Some(vec!["replicasets".into()]),
+                verbs: verbs(),
+                ..PolicyRule::default()
+            },
+        ]),
+        ..ClusterRole::default()
+    };
+    let binding = ClusterRoleBinding {
+        metadata: meta,
+        role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "ClusterRole".into(), name },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".into(),
+            name: NAME.into(),
+            namespace: Some(namespace.into()),
+            ..Subject::default()
+        }]),
+    };
+    (role, binding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collector::Version;
+
+    fn processors(profile: &Profile) -> Vec<String> {
+        let plan = crate::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
+        let config = config(profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
+        let pipeline = &config.service.pipelines[&PipelineId::new(Signal::Traces, None)];
+        pipeline.processors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn attributes_are_made_uniform_after_the_memory_limiter_and_before_sampling_and_batching() {
+        let mut profile = Profile::default();
+        assert_eq!(processors(&profile), ["memory_limiter", "k8s_attributes", "resource/defaults", "batch"]);
+        profile.sampling.percentage = 10.0;
+        assert_eq!(
+            processors(&profile),
+            ["memory_limiter", "k8s_attributes", "resource/defaults", "probabilistic_sampler", "batch"]
+        );
+    }
+
+    #[test]
+    fn k8s_attributes_takes_the_name_and_options_the_pinned_version_knows() {
+        let at = |v| k8s_attributes(distribution::Distribution::OtelcolK8s, v).unwrap_or_else(|e| panic!("{e}"));
+        let modern = at(Version::new(0, 159, 0));
+        assert_eq!(modern.type_name(), "k8s_attributes");
+        let Processor::K8sAttributes(p) = &modern else { panic!("{modern:?}") };
+        assert!(p.extract.metadata.contains(&"service.name".to_owned()) && p.extract.labels.is_empty());
+        assert!(p.extract.metadata.contains(&"service.version".to_owned()));
+
+        let renamed_later = at(Version::new(0, 140, 0));
+        assert_eq!(renamed_later.type_name(), "k8sattributes");
+        let Processor::K8sAttributesLegacy(p) = &renamed_later else { panic!("{renamed_later:?}") };
+        assert!(p.extract.metadata.contains(&"service.name".to_owned()));
+
+        // Before v0.127.0 `service.name` is not a metadata key: copy the well-known labels instead.
+        let old = at(Version::new(0, 120, 0));
+        let Processor::K8sAttributesLegacy(p) = &old else { panic!("{old:?}") };
+        assert!(!p.extract.metadata.iter().any(|m| m.starts_with("service.")));
+        let labels: Vec<(&str, &str)> =
+            p.extract.labels.iter().map(|l| (l.tag_name.as_str(), l.key.as_str())).collect();
+        assert_eq!(
+            labels,
+            [("service.name", "app.kubernetes.io/name"), ("service.version", "app.kubernetes.io/version")]
+        );
+    }
+
+    #[test]
+    fn resource_defaults_only_insert() {
+        let Processor::Resource(r) = resource_defaults("staging") else { panic!() };
+        assert!(r.attributes.iter().all(|a| a.action == "insert"));
+        assert_eq!(r.attributes[0].value.as_deref(), Some("staging"));
+        assert_eq!(r.attributes[0].key, "deployment.environment.name");
+    }
+
+    #[test]
+    fn the_gateway_reads_the_api_with_least_privilege() {
+        let profile = Profile::default();
+        let plan = crate::plan::Plan::resolve(&profile).unwrap_or_else(|e| panic!("{e}"));
+        let gateway = gateway(&profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
+        let spec = gateway.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        assert_eq!(spec.and_then(|s| s.automount_service_account_token), Some(true));
+        let rules = gateway.cluster_role.rules.unwrap_or_default();
+        let granted: Vec<(String, String, Vec<String>)> = rules
+            .iter()
+            .flat_map(|r| {
+                let groups = r.api_groups.clone().unwrap_or_default();
+                let resources = r.resources.clone().unwrap_or_default();
+                groups
+                    .into_iter()
+                    .flat_map(move |g| resources.clone().into_iter().map(move |res| (g.clone(), res)))
+                    .map(|(g, res)| (g, res, r.verbs.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let read = ["get", "list", "watch"].map(str::to_owned).to_vec();
+        assert_eq!(
+            granted,
+            [
+                (String::new(), "namespaces".to_owned(), read.clone()),
+                (String::new(), "pods".to_owned(), read.clone()),
+                ("apps".to_owned(), "replicasets".to_owned(), read)
+            ]
+        );
+        let subject = &gateway.cluster_role_binding.subjects.unwrap_or_default()[0];
+        assert_eq!((subject.name.as_str(), subject.namespace.as_deref()), (NAME, Some("observability")));
+        assert_eq!(gateway.cluster_role_binding.role_ref.name, "otel-collector-observability");
+    }
 }

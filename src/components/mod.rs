@@ -1,7 +1,9 @@
 //! The stack's components, each one function of the profile that returns its named objects.
 
+pub mod apps;
 pub mod collector;
 pub mod elasticsearch;
+pub mod istio;
 pub mod jaeger;
 pub mod namespace;
 pub mod network;

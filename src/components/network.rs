@@ -34,6 +34,8 @@ pub struct Topology {
     pub gateway: Endpoint,
     /// Ports of the `otlp` Service.
     pub gateway_ports: Vec<u16>,
+    /// Whether the gateway talks to the API server (`k8s_attributes` watches pods).
+    pub gateway_api_access: bool,
     /// The Jaeger pods that receive OTLP from the gateway.
     pub jaeger_receiver: Endpoint,
     /// The Jaeger pods that serve the UI and query API (may be the receiver, all-in-one).
@@ -173,10 +175,15 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
 
     let mut gateway_in = vec![ingress(vec![otlp_sources], &t.gateway_ports)];
     metrics(&mut gateway_in);
-    let gateway_out = vec![NetworkPolicyEgressRule {
+    let mut gateway_out = vec![NetworkPolicyEgressRule {
         to: Some(vec![pods(&t.jaeger_receiver.selector)]),
         ports: Some(vec![tcp(ports::OTLP_GRPC)]),
     }];
+    if t.gateway_api_access {
+        // The API server is no pod a selector can name, and its address differs per cluster: allow
+        // its usual ports (443 on the `kubernetes` Service, 6443 on many control planes).
+        gateway_out.push(NetworkPolicyEgressRule { to: None, ports: Some(vec![tcp(443), tcp(6443)]) });
+    }
     let mut workloads = vec![policy(&t.gateway.name, ns, t.gateway.selector.clone(), gateway_in, gateway_out)];
 
     let query_in = ingress(

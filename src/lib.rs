@@ -38,6 +38,7 @@ pub mod output;
 pub mod ports;
 pub mod profile;
 pub mod project;
+pub mod prometheus;
 pub mod quantity;
 pub mod render;
 pub mod schema;

@@ -33,6 +33,12 @@ pub struct Profile {
     /// Head sampling applied in the collector gateway.
     #[serde(default)]
     pub sampling: Sampling,
+    /// The smoke-test Jobs rendered into `smoke-test/`.
+    #[serde(default)]
+    pub smoke_test: SmokeTestSpec,
+    /// Scraping and alerting through the Prometheus Operator (off unless enabled).
+    #[serde(default)]
+    pub monitoring: MonitoringSpec,
 }
 
 fn default_namespace() -> String {
@@ -47,6 +53,8 @@ impl Default for Profile {
             collector: CollectorSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
+            smoke_test: SmokeTestSpec::default(),
+            monitoring: MonitoringSpec::default(),
         }
     }
 }
@@ -420,6 +428,105 @@ impl Default for Sampling {
     }
 }
 
+/// The smoke-test Jobs: one sends traces through the `otlp` Service, one asks Jaeger's query API
+/// for them.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmokeTestSpec {
+    /// Traces the sender sends (each a root span and one child) and the checker expects back.
+    pub traces: u32,
+    /// Repository of the telemetrygen image, when it is mirrored (default
+    /// `ghcr.io/open-telemetry/opentelemetry-collector-contrib/telemetrygen`); the tag is
+    /// `v` + `collector.version`.
+    pub telemetrygen_image: Option<String>,
+    /// Repository of the curl image the checker runs, when it is mirrored (default
+    /// `curlimages/curl`); the tag is tracestack's pinned curl version, and the image must run as
+    /// UID 100 like the upstream one.
+    pub curl_image: Option<String>,
+}
+
+impl Default for SmokeTestSpec {
+    fn default() -> Self {
+        Self { traces: 20, telemetrygen_image: None, curl_image: None }
+    }
+}
+
+/// The most traces a smoke test may send: it is a check, not a load test.
+pub const MAX_SMOKE_TRACES: u32 = 1000;
+
+/// Scraping and alerting through the Prometheus Operator: PodMonitors for the collector's and
+/// Jaeger's own metrics, a PrometheusRule with health and RED alerts, and the span metrics they
+/// need. The cluster must have the `monitoring.coreos.com` CRDs.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitoringSpec {
+    /// Render the PodMonitors and the PrometheusRule, and compute span metrics.
+    pub enabled: bool,
+    /// Labels added to the PodMonitors and the PrometheusRule so your Prometheus selects them
+    /// (kube-prometheus-stack selects `release: <its Helm release name>`).
+    pub labels: BTreeMap<String, String>,
+    /// How often Prometheus scrapes the collector and Jaeger.
+    #[schemars(with = "String")]
+    pub scrape_interval: Duration,
+    /// Alert when an exporter queue is fuller than this share of its capacity (0–1).
+    pub queue_alert_ratio: f64,
+    /// RED (rate, errors, duration) metrics and alerts for the applications sending traces.
+    pub red: RedSpec,
+}
+
+impl Default for MonitoringSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            labels: BTreeMap::new(),
+            scrape_interval: Duration::from_secs(30),
+            queue_alert_ratio: 0.8,
+            red: RedSpec::default(),
+        }
+    }
+}
+
+/// RED metrics from spans (Jaeger's `spanmetrics` connector) and the alerts on them.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedSpec {
+    /// Compute span metrics and alert on them (with `monitoring.enabled`).
+    pub enabled: bool,
+    /// Alert when more than this share (0–1) of a service's server and consumer spans are errors.
+    pub error_ratio: f64,
+    /// Alert when a service's 99th-percentile server/consumer span duration is above this.
+    #[schemars(with = "String")]
+    pub p99_latency: Duration,
+    /// Only alert on services receiving at least this many requests per second (as sampled), so
+    /// one failed request of three does not page anyone.
+    pub min_request_rate: f64,
+    /// Thresholds for individual services (by `service.name`), overriding the two above.
+    pub services: BTreeMap<String, RedThresholds>,
+}
+
+impl Default for RedSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            error_ratio: 0.05,
+            p99_latency: Duration::from_secs(1),
+            min_request_rate: 0.1,
+            services: BTreeMap::new(),
+        }
+    }
+}
+
+/// Per-service RED thresholds; an unset one keeps the default.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedThresholds {
+    /// Error share (0–1) above which to alert.
+    pub error_ratio: Option<f64>,
+    /// 99th-percentile duration above which to alert.
+    #[schemars(with = "Option<String>")]
+    pub p99_latency: Option<Duration>,
+}
+
 /// A problem with one field of a profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
@@ -480,6 +587,10 @@ impl Profile {
         if !(p.is_finite() && p > 0.0 && p <= 100.0) {
             err("sampling.percentage", format!("must be more than 0 and at most 100 (got {p})"));
         }
+        check_smoke_test(&self.smoke_test, &mut err);
+        if self.monitoring.enabled {
+            check_monitoring(&self.monitoring, &mut err);
+        }
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
                 if m.max_traces == 0 {
@@ -508,6 +619,65 @@ impl Profile {
             check_resources(&format!("{path}.resources"), &role.resources, &mut err);
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+fn check_smoke_test(spec: &SmokeTestSpec, err: &mut impl FnMut(&str, String)) {
+    if spec.traces == 0 || spec.traces > MAX_SMOKE_TRACES {
+        err("smoke_test.traces", format!("must be from 1 to {MAX_SMOKE_TRACES} (got {})", spec.traces));
+    }
+    if let Some(image) = &spec.telemetrygen_image {
+        check_image("smoke_test.telemetrygen_image", image, err);
+    }
+    if let Some(image) = &spec.curl_image {
+        check_image("smoke_test.curl_image", image, err);
+    }
+}
+
+fn check_ratio(path: &str, value: f64, err: &mut impl FnMut(&str, String)) {
+    if !(value.is_finite() && value > 0.0 && value <= 1.0) {
+        err(path, format!("must be more than 0 and at most 1 (got {value})"));
+    }
+}
+
+fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
+    for (key, value) in &spec.labels {
+        if let Err(e) = names::qualified_name(key) {
+            err(&format!("monitoring.labels.{key}"), e);
+        }
+        if let Err(e) = names::label_value(value) {
+            err(&format!("monitoring.labels.{key}"), e);
+        }
+    }
+    if spec.scrape_interval.as_millis() == 0 {
+        err("monitoring.scrape_interval", "must be at least 1ms".into());
+    }
+    check_ratio("monitoring.queue_alert_ratio", spec.queue_alert_ratio, err);
+    let red = &spec.red;
+    if !red.enabled {
+        return;
+    }
+    check_ratio("monitoring.red.error_ratio", red.error_ratio, err);
+    if red.p99_latency.as_millis() == 0 {
+        err("monitoring.red.p99_latency", "must be at least 1ms".into());
+    }
+    if !(red.min_request_rate.is_finite() && red.min_request_rate >= 0.0) {
+        err("monitoring.red.min_request_rate", format!("must be 0 or more (got {})", red.min_request_rate));
+    }
+    for (service, thresholds) in &red.services {
+        let path = format!("monitoring.red.services.{service}");
+        if service.is_empty() || service.chars().any(char::is_control) {
+            err(&path, "a service name must be non-empty text without control characters".into());
+        }
+        if thresholds.error_ratio.is_none() && thresholds.p99_latency.is_none() {
+            err(&path, "sets no threshold; give `error_ratio`, `p99_latency` or both".into());
+        }
+        if let Some(ratio) = thresholds.error_ratio {
+            check_ratio(&format!("{path}.error_ratio"), ratio, err);
+        }
+        if thresholds.p99_latency.is_some_and(|d| d.as_millis() == 0) {
+            err(&format!("{path}.p99_latency"), "must be at least 1ms".into());
+        }
     }
 }
 

@@ -41,6 +41,7 @@ pub mod project;
 pub mod prometheus;
 pub mod quantity;
 pub mod render;
+pub mod runbook;
 pub mod schema;
 pub mod stack;
 pub mod yaml;

@@ -769,3 +769,71 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
 
 /// Labels of the whole profile; unused for now but kept as a typed map for callers.
 pub type Labels = BTreeMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The validation errors of the default profile after `edit`, as `path: message` lines.
+    fn errors(edit: impl FnOnce(&mut Profile)) -> Vec<String> {
+        let mut profile = Profile::default();
+        edit(&mut profile);
+        profile.validate().err().unwrap_or_default().into_iter().map(|e| format!("{}: {}", e.path, e.message)).collect()
+    }
+
+    #[test]
+    fn smoke_test_trace_count_is_bounded() {
+        assert_eq!(errors(|p| p.smoke_test.traces = 0), ["smoke_test.traces: must be from 1 to 1000 (got 0)"]);
+        assert_eq!(errors(|p| p.smoke_test.traces = 1001), ["smoke_test.traces: must be from 1 to 1000 (got 1001)"]);
+        assert_eq!(
+            errors(|p| p.smoke_test.curl_image = Some("curlimages/curl:8".into())),
+            [
+                "smoke_test.curl_image: `curlimages/curl:8` must be an image repository without tag or digest (the tag comes from `version`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn monitoring_is_checked_only_when_enabled() {
+        let broken = |p: &mut Profile| {
+            p.monitoring.queue_alert_ratio = 1.5;
+            p.monitoring.red.error_ratio = 0.0;
+        };
+        assert!(errors(broken).is_empty());
+        assert_eq!(
+            errors(|p| {
+                broken(p);
+                p.monitoring.enabled = true;
+            }),
+            [
+                "monitoring.queue_alert_ratio: must be more than 0 and at most 1 (got 1.5)",
+                "monitoring.red.error_ratio: must be more than 0 and at most 1 (got 0)",
+            ]
+        );
+    }
+
+    #[test]
+    fn monitoring_labels_and_service_overrides_are_checked() {
+        let errors = errors(|p| {
+            p.monitoring.enabled = true;
+            p.monitoring.labels.insert("release".into(), "kube prometheus".into());
+            p.monitoring.red.p99_latency = Duration::from_millis(0);
+            p.monitoring.red.min_request_rate = -1.0;
+            p.monitoring.red.services.insert("checkout".into(), RedThresholds::default());
+            p.monitoring.red.services.insert(
+                "cart".into(),
+                RedThresholds { error_ratio: Some(2.0), p99_latency: Some(Duration::from_secs(1)) },
+            );
+        });
+        assert_eq!(
+            errors,
+            [
+                "monitoring.labels.release: `kube prometheus` is not a valid label value: it must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                "monitoring.red.p99_latency: must be at least 1ms",
+                "monitoring.red.min_request_rate: must be 0 or more (got -1)",
+                "monitoring.red.services.cart.error_ratio: must be more than 0 and at most 1 (got 2)",
+                "monitoring.red.services.checkout: sets no threshold; give `error_ratio`, `p99_latency` or both",
+            ]
+        );
+    }
+}

@@ -93,7 +93,7 @@ pub struct Parts {
 /// # Errors
 /// See [`Stack::build`] and [`render_parts`].
 pub fn render_profile(profile: &Profile, source: &Source) -> Result<Rendered, Error> {
-    render_parts(Stack::build(profile)?.into_parts(), source)
+    render_parts(Stack::build(profile)?.into_parts()?, source)
 }
 
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
@@ -102,9 +102,10 @@ pub fn file_name(object: &Object) -> String {
     format!("{}-{}.yaml", object.name(), object.kind().to_ascii_lowercase())
 }
 
-/// Position of a kind in the apply order: namespaces and identities before what uses them.
+/// Position of a kind in the apply order: namespaces and identities before what uses them,
+/// workloads next, custom resources (whose CRDs come from elsewhere) last.
 fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 8] = [
+    const ORDER: [&str; 10] = [
         "Namespace",
         "ServiceAccount",
         "ClusterRole",
@@ -113,6 +114,8 @@ fn kind_rank(kind: &str) -> usize {
         "RoleBinding",
         "ConfigMap",
         "Service",
+        "Deployment",
+        "Job",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
 }

@@ -2,7 +2,9 @@
 
 pub mod collector;
 pub mod jaeger;
+pub mod monitoring;
 pub mod namespace;
+pub mod smoke_test;
 pub mod workload;
 
 use crate::k8s::Object;

@@ -502,6 +502,10 @@ pub struct RedSpec {
     pub min_request_rate: f64,
     /// Thresholds for individual services (by `service.name`), overriding the two above.
     pub services: BTreeMap<String, RedThresholds>,
+    /// Base URL of the Prometheus that scrapes the span metrics, e.g.
+    /// `http://prometheus-operated.monitoring.svc:9090`: fills Jaeger's Monitor tab. Unset: no
+    /// Monitor tab.
+    pub prometheus_url: Option<String>,
 }
 
 impl Default for RedSpec {
@@ -512,6 +516,7 @@ impl Default for RedSpec {
             p99_latency: Duration::from_secs(1),
             min_request_rate: 0.1,
             services: BTreeMap::new(),
+            prometheus_url: None,
         }
     }
 }
@@ -664,6 +669,11 @@ fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
     if !(red.min_request_rate.is_finite() && red.min_request_rate >= 0.0) {
         err("monitoring.red.min_request_rate", format!("must be 0 or more (got {})", red.min_request_rate));
     }
+    if let Some(url) = &red.prometheus_url
+        && !is_http_url(url)
+    {
+        err("monitoring.red.prometheus_url", format!("`{url}` must be an `http://` or `https://` URL"));
+    }
     for (service, thresholds) in &red.services {
         let path = format!("monitoring.red.services.{service}");
         if service.is_empty() || service.chars().any(char::is_control) {
@@ -716,6 +726,12 @@ fn check_resources(path: &str, r: &Resources, err: &mut impl FnMut(&str, String)
     }
 }
 
+fn is_http_url(url: &str) -> bool {
+    url.strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+}
+
 fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String)) {
     let base = "jaeger.storage.elasticsearch";
     if es.server_urls.is_empty() {
@@ -725,11 +741,7 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
         );
     }
     for (i, url) in es.server_urls.iter().enumerate() {
-        let ok = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
-        if !ok {
+        if !is_http_url(url) {
             err(&format!("{base}.server_urls[{i}]"), format!("`{url}` must be an `http://` or `https://` URL"));
         }
     }
@@ -819,6 +831,7 @@ mod tests {
             p.monitoring.labels.insert("release".into(), "kube prometheus".into());
             p.monitoring.red.p99_latency = Duration::from_millis(0);
             p.monitoring.red.min_request_rate = -1.0;
+            p.monitoring.red.prometheus_url = Some("prometheus:9090".into());
             p.monitoring.red.services.insert("checkout".into(), RedThresholds::default());
             p.monitoring.red.services.insert(
                 "cart".into(),
@@ -831,6 +844,7 @@ mod tests {
                 "monitoring.labels.release: `kube prometheus` is not a valid label value: it must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
                 "monitoring.red.p99_latency: must be at least 1ms",
                 "monitoring.red.min_request_rate: must be 0 or more (got -1)",
+                "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL",
                 "monitoring.red.services.cart.error_ratio: must be more than 0 and at most 1 (got 2)",
                 "monitoring.red.services.checkout: sets no threshold; give `error_ratio`, `p99_latency` or both",
             ]

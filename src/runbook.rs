@@ -155,6 +155,8 @@ pub struct JaegerInfo {
     pub metrics_port: i32,
     /// Span-metrics port on the writer, when RED metrics are on.
     pub span_metrics_port: Option<i32>,
+    /// The Prometheus the UI's Monitor tab reads, when wired.
+    pub monitor_tab: Option<String>,
 }
 
 /// The smoke test.
@@ -470,6 +472,14 @@ impl Context {
             collector_service: name_of(&stack.jaeger.collector_service.metadata),
             metrics_port: writer_deployment.map_or(0, |d| container_port(d, jaeger_component::METRICS_PORT)),
             span_metrics_port,
+            monitor_tab: reader.and_then(|r| {
+                r.config.extensions.values().find_map(|e| match e {
+                    Extension::JaegerStorage(s) => s.metric_backends.values().next().map(|b| match b {
+                        crate::jaeger::MetricBackend::Prometheus(p) => p.endpoint.clone(),
+                    }),
+                    _ => None,
+                })
+            }),
         };
 
         let mut deployments: Vec<DeploymentInfo> = roles
@@ -731,6 +741,12 @@ mod tests {
         assert_eq!(red.services[0].error_ratio.as_deref(), Some("1.5 %"));
         assert!(m.alerts.iter().any(|a| a.summary == "cart fails more than 1.5 % of its requests"));
         assert_eq!(c.jaeger.span_metrics_port, Some(8889));
+        assert_eq!(c.jaeger.monitor_tab, None);
+        let c = context(|p| {
+            p.monitoring.enabled = true;
+            p.monitoring.red.prometheus_url = Some("http://prom.mon.svc:9090".into());
+        });
+        assert_eq!(c.jaeger.monitor_tab.as_deref(), Some("http://prom.mon.svc:9090"));
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub const CONFIG_DIR: &str = "/etc/jaeger";
 pub const CONFIG_FILE: &str = "config.yaml";
 /// The `jaeger_storage` backend name every role uses.
 pub const STORE: &str = "traces";
+/// The `jaeger_storage` metric backend name of the Monitor tab.
+pub const METRICS_STORE: &str = "span-metrics";
 /// Where the Elasticsearch password file is mounted.
 pub const ES_CREDENTIALS_DIR: &str = "/etc/jaeger/es-credentials";
 /// Name of the container port serving span metrics (RED metrics per service).
@@ -234,13 +236,19 @@ pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
     let mut config = Config::default();
     config.enable_extension(
         None,
-        Extension::JaegerStorage(model::Storage { backends: [(STORE.to_owned(), backend(profile, kind))].into() }),
+        Extension::JaegerStorage(model::Storage {
+            backends: [(STORE.to_owned(), backend(profile, kind))].into(),
+            metric_backends: monitor_tab_backend(profile, kind).into_iter().collect(),
+        }),
     );
     if kind.serves_ui() {
         config.enable_extension(
             None,
             Extension::JaegerQuery(Query {
-                storage: QueryStorage { traces: STORE.into() },
+                storage: QueryStorage {
+                    traces: STORE.into(),
+                    metrics: monitor_tab_backend(profile, kind).map(|(name, _)| name),
+                },
                 http: HttpServer { endpoint: format!("0.0.0.0:{}", ports::JAEGER_QUERY_HTTP), tls: None },
                 grpc: GrpcServer { endpoint: format!("0.0.0.0:{}", ports::JAEGER_QUERY_GRPC), ..GrpcServer::default() },
             }),
@@ -327,6 +335,24 @@ pub fn config(profile: &Profile, kind: RoleKind) -> Result<Config, Error> {
         .validate(Distribution::Jaeger, profile.jaeger.version.0)
         .map_err(|errors| Error::Config { component: kind.deployment_name().into(), errors })?;
     Ok(config)
+}
+
+/// The `jaeger_storage` metric backend that feeds the UI's Monitor tab, on roles serving the UI
+/// when the profile names a Prometheus URL: the layout of Jaeger's `cmd/jaeger/config-spm.yaml`
+/// (`metric_backends.<name>.prometheus: {endpoint, normalize_calls: true, normalize_duration:
+/// true}` and `jaeger_query.storage.metrics: <name>`), whose connector defaults match ours.
+fn monitor_tab_backend(profile: &Profile, kind: RoleKind) -> Option<(String, model::MetricBackend)> {
+    let url = profile.monitoring.red.prometheus_url.as_ref().filter(|_| span_metrics_enabled(profile))?;
+    kind.serves_ui().then(|| {
+        (
+            METRICS_STORE.to_owned(),
+            model::MetricBackend::Prometheus(model::PrometheusMetrics {
+                endpoint: url.clone(),
+                normalize_calls: true,
+                normalize_duration: true,
+            }),
+        )
+    })
 }
 
 /// Whether the receiving role computes RED metrics from spans: with monitoring and its `red` part

@@ -676,8 +676,9 @@ fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
     }
     for (service, thresholds) in &red.services {
         let path = format!("monitoring.red.services.{service}");
-        if service.is_empty() || service.chars().any(char::is_control) {
-            err(&path, "a service name must be non-empty text without control characters".into());
+        // The name goes into alert annotations, which Prometheus expands as Go templates.
+        if service.is_empty() || service.chars().any(char::is_control) || service.contains("{{") {
+            err(&path, "a service name must be non-empty text without control characters or `{{`".into());
         }
         if thresholds.error_ratio.is_none() && thresholds.p99_latency.is_none() {
             err(&path, "sets no threshold; give `error_ratio`, `p99_latency` or both".into());
@@ -833,6 +834,10 @@ mod tests {
             p.monitoring.red.min_request_rate = -1.0;
             p.monitoring.red.prometheus_url = Some("prometheus:9090".into());
             p.monitoring.red.services.insert("checkout".into(), RedThresholds::default());
+            p.monitoring
+                .red
+                .services
+                .insert("{{x}}".into(), RedThresholds { error_ratio: Some(0.1), p99_latency: None });
             p.monitoring.red.services.insert(
                 "cart".into(),
                 RedThresholds { error_ratio: Some(2.0), p99_latency: Some(Duration::from_secs(1)) },
@@ -847,6 +852,7 @@ mod tests {
                 "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL",
                 "monitoring.red.services.cart.error_ratio: must be more than 0 and at most 1 (got 2)",
                 "monitoring.red.services.checkout: sets no threshold; give `error_ratio`, `p99_latency` or both",
+                "monitoring.red.services.{{x}}: a service name must be non-empty text without control characters or `{{`",
             ]
         );
     }

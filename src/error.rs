@@ -60,6 +60,14 @@ pub enum Error {
         /// The serialiser's message.
         message: String,
     },
+    /// A prose template (the runbook) failed to render.
+    #[error("could not render {template}: {message}")]
+    Template {
+        /// The template's name.
+        template: String,
+        /// What went wrong, from the template engine.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", .path.display())]
     Io {

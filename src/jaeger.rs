@@ -13,6 +13,28 @@ use crate::duration::Duration;
 pub struct Storage {
     /// Trace backends by name.
     pub backends: BTreeMap<String, Backend>,
+    /// Metric backends by name (for the UI's Monitor tab).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metric_backends: BTreeMap<String, MetricBackend>,
+}
+
+/// One metric backend of `jaeger_storage` (`cmd/internal/storageconfig.MetricBackend` at v2.20.0).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricBackend {
+    /// A Prometheus-compatible API holding the `spanmetrics` connector's metrics.
+    Prometheus(PrometheusMetrics),
+}
+
+/// The `prometheus` metric backend (`internal/config/promcfg.Configuration` at v2.20.0).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrometheusMetrics {
+    /// Base URL of the Prometheus API, e.g. `http://prometheus-operated.monitoring.svc:9090`.
+    pub endpoint: String,
+    /// The calls metric carries the `_total` suffix (`traces_span_metrics_calls_total`).
+    pub normalize_calls: bool,
+    /// The duration metric carries its unit suffix (`…_duration_milliseconds_bucket`).
+    pub normalize_duration: bool,
 }
 
 /// One trace storage backend.
@@ -120,6 +142,9 @@ pub struct Elasticsearch {
 pub struct QueryStorage {
     /// Backend name in `jaeger_storage` to read traces from.
     pub traces: String,
+    /// Metric backend name in `jaeger_storage` for the Monitor tab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
 }
 
 /// The `jaeger_query` extension: the UI and the query APIs.

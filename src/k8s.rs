@@ -146,13 +146,19 @@ pub fn resources(r: &Resources) -> ResourceRequirements {
 /// read-only root file system.
 #[must_use]
 pub fn restricted_container() -> SecurityContext {
+    restricted_container_as(RUN_AS_USER, RUN_AS_USER)
+}
+
+/// [`restricted_container`] for an image whose non-root user has another UID and GID.
+#[must_use]
+pub fn restricted_container_as(uid: i64, gid: i64) -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
         capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
         read_only_root_filesystem: Some(true),
         run_as_non_root: Some(true),
-        run_as_user: Some(RUN_AS_USER),
-        run_as_group: Some(RUN_AS_USER),
+        run_as_user: Some(uid),
+        run_as_group: Some(gid),
         seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
         ..SecurityContext::default()
     }
@@ -161,11 +167,17 @@ pub fn restricted_container() -> SecurityContext {
 /// The pod security context matching [`restricted_container`].
 #[must_use]
 pub fn restricted_pod() -> PodSecurityContext {
+    restricted_pod_as(RUN_AS_USER, RUN_AS_USER)
+}
+
+/// [`restricted_pod`] for another UID and GID.
+#[must_use]
+pub fn restricted_pod_as(uid: i64, gid: i64) -> PodSecurityContext {
     PodSecurityContext {
         run_as_non_root: Some(true),
-        run_as_user: Some(RUN_AS_USER),
-        run_as_group: Some(RUN_AS_USER),
-        fs_group: Some(RUN_AS_USER),
+        run_as_user: Some(uid),
+        run_as_group: Some(gid),
+        fs_group: Some(gid),
         seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
         ..PodSecurityContext::default()
     }

@@ -10,6 +10,8 @@ pub const ZIPKIN: u16 = 9411;
 pub const HEALTH: u16 = 13133;
 /// The collector's (and Jaeger's) own Prometheus metrics.
 pub const COLLECTOR_METRICS: u16 = 8888;
+/// RED metrics computed from spans (the `spanmetrics` connector's `prometheus` exporter).
+pub const SPAN_METRICS: u16 = 8889;
 /// Jaeger UI and HTTP query API.
 pub const JAEGER_QUERY_HTTP: u16 = 16686;
 /// Jaeger gRPC query API.

@@ -55,6 +55,12 @@ pub struct Profile {
     /// `apps/<name>/` that sets its OpenTelemetry SDK environment.
     #[serde(default)]
     pub apps: Vec<AppSpec>,
+    /// The smoke-test Jobs rendered into `smoke-test/`.
+    #[serde(default)]
+    pub smoke_test: SmokeTestSpec,
+    /// Scraping and alerting through the Prometheus Operator (off unless enabled).
+    #[serde(default)]
+    pub monitoring: MonitoringSpec,
 }
 
 /// Declared load.
@@ -151,6 +157,8 @@ impl Default for Profile {
             security: SecuritySpec::default(),
             istio: IstioSpec::default(),
             apps: Vec::new(),
+            smoke_test: SmokeTestSpec::default(),
+            monitoring: MonitoringSpec::default(),
         }
     }
 }
@@ -647,6 +655,64 @@ impl Default for IstioSpec {
     }
 }
 
+/// The smoke-test Jobs: one sends traces through the `otlp` Service, one asks Jaeger's query API
+/// for them.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmokeTestSpec {
+    /// Traces the sender sends (each a root span and one child) and the checker expects back.
+    pub traces: u32,
+    /// Repository of the telemetrygen image, when it is mirrored (default
+    /// `ghcr.io/open-telemetry/opentelemetry-collector-contrib/telemetrygen`); the tag is
+    /// `v` + `collector.version`.
+    pub telemetrygen_image: Option<String>,
+    /// Repository of the curl image the checker runs, when it is mirrored (default
+    /// `curlimages/curl`); the tag is tracestack's pinned curl version, and the image must run
+    /// `sh` and `curl` as an arbitrary non-root user (10001) like the upstream one.
+    pub curl_image: Option<String>,
+}
+
+impl Default for SmokeTestSpec {
+    fn default() -> Self {
+        Self { traces: 20, telemetrygen_image: None, curl_image: None }
+    }
+}
+
+/// The most traces a smoke test may send: it is a check, not a load test.
+pub const MAX_SMOKE_TRACES: u32 = 1000;
+
+/// Scraping and alerting through the Prometheus Operator: PodMonitors for the collector's and
+/// Jaeger's own metrics, a PrometheusRule with health and RED alerts, and the span metrics they
+/// need. The cluster must have the `monitoring.coreos.com` CRDs.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitoringSpec {
+    /// Render the PodMonitors and the PrometheusRule, and compute span metrics.
+    pub enabled: bool,
+    /// Labels added to the PodMonitors and the PrometheusRule so your Prometheus selects them
+    /// (kube-prometheus-stack selects `release: <its Helm release name>`).
+    pub labels: BTreeMap<String, String>,
+    /// How often Prometheus scrapes the collector and Jaeger.
+    #[schemars(with = "String")]
+    pub scrape_interval: Duration,
+    /// Alert when an exporter queue is fuller than this share of its capacity (0–1).
+    pub queue_alert_ratio: f64,
+    /// RED (rate, errors, duration) metrics and alerts for the applications sending traces.
+    pub red: RedSpec,
+}
+
+impl Default for MonitoringSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            labels: BTreeMap::new(),
+            scrape_interval: Duration::from_secs(30),
+            queue_alert_ratio: 0.8,
+            red: RedSpec::default(),
+        }
+    }
+}
+
 /// Where a custom span tag's value comes from (Istio `Telemetry` `customTags`).
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
@@ -761,6 +827,41 @@ impl Language {
     }
 }
 
+/// RED metrics from spans (Jaeger's `spanmetrics` connector) and the alerts on them.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedSpec {
+    /// Compute span metrics and alert on them (with `monitoring.enabled`).
+    pub enabled: bool,
+    /// Alert when more than this share (0–1) of a service's server and consumer spans are errors.
+    pub error_ratio: f64,
+    /// Alert when a service's 99th-percentile server/consumer span duration is above this.
+    #[schemars(with = "String")]
+    pub p99_latency: Duration,
+    /// Only alert on services receiving at least this many requests per second (as sampled), so
+    /// one failed request of three does not page anyone.
+    pub min_request_rate: f64,
+    /// Thresholds for individual services (by `service.name`), overriding the two above.
+    pub services: BTreeMap<String, RedThresholds>,
+    /// Base URL of the Prometheus that scrapes the span metrics, e.g.
+    /// `http://prometheus-operated.monitoring.svc:9090`: fills Jaeger's Monitor tab. Unset: no
+    /// Monitor tab.
+    pub prometheus_url: Option<String>,
+}
+
+impl Default for RedSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            error_ratio: 0.05,
+            p99_latency: Duration::from_secs(1),
+            min_request_rate: 0.1,
+            services: BTreeMap::new(),
+            prometheus_url: None,
+        }
+    }
+}
+
 /// The OTLP transport of an SDK (`OTEL_EXPORTER_OTLP_PROTOCOL`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum OtlpProtocol {
@@ -839,6 +940,17 @@ impl SamplerKind {
 
 /// Namespaces Istio's injector never touches, or that a sidecar would break.
 const NO_INJECTION_NAMESPACES: [&str; 4] = ["istio-system", "kube-node-lease", "kube-public", "kube-system"];
+
+/// Per-service RED thresholds; an unset one keeps the default.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedThresholds {
+    /// Error share (0–1) above which to alert.
+    pub error_ratio: Option<f64>,
+    /// 99th-percentile duration above which to alert.
+    #[schemars(with = "Option<String>")]
+    pub p99_latency: Option<Duration>,
+}
 
 /// A problem with one field of a profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -938,6 +1050,10 @@ impl Profile {
         }
         check_istio(&self.istio, &self.namespace, &mut err);
         check_apps(&self.apps, &mut err);
+        check_smoke_test(&self.smoke_test, &mut err);
+        if self.monitoring.enabled {
+            check_monitoring(&self.monitoring, &mut err);
+        }
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
                 if m.max_traces == 0 {
@@ -1210,6 +1326,71 @@ fn check_apps(apps: &[AppSpec], err: &mut impl FnMut(&str, String)) {
     }
 }
 
+fn check_smoke_test(spec: &SmokeTestSpec, err: &mut impl FnMut(&str, String)) {
+    if spec.traces == 0 || spec.traces > MAX_SMOKE_TRACES {
+        err("smoke_test.traces", format!("must be from 1 to {MAX_SMOKE_TRACES} (got {})", spec.traces));
+    }
+    if let Some(image) = &spec.telemetrygen_image {
+        check_image("smoke_test.telemetrygen_image", image, err);
+    }
+    if let Some(image) = &spec.curl_image {
+        check_image("smoke_test.curl_image", image, err);
+    }
+}
+
+fn check_ratio(path: &str, value: f64, err: &mut impl FnMut(&str, String)) {
+    if !(value.is_finite() && value > 0.0 && value <= 1.0) {
+        err(path, format!("must be more than 0 and at most 1 (got {value})"));
+    }
+}
+
+fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
+    for (key, value) in &spec.labels {
+        if let Err(e) = names::qualified_name(key) {
+            err(&format!("monitoring.labels.{key}"), e);
+        }
+        if let Err(e) = names::label_value(value) {
+            err(&format!("monitoring.labels.{key}"), e);
+        }
+    }
+    if spec.scrape_interval.as_millis() == 0 {
+        err("monitoring.scrape_interval", "must be at least 1ms".into());
+    }
+    check_ratio("monitoring.queue_alert_ratio", spec.queue_alert_ratio, err);
+    let red = &spec.red;
+    if !red.enabled {
+        return;
+    }
+    check_ratio("monitoring.red.error_ratio", red.error_ratio, err);
+    if red.p99_latency.as_millis() == 0 {
+        err("monitoring.red.p99_latency", "must be at least 1ms".into());
+    }
+    if !(red.min_request_rate.is_finite() && red.min_request_rate >= 0.0) {
+        err("monitoring.red.min_request_rate", format!("must be 0 or more (got {})", red.min_request_rate));
+    }
+    if let Some(url) = &red.prometheus_url
+        && !is_http_url(url)
+    {
+        err("monitoring.red.prometheus_url", format!("`{url}` must be an `http://` or `https://` URL"));
+    }
+    for (service, thresholds) in &red.services {
+        let path = format!("monitoring.red.services.{service}");
+        // The name goes into alert annotations, which Prometheus expands as Go templates.
+        if service.is_empty() || service.chars().any(char::is_control) || service.contains("{{") {
+            err(&path, "a service name must be non-empty text without control characters or `{{`".into());
+        }
+        if thresholds.error_ratio.is_none() && thresholds.p99_latency.is_none() {
+            err(&path, "sets no threshold; give `error_ratio`, `p99_latency` or both".into());
+        }
+        if let Some(ratio) = thresholds.error_ratio {
+            check_ratio(&format!("{path}.error_ratio"), ratio, err);
+        }
+        if thresholds.p99_latency.is_some_and(|d| d.as_millis() == 0) {
+            err(&format!("{path}.p99_latency"), "must be at least 1ms".into());
+        }
+    }
+}
+
 fn check_image(path: &str, image: &str, err: &mut impl FnMut(&str, String)) {
     if image.is_empty()
         || image.contains(char::is_whitespace)
@@ -1256,6 +1437,12 @@ fn out_of_range(q: &Quantity) -> String {
     }
 }
 
+fn is_http_url(url: &str) -> bool {
+    url.strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+}
+
 fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String)) {
     let base = "jaeger.storage.elasticsearch";
     if es.server_urls.is_empty() {
@@ -1265,11 +1452,7 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
         );
     }
     for (i, url) in es.server_urls.iter().enumerate() {
-        let ok = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
-        if !ok {
+        if !is_http_url(url) {
             err(&format!("{base}.server_urls[{i}]"), format!("`{url}` must be an `http://` or `https://` URL"));
         }
     }
@@ -1337,3 +1520,78 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
 
 /// Labels of the whole profile; unused for now but kept as a typed map for callers.
 pub type Labels = BTreeMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The validation errors of the default profile after `edit`, as `path: message` lines.
+    fn errors(edit: impl FnOnce(&mut Profile)) -> Vec<String> {
+        let mut profile = Profile::default();
+        edit(&mut profile);
+        profile.validate().err().unwrap_or_default().into_iter().map(|e| format!("{}: {}", e.path, e.message)).collect()
+    }
+
+    #[test]
+    fn smoke_test_trace_count_is_bounded() {
+        assert_eq!(errors(|p| p.smoke_test.traces = 0), ["smoke_test.traces: must be from 1 to 1000 (got 0)"]);
+        assert_eq!(errors(|p| p.smoke_test.traces = 1001), ["smoke_test.traces: must be from 1 to 1000 (got 1001)"]);
+        assert_eq!(
+            errors(|p| p.smoke_test.curl_image = Some("curlimages/curl:8".into())),
+            [
+                "smoke_test.curl_image: `curlimages/curl:8` must be an image repository without tag or digest (the tag comes from `version`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn monitoring_is_checked_only_when_enabled() {
+        let broken = |p: &mut Profile| {
+            p.monitoring.queue_alert_ratio = 1.5;
+            p.monitoring.red.error_ratio = 0.0;
+        };
+        assert!(errors(broken).is_empty());
+        assert_eq!(
+            errors(|p| {
+                broken(p);
+                p.monitoring.enabled = true;
+            }),
+            [
+                "monitoring.queue_alert_ratio: must be more than 0 and at most 1 (got 1.5)",
+                "monitoring.red.error_ratio: must be more than 0 and at most 1 (got 0)",
+            ]
+        );
+    }
+
+    #[test]
+    fn monitoring_labels_and_service_overrides_are_checked() {
+        let errors = errors(|p| {
+            p.monitoring.enabled = true;
+            p.monitoring.labels.insert("release".into(), "kube prometheus".into());
+            p.monitoring.red.p99_latency = Duration::from_millis(0);
+            p.monitoring.red.min_request_rate = -1.0;
+            p.monitoring.red.prometheus_url = Some("prometheus:9090".into());
+            p.monitoring.red.services.insert("checkout".into(), RedThresholds::default());
+            p.monitoring
+                .red
+                .services
+                .insert("{{x}}".into(), RedThresholds { error_ratio: Some(0.1), p99_latency: None });
+            p.monitoring.red.services.insert(
+                "cart".into(),
+                RedThresholds { error_ratio: Some(2.0), p99_latency: Some(Duration::from_secs(1)) },
+            );
+        });
+        assert_eq!(
+            errors,
+            [
+                "monitoring.labels.release: `kube prometheus` is not a valid label value: it must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                "monitoring.red.p99_latency: must be at least 1ms",
+                "monitoring.red.min_request_rate: must be 0 or more (got -1)",
+                "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL",
+                "monitoring.red.services.cart.error_ratio: must be more than 0 and at most 1 (got 2)",
+                "monitoring.red.services.checkout: sets no threshold; give `error_ratio`, `p99_latency` or both",
+                "monitoring.red.services.{{x}}: a service name must be non-empty text without control characters or `{{`",
+            ]
+        );
+    }
+}

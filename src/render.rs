@@ -102,9 +102,10 @@ pub fn file_name(object: &Object) -> String {
     format!("{}-{}.yaml", object.name(), object.kind().to_ascii_lowercase())
 }
 
-/// Position of a kind in the apply order: namespaces and identities before what uses them.
+/// Position of a kind in the apply order: namespaces and identities before what uses them,
+/// workloads next, custom resources (whose CRDs come from elsewhere) last.
 fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 8] = [
+    const ORDER: [&str; 10] = [
         "Namespace",
         "ServiceAccount",
         "ClusterRole",
@@ -113,6 +114,8 @@ fn kind_rank(kind: &str) -> usize {
         "RoleBinding",
         "ConfigMap",
         "Service",
+        "Deployment",
+        "Job",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
 }

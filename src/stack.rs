@@ -4,17 +4,22 @@ use k8s_openapi::api::core::v1::Namespace;
 
 use crate::components::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
+use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
+use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::error::Error;
 use crate::k8s::{self, Object};
 use crate::plan::Plan;
 use crate::profile::Profile;
-use crate::render::{Bundle, Parts};
+use crate::render::{Bundle, Document, DocumentBody, Parts};
+use crate::runbook;
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stack {
+    /// What the profile says the stack is for.
+    pub description: String,
     /// The effective size of every workload.
     pub plan: Plan,
     /// The namespace everything lives in.
@@ -31,6 +36,44 @@ pub struct Stack {
     pub istio: Option<Istio>,
     /// Onboarded applications.
     pub apps: Apps,
+    /// PodMonitors and alert rules, when the profile enables monitoring.
+    pub monitoring: Option<Monitoring>,
+    /// The smoke-test Jobs (their own kustomization, applied once the stack is up).
+    pub smoke_test: SmokeTest,
+}
+
+fn job_endpoint(job: &k8s_openapi::api::batch::v1::Job) -> Endpoint {
+    Endpoint {
+        name: job.metadata.name.clone().unwrap_or_default(),
+        selector: job
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .map(|mut labels| {
+                // Pod labels minus the version, like every selector of the stack.
+                labels.remove("app.kubernetes.io/version");
+                labels.remove("app.kubernetes.io/managed-by");
+                labels
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The numbers of the named container ports of a Deployment's first container, in the given order.
+fn container_ports(deployment: &k8s_openapi::api::apps::v1::Deployment, names: &[&str]) -> Vec<u16> {
+    let ports = deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .and_then(|c| c.ports.clone())
+        .unwrap_or_default();
+    names
+        .iter()
+        .filter_map(|name| ports.iter().find(|p| p.name.as_deref() == Some(*name)))
+        .filter_map(|p| u16::try_from(p.container_port).ok())
+        .collect()
 }
 
 fn selector_of(deployment: &k8s_openapi::api::apps::v1::Deployment) -> std::collections::BTreeMap<String, String> {
@@ -52,6 +95,9 @@ impl Stack {
         let lifecycle = elasticsearch::lifecycle(profile);
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
+        let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
+        let smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
+
         let network_policies = profile.security.network_policy.enabled.then(|| {
             let endpoint = |kind: RoleKind| {
                 let role = jaeger.roles.iter().find(|r| r.kind == kind).or(jaeger.roles.first());
@@ -97,10 +143,19 @@ impl Stack {
                     }),
                     jaeger_query: endpoint(if jaeger.roles.len() > 1 { RoleKind::Query } else { RoleKind::AllInOne }),
                     es_clients,
+                    jaeger_receiver_metrics_ports: jaeger
+                        .roles
+                        .iter()
+                        .find(|r| r.kind != RoleKind::Query)
+                        .map(|r| container_ports(&r.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))
+                        .unwrap_or_default(),
+                    smoke_test: Some((job_endpoint(&smoke_test.send), job_endpoint(&smoke_test.check))),
+                    prometheus_url: components::jaeger::monitor_prometheus_url(profile),
                 },
             )
         });
         Ok(Self {
+            description: profile.description.clone(),
             plan,
             namespace: components::namespace::namespace(&profile.namespace),
             network_policies,
@@ -109,21 +164,28 @@ impl Stack {
             lifecycle,
             istio,
             apps,
+            monitoring,
+            smoke_test,
         })
     }
 
-    /// Everything the stack renders: the root bundle of objects, plus any sub-bundles and extra
-    /// documents.
+    /// Everything the stack renders: the root bundle of objects, the `smoke-test` bundle, the
+    /// Istio and application bundles and documents, and the runbook (`README.md`), written from
+    /// these same objects.
     ///
     /// # Errors
-    /// [`Error::Serialize`] when a document does not serialise.
+    /// [`Error::Serialize`] when a document does not serialise; [`Error::Template`] when the
+    /// runbook template fails.
     pub fn into_parts(self) -> Result<Parts, Error> {
-        let mut documents = Vec::new();
+        let readme = runbook::render(&runbook::Context::from_stack(&self))?;
+        let smoke = self.smoke_test.clone().into_objects();
+        let mut documents = vec![Document { path: runbook::FILE.into(), body: DocumentBody::Markdown(readme) }];
         if let Some(istio) = &self.istio {
             documents.extend(istio.documents()?);
         }
         documents.extend(self.apps.documents()?);
         let mut bundles = self.apps.bundles();
+        bundles.insert(0, Bundle { dir: smoke_test::DIR.into(), objects: smoke });
         bundles.insert(0, Bundle { dir: String::new(), objects: self.into_objects() });
         Ok(Parts { bundles, documents })
     }
@@ -138,6 +200,9 @@ impl Stack {
         objects.extend(self.lifecycle.into_objects());
         if let Some(istio) = &self.istio {
             objects.extend(istio.objects());
+        }
+        if let Some(monitoring) = self.monitoring {
+            objects.extend(monitoring.into_objects());
         }
         objects
     }

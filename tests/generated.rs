@@ -35,28 +35,32 @@ fn every_file_starts_with_the_generated_header_and_ends_with_a_newline() {
 }
 
 #[test]
-fn kubectl_kustomize_builds_every_profile_with_every_object() {
+fn kubectl_kustomize_builds_every_kustomization_with_every_object() {
     if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
         eprintln!("SKIPPED: kubectl not found; `kubectl kustomize` not checked");
         return;
     }
     let files = rendered();
-    let profiles: std::collections::BTreeSet<&str> =
-        files.keys().filter_map(|p| p.split_once('/')).map(|(dir, _)| dir).filter(|d| *d != "schema").collect();
-    assert!(profiles.len() >= 2, "expected at least demo and prod-elasticsearch, got {profiles:?}");
-    for profile in profiles {
-        let dir = Path::new("generated").join(profile);
-        let out = Command::new("kubectl").arg("kustomize").arg(&dir).output().expect("kubectl runs");
-        assert!(out.status.success(), "kubectl kustomize {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    // Every directory holding a kustomization: each profile's root, its `smoke-test/` and other
+    // bundles. Kustomize Components (`kind: Component`, e.g. `apps/<name>/`) only build inside a
+    // kustomization that owns their targets; tests/kustomize_components.rs covers those.
+    let dirs: std::collections::BTreeSet<&str> = files
+        .iter()
+        .filter(|(_, text)| text.contains("\nkind: Kustomization\n"))
+        .filter_map(|(p, _)| p.strip_suffix("/kustomization.yaml"))
+        .collect();
+    assert!(dirs.len() >= 4, "expected two bundles in each of demo and prod-elasticsearch, got {dirs:?}");
+    for dir in dirs {
+        let path = Path::new("generated").join(dir);
+        let out = Command::new("kubectl").arg("kustomize").arg(&path).output().expect("kubectl runs");
+        assert!(out.status.success(), "kubectl kustomize {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
         let built = String::from_utf8_lossy(&out.stdout);
         let objects = built.split("\n---\n").filter(|doc| doc.contains("kind:")).count();
         let expected = files
             .keys()
-            .filter(|p| {
-                p.starts_with(&format!("{profile}/")) && !p.ends_with("kustomization.yaml") && p.ends_with(".yaml")
-            })
-            .filter(|p| !p[profile.len() + 1..].contains('/'))
+            .filter_map(|p| p.strip_prefix(&format!("{dir}/")))
+            .filter(|rest| !rest.contains('/') && rest.ends_with(".yaml") && *rest != "kustomization.yaml")
             .count();
-        assert_eq!(objects, expected, "{profile}: kustomize output has {objects} objects, the files {expected}");
+        assert_eq!(objects, expected, "{dir}: kustomize output has {objects} objects, the files {expected}");
     }
 }

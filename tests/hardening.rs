@@ -180,7 +180,16 @@ fn network_policies_deny_by_default_and_can_be_turned_off() {
     let policies: Vec<&str> = objects.iter().filter(|o| o.kind() == "NetworkPolicy").map(Object::name).collect();
     assert_eq!(
         policies,
-        ["default-deny", "allow-dns", "otel-collector", "jaeger-collector", "jaeger-query", "jaeger-es-maintenance"]
+        [
+            "default-deny",
+            "allow-dns",
+            "otel-collector",
+            "jaeger-collector",
+            "jaeger-query",
+            "tracestack-smoke-send",
+            "tracestack-smoke-check",
+            "jaeger-es-maintenance"
+        ]
     );
     let mut open = prod();
     open.security.network_policy.enabled = false;

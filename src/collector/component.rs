@@ -436,6 +436,15 @@ pub struct OtlpHttpExporter {
     pub retry_on_failure: Option<RetryOnFailure>,
 }
 
+/// The `prometheus` exporter: serves the pipeline's metrics on `endpoint` for Prometheus to scrape
+/// (at `/metrics`). Only `endpoint` is set: every other key keeps the exporter's default (contrib
+/// `exporter/prometheusexporter/README.md`: `endpoint` is the one required setting).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrometheusExporter {
+    /// `host:port` to serve on, e.g. `0.0.0.0:8889`.
+    pub endpoint: String,
+}
+
 /// The `debug` exporter: writes data to the collector's log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DebugExporter {
@@ -457,6 +466,8 @@ pub enum Exporter {
     Debug(DebugExporter),
     /// `jaeger_storage_exporter` (Jaeger v2 only): writes spans to a `jaeger_storage` backend.
     JaegerStorage(jaeger::StorageExporter),
+    /// `prometheus`: serves metrics for Prometheus to scrape.
+    Prometheus(PrometheusExporter),
     /// `nop`: discards everything.
     Nop(Empty),
 }
@@ -471,6 +482,7 @@ impl Exporter {
             Self::OtlpHttp(_) => "otlp_http",
             Self::Debug(_) => "debug",
             Self::JaegerStorage(_) => "jaeger_storage_exporter",
+            Self::Prometheus(_) => "prometheus",
             Self::Nop(_) => "nop",
         }
     }
@@ -555,20 +567,65 @@ impl Extension {
     }
 }
 
+/// `histogram.explicit` of the `spanmetrics` connector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExplicitBuckets {
+    /// Upper bounds of the duration buckets, ascending.
+    pub buckets: Vec<Duration>,
+}
+
+/// `histogram` of the `spanmetrics` connector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SpanMetricsHistogram {
+    /// `ms` or `s`: the unit of the duration histogram, and so of its metric name
+    /// (`…_duration_milliseconds_bucket` for `ms` on a Prometheus endpoint).
+    pub unit: String,
+    /// Explicit bucket bounds.
+    pub explicit: ExplicitBuckets,
+}
+
+/// The `spanmetrics` connector: turns the spans of a traces pipeline into request, error and
+/// duration (RED) metrics per service, span name, span kind and status code.
+///
+/// Keys from contrib `connector/spanmetricsconnector/config.schema.yaml`; only keys present since
+/// long before every pinned release are set. `namespace` and `histogram.unit` are spelled out
+/// although they equal today's defaults (`traces.span.metrics` and `ms`, contrib
+/// `spanmetricsconnector/factory.go`): the alert rules name the resulting metrics, and the
+/// connector's `connector.spanmetrics.useSecondAsDefaultMetricsUnit` feature gate (alpha since
+/// v0.137.0) would switch the default unit, and with it every metric name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SpanMetrics {
+    /// Prefix of the metric names: `traces.span.metrics` gives `traces_span_metrics_calls_total`.
+    pub namespace: String,
+    /// The duration histogram.
+    pub histogram: SpanMetricsHistogram,
+    /// How often the aggregated metrics are handed to the metrics pipeline.
+    pub metrics_flush_interval: Duration,
+}
+
 /// A connector.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Connector {
     /// `forward`: passes data from one pipeline to another unchanged.
     Forward(Empty),
+    /// `spanmetrics`: RED metrics from spans (traces in, metrics out).
+    SpanMetrics(SpanMetrics),
 }
 
 impl Connector {
     /// The component type.
+    ///
+    /// `spanmetrics` is the name every pinned release accepts: contrib renamed the type to
+    /// `span_metrics` and kept `spanmetrics` as a deprecated alias (`metadata.yaml`:
+    /// `type: span_metrics`, `deprecated_type: spanmetrics`), which at worst logs a deprecation
+    /// warning, while `span_metrics` would fail on releases before the rename. The component table
+    /// (from module names) cannot tell which Jaeger release has it.
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {
             Self::Forward(_) => "forward",
+            Self::SpanMetrics(_) => "spanmetrics",
         }
     }
 }

@@ -7,11 +7,13 @@ use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, Vol
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::collector::component::{
-    Batch, ClientTls, Empty, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer, MemoryLimiter,
-    OtlpReceiver, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters, ServerTls,
+    Batch, ClientTls, Empty, ExplicitBuckets, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer,
+    MemoryLimiter, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
+    ServerTls, SpanMetrics, SpanMetricsHistogram,
 };
 use crate::collector::{
-    Config, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
+    Config, Connector, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal,
+    Telemetry,
 };
 use crate::components::Component;
 use crate::components::workload::{self, WorkloadSpec};
@@ -39,8 +41,14 @@ pub const CONFIG_DIR: &str = "/etc/jaeger";
 pub const CONFIG_FILE: &str = "config.yaml";
 /// The `jaeger_storage` backend name every role uses.
 pub const STORE: &str = "traces";
+/// The `jaeger_storage` metric backend name of the Monitor tab.
+pub const METRICS_STORE: &str = "span-metrics";
 /// Where the Elasticsearch password file is mounted.
 pub const ES_CREDENTIALS_DIR: &str = "/etc/jaeger/es-credentials";
+/// Name of the container port serving span metrics (RED metrics per service).
+pub const SPAN_METRICS_PORT: &str = "span-metrics";
+/// Name of the container port serving the process's own metrics (every role).
+pub const METRICS_PORT: &str = "metrics";
 /// Where the Elasticsearch CA bundle is mounted.
 pub const ES_CA_DIR: &str = "/etc/jaeger/es-ca";
 /// Where the collector role's serving certificate is mounted, with `collector_tls`.
@@ -78,11 +86,15 @@ impl RoleKind {
         }
     }
 
-    fn receives(self) -> bool {
+    /// Whether the role receives OTLP (and writes to storage).
+    #[must_use]
+    pub fn receives(self) -> bool {
         matches!(self, Self::AllInOne | Self::Collector)
     }
 
-    fn serves_ui(self) -> bool {
+    /// Whether the role serves the UI and query API.
+    #[must_use]
+    pub fn serves_ui(self) -> bool {
         matches!(self, Self::AllInOne | Self::Query)
     }
 
@@ -234,13 +246,19 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
     let mut config = Config::default();
     config.enable_extension(
         None,
-        Extension::JaegerStorage(model::Storage { backends: [(STORE.to_owned(), backend(profile, kind))].into() }),
+        Extension::JaegerStorage(model::Storage {
+            backends: [(STORE.to_owned(), backend(profile, kind))].into(),
+            metric_backends: monitor_tab_backend(profile, kind).into_iter().collect(),
+        }),
     );
     if kind.serves_ui() {
         config.enable_extension(
             None,
             Extension::JaegerQuery(Query {
-                storage: QueryStorage { traces: STORE.into() },
+                storage: QueryStorage {
+                    traces: STORE.into(),
+                    metrics: monitor_tab_backend(profile, kind).map(|(name, _)| name),
+                },
                 http: HttpServer { endpoint: format!("0.0.0.0:{}", ports::JAEGER_QUERY_HTTP), tls: None },
                 grpc: GrpcServer { endpoint: format!("0.0.0.0:{}", ports::JAEGER_QUERY_GRPC), ..GrpcServer::default() },
             }),
@@ -320,7 +338,11 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
                 }),
             }),
         );
-        Pipeline { receivers: vec![receiver], processors: vec![limiter, batch], exporters: vec![exporter] }
+        let mut exporters = vec![exporter];
+        if span_metrics_enabled(profile) {
+            exporters.push(add_span_metrics(&mut config, profile));
+        }
+        Pipeline { receivers: vec![receiver], processors: vec![limiter, batch], exporters }
     } else {
         // A collector process needs a pipeline; the query role has nothing to receive.
         let receiver = config.add_receiver(None, Receiver::Nop(Empty {}));
@@ -336,6 +358,87 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
         .validate(Distribution::Jaeger, profile.jaeger.version.0)
         .map_err(|errors| Error::Config { component: kind.deployment_name().into(), errors })?;
     Ok(config)
+}
+
+/// The Prometheus URL Jaeger's Monitor tab reads span metrics from, when the profile has one.
+#[must_use]
+pub fn monitor_prometheus_url(profile: &Profile) -> Option<String> {
+    profile.monitoring.red.prometheus_url.clone().filter(|_| span_metrics_enabled(profile))
+}
+
+/// The `jaeger_storage` metric backend that feeds the UI's Monitor tab, on roles serving the UI
+/// when the profile names a Prometheus URL: the layout of Jaeger's `cmd/jaeger/config-spm.yaml`
+/// (`metric_backends.<name>.prometheus: {endpoint, normalize_calls: true, normalize_duration:
+/// true}` and `jaeger_query.storage.metrics: <name>`), whose connector defaults match ours.
+fn monitor_tab_backend(profile: &Profile, kind: RoleKind) -> Option<(String, model::MetricBackend)> {
+    let url = monitor_prometheus_url(profile)?;
+    kind.serves_ui().then(|| {
+        (
+            METRICS_STORE.to_owned(),
+            model::MetricBackend::Prometheus(model::PrometheusMetrics {
+                endpoint: url.clone(),
+                normalize_calls: true,
+                normalize_duration: true,
+            }),
+        )
+    })
+}
+
+/// Whether the receiving role computes RED metrics from spans: with monitoring and its `red` part
+/// enabled.
+#[must_use]
+pub fn span_metrics_enabled(profile: &Profile) -> bool {
+    profile.monitoring.enabled && profile.monitoring.red.enabled
+}
+
+/// The `spanmetrics` connector's default duration buckets (contrib
+/// `connector/spanmetricsconnector/README.md`), written out so that every alert threshold can be
+/// added as a bucket bound.
+const DEFAULT_BUCKETS_MS: [u64; 16] = [2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000];
+
+/// Duration buckets: the connector's defaults plus every p99 threshold of the profile. With each
+/// threshold a bucket bound, `histogram_quantile(0.99, …) > threshold` holds exactly when more
+/// than 1 % of spans took longer, instead of depending on interpolation inside a wide bucket.
+#[must_use]
+pub fn span_duration_buckets(profile: &Profile) -> Vec<Duration> {
+    let red = &profile.monitoring.red;
+    let thresholds = std::iter::once(red.p99_latency).chain(red.services.values().filter_map(|t| t.p99_latency));
+    let mut buckets: Vec<Duration> = DEFAULT_BUCKETS_MS.iter().map(|ms| Duration::from_millis(*ms)).collect();
+    // The histogram is in milliseconds: a bound finer than that would be written as a fraction.
+    buckets.extend(thresholds.map(|d| Duration::from_millis(d.as_millis())));
+    buckets.sort();
+    buckets.dedup();
+    buckets
+}
+
+/// Adds the `spanmetrics` connector and a `metrics/spanmetrics` pipeline that serves its output
+/// on the `span-metrics` port; returns the connector's id for the traces pipeline's exporters.
+///
+/// This is the layout of Jaeger's own SPM example (jaeger `docker-compose/monitor/jaeger-v2-config.yml`:
+/// `exporters: [jaeger_storage_exporter, spanmetrics]`, then `receivers: [spanmetrics]`,
+/// `exporters: [prometheus]` on `0.0.0.0:8889`). It runs in Jaeger rather than in the gateway
+/// because `otelcol-k8s` ships `spanmetrics` but no `prometheus` exporter, while Jaeger ships both.
+fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::collector::ComponentId {
+    let connector = config.add_connector(
+        None,
+        Connector::SpanMetrics(SpanMetrics {
+            namespace: "traces.span.metrics".into(),
+            histogram: SpanMetricsHistogram {
+                unit: "ms".into(),
+                explicit: ExplicitBuckets { buckets: span_duration_buckets(profile) },
+            },
+            metrics_flush_interval: Duration::from_secs(15),
+        }),
+    );
+    let prometheus = config.add_exporter(
+        None,
+        Exporter::Prometheus(PrometheusExporter { endpoint: format!("0.0.0.0:{}", ports::SPAN_METRICS) }),
+    );
+    config.add_pipeline(
+        PipelineId::new(Signal::Metrics, Some("spanmetrics")),
+        Pipeline { receivers: vec![connector.clone()], processors: Vec::new(), exporters: vec![prometheus] },
+    );
+    connector
 }
 
 fn storage_mounts(profile: &Profile) -> (Vec<k8s_openapi::api::core::v1::EnvVar>, Vec<(Volume, VolumeMount)>) {
@@ -386,7 +489,10 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
         ports.push(k8s::port("http-query", ports::JAEGER_QUERY_HTTP));
         ports.push(k8s::port("grpc-query", ports::JAEGER_QUERY_GRPC));
     }
-    ports.push(k8s::port("metrics", ports::COLLECTOR_METRICS));
+    ports.push(k8s::port(METRICS_PORT, ports::COLLECTOR_METRICS));
+    if kind.receives() && span_metrics_enabled(profile) {
+        ports.push(k8s::port(SPAN_METRICS_PORT, ports::SPAN_METRICS));
+    }
     ports.push(k8s::port("health", ports::HEALTH));
     let image = k8s::image(
         profile.jaeger.image.as_deref().unwrap_or(Distribution::Jaeger.default_image()),

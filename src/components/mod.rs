@@ -5,8 +5,10 @@ pub mod collector;
 pub mod elasticsearch;
 pub mod istio;
 pub mod jaeger;
+pub mod monitoring;
 pub mod namespace;
 pub mod network;
+pub mod smoke_test;
 pub mod workload;
 
 use crate::k8s::Object;

@@ -42,6 +42,31 @@ pub struct Topology {
     pub jaeger_query: Endpoint,
     /// Pods that talk to Elasticsearch: maintenance jobs (their selector), if any.
     pub es_clients: Vec<Endpoint>,
+    /// Metrics ports of the Jaeger pods that receive spans (self-metrics, and span metrics when
+    /// monitoring computes them).
+    pub jaeger_receiver_metrics_ports: Vec<u16>,
+    /// The smoke-test sender (to the gateway's OTLP/gRPC port) and checker (to the query API).
+    pub smoke_test: Option<(Endpoint, Endpoint)>,
+    /// The Prometheus the query role reads span metrics from (Jaeger's Monitor tab), as a URL.
+    pub prometheus_url: Option<String>,
+}
+
+/// Namespace and port of an in-cluster `http(s)://name.namespace.svc[.cluster.local][:port]` URL;
+/// the namespace is `None` for other hosts.
+fn url_target(url: &str) -> (Option<String>, u16) {
+    let (rest, default) = url
+        .strip_prefix("https://")
+        .map(|r| (r, 443))
+        .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)))
+        .unwrap_or((url, 80));
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().unwrap_or(default)),
+        None => (authority, default),
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let namespace = (labels.len() >= 3 && labels[2] == "svc").then(|| labels[1].to_owned());
+    (namespace, port)
 }
 
 /// The stack's NetworkPolicies, in apply order.
@@ -195,18 +220,36 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     if same {
         receiver_in.push(query_in.clone());
     }
-    metrics(&mut receiver_in);
-    workloads.push(policy(
-        &t.jaeger_receiver.name,
-        ns,
-        t.jaeger_receiver.selector.clone(),
-        receiver_in,
-        es_egress.clone(),
-    ));
+    if !np.metrics_from_namespaces.is_empty() {
+        receiver_in.push(ingress(vec![namespaces(&np.metrics_from_namespaces)], &t.jaeger_receiver_metrics_ports));
+    }
+    let mut query_out = es_egress.clone();
+    if let Some(url) = &t.prometheus_url {
+        let (namespace, port) = url_target(url);
+        query_out.push(NetworkPolicyEgressRule {
+            to: namespace.map(|n| vec![namespaces(&[n])]),
+            ports: Some(vec![tcp(port)]),
+        });
+    }
+    let receiver_out = if same { query_out.clone() } else { es_egress.clone() };
+    workloads.push(policy(&t.jaeger_receiver.name, ns, t.jaeger_receiver.selector.clone(), receiver_in, receiver_out));
     if !same {
         let mut query = vec![query_in];
         metrics(&mut query);
-        workloads.push(policy(&t.jaeger_query.name, ns, t.jaeger_query.selector.clone(), query, es_egress.clone()));
+        workloads.push(policy(&t.jaeger_query.name, ns, t.jaeger_query.selector.clone(), query, query_out));
+    }
+    if let Some((sender, checker)) = &t.smoke_test {
+        let to = |target: &Endpoint, port: u16| {
+            vec![NetworkPolicyEgressRule { to: Some(vec![pods(&target.selector)]), ports: Some(vec![tcp(port)]) }]
+        };
+        workloads.push(policy(&sender.name, ns, sender.selector.clone(), Vec::new(), to(&t.gateway, ports::OTLP_GRPC)));
+        workloads.push(policy(
+            &checker.name,
+            ns,
+            checker.selector.clone(),
+            Vec::new(),
+            to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP),
+        ));
     }
     for client in &t.es_clients {
         workloads.push(policy(&client.name, ns, client.selector.clone(), Vec::new(), es_egress.clone()));
@@ -246,5 +289,12 @@ mod tests {
         assert_eq!(es_ports(&urls(&["https://es:9200", "https://es2:9200/"])), [9200]);
         assert_eq!(es_ports(&urls(&["https://es.example.com", "http://es:9201/path"])), [443, 9201]);
         assert_eq!(es_ports(&urls(&["http://es"])), [80]);
+    }
+
+    #[test]
+    fn in_cluster_urls_name_their_namespace() {
+        assert_eq!(url_target("http://prometheus-operated.monitoring.svc:9090"), (Some("monitoring".into()), 9090));
+        assert_eq!(url_target("https://prom.obs.svc.cluster.local/api"), (Some("obs".into()), 443));
+        assert_eq!(url_target("http://prometheus.example.com:9090"), (None, 9090));
     }
 }

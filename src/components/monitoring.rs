@@ -1,0 +1,428 @@
+//! Monitoring through the Prometheus Operator: a PodMonitor each for the collector gateway and
+//! Jaeger, and a PrometheusRule with the stack's health alerts and the applications' RED alerts.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use crate::components::Component;
+use crate::components::collector::Gateway;
+use crate::components::jaeger::{self as jaeger_component, Jaeger};
+use crate::error::Error;
+use crate::k8s::{self, CustomKind, CustomResource, Object};
+use crate::profile::{Profile, RedSpec};
+use crate::prometheus::{
+    self as prom, AlertRule, PodMetricsEndpoint, PodMonitor, PodMonitorSpec, PrometheusRule, PrometheusRuleSpec,
+    RuleGroup, metric, span_label,
+};
+
+/// Name of the PrometheusRule.
+pub const RULE_NAME: &str = "tracestack";
+/// The pod label whose value becomes the `job` label of every scraped series.
+pub const JOB_LABEL: &str = "app.kubernetes.io/name";
+/// The pod label copied onto every series, to tell Jaeger's roles apart.
+pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+/// The window every `rate()` and `increase()` looks back over.
+const WINDOW: &str = "5m";
+
+/// The monitoring objects of a stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Monitoring {
+    /// The typed alert rules that `rule` carries.
+    pub rules: PrometheusRule,
+    /// The RED thresholds behind the `tracestack.red` rules, when span metrics are on.
+    pub red: Option<RedSpec>,
+    /// Scrapes the gateway's `metrics` port.
+    pub collector_monitor: CustomResource,
+    /// Scrapes every Jaeger pod's `metrics` port, and the `span-metrics` port where it exists.
+    pub jaeger_monitor: CustomResource,
+    /// The alert rules.
+    pub rule: CustomResource,
+}
+
+impl Component for Monitoring {
+    fn into_objects(self) -> Vec<Object> {
+        vec![self.collector_monitor.into(), self.jaeger_monitor.into(), self.rule.into()]
+    }
+}
+
+fn meta(name: &str, component: &str, profile: &Profile, version: &str) -> ObjectMeta {
+    let mut labels = k8s::labels(name, component, version);
+    labels.extend(profile.monitoring.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    k8s::meta(name, &profile.namespace, &labels)
+}
+
+fn custom<T: CustomKind>(meta: ObjectMeta, body: &T) -> Result<CustomResource, Error> {
+    let name = meta.name.clone().unwrap_or_default();
+    CustomResource::new(meta, body)
+        .map_err(|e| Error::Serialize { what: format!("{} `{name}`", T::KIND), message: e.to_string() })
+}
+
+/// The container name and `app.kubernetes.io/name` of a Deployment's pods.
+fn pod_identity(deployment: &Deployment) -> (String, String) {
+    let template = deployment.spec.as_ref().map(|s| &s.template);
+    let container = template.and_then(|t| t.spec.as_ref()).and_then(|s| s.containers.first()).map(|c| c.name.clone());
+    let app = template
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.as_ref())
+        .and_then(|l| l.get(JOB_LABEL).cloned());
+    (container.unwrap_or_default(), app.unwrap_or_default())
+}
+
+fn pod_monitor(selector: BTreeMap<String, String>, ports: &[&str], interval: &str) -> PodMonitor {
+    PodMonitor {
+        spec: PodMonitorSpec {
+            job_label: JOB_LABEL.into(),
+            pod_target_labels: vec![COMPONENT_LABEL.into()],
+            selector: LabelSelector { match_labels: Some(selector), match_expressions: None },
+            pod_metrics_endpoints: ports
+                .iter()
+                .map(|port| PodMetricsEndpoint {
+                    port: (*port).to_owned(),
+                    path: "/metrics".into(),
+                    interval: interval.to_owned(),
+                })
+                .collect(),
+        },
+    }
+}
+
+/// A metric selector: `name{k="v",k2=~"re"}`, values quoted for PromQL.
+fn select(name: &str, matchers: &[(&str, &str, &str)]) -> String {
+    let inner: Vec<String> = matchers.iter().map(|(k, op, v)| format!("{k}{op}{}", prom::string(v))).collect();
+    format!("{name}{{{}}}", inner.join(","))
+}
+
+fn alert(name: &str, expr: String, for_: &str, severity: &str, summary: String, description: String) -> AlertRule {
+    AlertRule {
+        alert: name.to_owned(),
+        expr,
+        for_: for_.to_owned(),
+        labels: BTreeMap::from([("severity".to_owned(), severity.to_owned())]),
+        annotations: BTreeMap::from([("description".to_owned(), description), ("summary".to_owned(), summary)]),
+    }
+}
+
+/// What the health alerts need to know about the stack.
+struct Scope<'a> {
+    namespace: &'a str,
+    gateway_job: &'a str,
+    gateway_container: &'a str,
+    gateway_exporter: String,
+    jaeger_job: &'a str,
+    jaeger_container: &'a str,
+    queue_ratio: f64,
+}
+
+fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
+    let ns = s.namespace;
+    let both = format!("{}|{}", prom::regex_literal(s.gateway_job), prom::regex_literal(s.jaeger_job));
+    let gateway = [("namespace", "=", ns), ("job", "=", s.gateway_job)];
+    let any_job = [("namespace", "=", ns), ("job", "=~", both.as_str())];
+    let rate = |name: &str, matchers: &[(&str, &str, &str)], by: &str| {
+        format!("sum by ({by}) (rate({}[{WINDOW}]))", select(name, matchers))
+    };
+    let containers =
+        format!("{}|{}", prom::regex_literal(s.gateway_container), prom::regex_literal(s.jaeger_container));
+    let mut send_failed = gateway.to_vec();
+    send_failed.push(("exporter", "=", &s.gateway_exporter));
+    vec![
+        alert(
+            "TracestackCollectorDown",
+            format!("absent({} == 1)", select(metric::UP, &gateway)),
+            "5m",
+            "critical",
+            format!("no collector gateway pod in `{ns}` is up"),
+            format!(
+                "Prometheus scrapes no healthy `{}` pod in namespace {ns}: applications cannot deliver spans. See the runbook, \"Connection refused\".",
+                s.gateway_job
+            ),
+        ),
+        alert(
+            "TracestackReceiverRefusingSpans",
+            format!("{} > 0", rate(metric::RECEIVER_REFUSED_SPANS, &any_job, "namespace, job, pod, receiver")),
+            "5m",
+            "warning",
+            "{{ $labels.pod }} refuses spans on receiver {{ $labels.receiver }}".into(),
+            "{{ $labels.pod }} refuses {{ $value | humanize }} spans/s: the pipeline behind the receiver pushes back (memory limiter or a full queue). Senders retry, but may drop. See the runbook, \"Spans dropped\".".into(),
+        ),
+        alert(
+            "TracestackMemoryLimiterRefusing",
+            {
+                let mut m = any_job.to_vec();
+                m.push(("processor", "=", "memory_limiter"));
+                format!("{} > 0", rate(metric::PROCESSOR_REFUSED_SPANS, &m, "namespace, job, pod"))
+            },
+            "5m",
+            "warning",
+            "{{ $labels.pod }} is above its memory limit and refuses data".into(),
+            "The memory_limiter of {{ $labels.pod }} refuses {{ $value | humanize }} spans/s: the pod needs more memory or more replicas. See the runbook, \"Spans dropped\".".into(),
+        ),
+        alert(
+            "TracestackExporterSendFailing",
+            format!("{} > 0", rate(metric::EXPORTER_SEND_FAILED_SPANS, &send_failed, "namespace, job, pod, exporter")),
+            "5m",
+            "critical",
+            format!("the gateway cannot deliver spans to Jaeger ({})", s.gateway_exporter),
+            "{{ $labels.pod }} gave up on {{ $value | humanize }} spans/s after retries: they are lost. See the runbook, \"Spans dropped\".".into(),
+        ),
+        alert(
+            "TracestackExporterQueueFull",
+            format!("{} > 0", rate(metric::EXPORTER_ENQUEUE_FAILED_SPANS, &any_job, "namespace, job, pod, exporter")),
+            "5m",
+            "critical",
+            "the queue of {{ $labels.exporter }} on {{ $labels.pod }} is full".into(),
+            "{{ $labels.pod }} drops {{ $value | humanize }} spans/s because the queue of {{ $labels.exporter }} is full. See the runbook, \"Spans dropped\".".into(),
+        ),
+        alert(
+            "TracestackExporterQueueFilling",
+            format!(
+                "max by (namespace, job, pod, exporter) ({} / {}) > {}",
+                select(metric::EXPORTER_QUEUE_SIZE, &any_job),
+                select(metric::EXPORTER_QUEUE_CAPACITY, &any_job),
+                prom::number(s.queue_ratio)
+            ),
+            "10m",
+            "warning",
+            "the queue of {{ $labels.exporter }} on {{ $labels.pod }} is {{ $value | humanizePercentage }} full".into(),
+            "Spans wait in the queue of {{ $labels.exporter }} faster than it drains: the next hop is slow or down. Once full, spans are dropped. See the runbook, \"Spans dropped\".".into(),
+        ),
+        alert(
+            "TracestackContainerRestarting",
+            format!(
+                "increase({}[15m]) > 2",
+                select(metric::CONTAINER_RESTARTS, &[("namespace", "=", ns), ("container", "=~", &containers)])
+            ),
+            "5m",
+            "warning",
+            "{{ $labels.pod }} restarted {{ $value | humanize }} times in 15 minutes".into(),
+            "Container {{ $labels.container }} of {{ $labels.pod }} keeps restarting (out of memory, failing probes or a bad config). See the runbook, \"Connection refused\".".into(),
+        ),
+        alert(
+            "TracestackJaegerStorageWriteFailing",
+            {
+                let m = [("namespace", "=", ns), ("job", "=", s.jaeger_job), ("exporter", "=", "jaeger_storage_exporter")];
+                format!("{} > 0", rate(metric::EXPORTER_SEND_FAILED_SPANS, &m, "namespace, job, pod"))
+            },
+            "5m",
+            "critical",
+            "Jaeger cannot write spans to its storage".into(),
+            "{{ $labels.pod }} fails to write {{ $value | humanize }} spans/s to storage after retries: they are lost. Check the storage backend and the pod's log.".into(),
+        ),
+    ]
+}
+
+/// The span-metrics selector of RED alerts: this stack's Jaeger, entry spans, optionally one
+/// status and a service condition.
+fn span_selector(name: &str, ns: &str, job: &str, errors_only: bool, service: &ServiceMatch<'_>) -> String {
+    let mut m = vec![("namespace", "=", ns), ("job", "=", job), (span_label::KIND, "=~", span_label::ENTRY_KINDS)];
+    if errors_only {
+        m.push((span_label::STATUS, "=", span_label::ERROR));
+    }
+    let excluded;
+    match service {
+        ServiceMatch::One(name) => m.push((span_label::SERVICE, "=", name)),
+        ServiceMatch::AllBut(names) if !names.is_empty() => {
+            excluded = names.iter().map(|n| prom::regex_literal(n)).collect::<Vec<_>>().join("|");
+            m.push((span_label::SERVICE, "!~", &excluded));
+        }
+        ServiceMatch::AllBut(_) => {}
+    }
+    select(name, &m)
+}
+
+/// Which services a RED rule covers.
+enum ServiceMatch<'a> {
+    /// One service with its own threshold.
+    One(&'a str),
+    /// Every service but those with their own threshold.
+    AllBut(Vec<&'a str>),
+}
+
+fn red_rules(red: &RedSpec, ns: &str, job: &str) -> Vec<AlertRule> {
+    let by = span_label::SERVICE;
+    let busy = |service: &ServiceMatch<'_>| {
+        format!(
+            "sum by ({by}) (rate({}[{WINDOW}])) >= {}",
+            span_selector(metric::SPAN_CALLS, ns, job, false, service),
+            prom::number(red.min_request_rate)
+        )
+    };
+    let who = |service: &ServiceMatch<'_>| match service {
+        ServiceMatch::One(name) => (*name).to_owned(),
+        ServiceMatch::AllBut(_) => "{{ $labels.service_name }}".to_owned(),
+    };
+    let error_rule = |service: ServiceMatch<'_>, ratio: f64| {
+        let expr = format!(
+            "(\n  sum by ({by}) (rate({}[{WINDOW}]))\n/\n  sum by ({by}) (rate({}[{WINDOW}]))\n) > {}\nand\n{}",
+            span_selector(metric::SPAN_CALLS, ns, job, true, &service),
+            span_selector(metric::SPAN_CALLS, ns, job, false, &service),
+            prom::number(ratio),
+            busy(&service)
+        );
+        alert(
+            "TracestackServiceErrorRatioHigh",
+            expr,
+            "10m",
+            "warning",
+            format!("{} fails more than {} of its requests", who(&service), percent(ratio)),
+            format!(
+                "{{{{ $value | humanizePercentage }}}} of the server and consumer spans of {{{{ $labels.service_name }}}} end in an error (threshold {}). Open the service in Jaeger and filter on `error=true`.",
+                percent(ratio)
+            ),
+        )
+    };
+    let latency_rule = |service: ServiceMatch<'_>, p99: crate::duration::Duration| {
+        let expr = format!(
+            "histogram_quantile(0.99, sum by ({by}, le) (rate({}[{WINDOW}]))) > {}\nand\n{}",
+            span_selector(metric::SPAN_DURATION_BUCKET, ns, job, false, &service),
+            p99.as_millis(),
+            busy(&service)
+        );
+        alert(
+            "TracestackServiceLatencyHigh",
+            expr,
+            "10m",
+            "warning",
+            format!("the p99 latency of {} is above {}", who(&service), prom::duration(p99)),
+            format!(
+                "99 % of the requests of {{{{ $labels.service_name }}}} take up to {{{{ $value | humanize }}}} ms (threshold {} ms). Open the service in Jaeger and sort its traces by duration.",
+                p99.as_millis()
+            ),
+        )
+    };
+    let own_ratio: Vec<&str> =
+        red.services.iter().filter(|(_, t)| t.error_ratio.is_some()).map(|(n, _)| n.as_str()).collect();
+    let own_latency: Vec<&str> =
+        red.services.iter().filter(|(_, t)| t.p99_latency.is_some()).map(|(n, _)| n.as_str()).collect();
+    let mut rules = vec![error_rule(ServiceMatch::AllBut(own_ratio), red.error_ratio)];
+    rules.extend(red.services.iter().filter_map(|(n, t)| t.error_ratio.map(|r| error_rule(ServiceMatch::One(n), r))));
+    rules.push(latency_rule(ServiceMatch::AllBut(own_latency), red.p99_latency));
+    rules.extend(red.services.iter().filter_map(|(n, t)| t.p99_latency.map(|d| latency_rule(ServiceMatch::One(n), d))));
+    rules
+}
+
+fn percent(ratio: f64) -> String {
+    format!("{} %", prom::number((ratio * 10000.0).round() / 100.0))
+}
+
+/// The monitoring objects, or `None` when the profile does not enable monitoring.
+///
+/// # Errors
+/// When a custom resource does not serialise.
+pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Result<Option<Monitoring>, Error> {
+    if !profile.monitoring.enabled {
+        return Ok(None);
+    }
+    let spec = &profile.monitoring;
+    let ns = profile.namespace.as_str();
+    let interval = prom::duration(spec.scrape_interval);
+    let (gateway_container, gateway_job) = pod_identity(&gateway.deployment);
+    let jaeger_deployment = jaeger.roles.first().map(|r| &r.deployment);
+    let (jaeger_container, jaeger_job) = jaeger_deployment.map(pod_identity).unwrap_or_default();
+    let gateway_exporter = gateway
+        .config
+        .exporters
+        .keys()
+        .find(|id| id.name() == Some("jaeger"))
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let collector_version = profile.collector.version.0.to_string();
+    let jaeger_version = profile.jaeger.version.0.to_string();
+
+    let gateway_selector =
+        gateway.deployment.spec.as_ref().and_then(|s| s.selector.match_labels.clone()).unwrap_or_default();
+    let collector = pod_monitor(gateway_selector, &["metrics"], &interval);
+    // Every Jaeger role: select on name and part-of, not on the role's component.
+    let jaeger_selector: BTreeMap<String, String> =
+        k8s::selector(&jaeger_job, "").into_iter().filter(|(k, _)| k != COMPONENT_LABEL).collect();
+    let mut jaeger_ports = vec![jaeger_component::METRICS_PORT];
+    if jaeger_component::span_metrics_enabled(profile) {
+        jaeger_ports.push(jaeger_component::SPAN_METRICS_PORT);
+    }
+    let jaeger_monitor = pod_monitor(jaeger_selector, &jaeger_ports, &interval);
+
+    let scope = Scope {
+        namespace: ns,
+        gateway_job: &gateway_job,
+        gateway_container: &gateway_container,
+        gateway_exporter,
+        jaeger_job: &jaeger_job,
+        jaeger_container: &jaeger_container,
+        queue_ratio: spec.queue_alert_ratio,
+    };
+    let mut groups = vec![RuleGroup { name: "tracestack.pipeline".into(), rules: health_rules(&scope) }];
+    if jaeger_component::span_metrics_enabled(profile) {
+        groups.push(RuleGroup { name: "tracestack.red".into(), rules: red_rules(&spec.red, ns, &jaeger_job) });
+    }
+    let rules = PrometheusRule { spec: PrometheusRuleSpec { groups } };
+    Ok(Some(Monitoring {
+        collector_monitor: custom(meta(&gateway_job, "monitoring", profile, &collector_version), &collector)?,
+        jaeger_monitor: custom(meta(&jaeger_job, "monitoring", profile, &jaeger_version), &jaeger_monitor)?,
+        rule: custom(meta(RULE_NAME, "alerts", profile, &collector_version), &rules)?,
+        rules,
+        red: jaeger_component::span_metrics_enabled(profile).then(|| spec.red.clone()),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::RedThresholds;
+    use crate::stack::Stack;
+
+    fn rules(edit: impl FnOnce(&mut Profile)) -> Option<PrometheusRule> {
+        let mut profile = Profile::default();
+        profile.monitoring.enabled = true;
+        edit(&mut profile);
+        Stack::build(&profile).unwrap_or_else(|e| panic!("{e}")).monitoring.map(|m| m.rules)
+    }
+
+    fn exprs(rules: &PrometheusRule, alert: &str) -> Vec<String> {
+        rules.spec.groups.iter().flat_map(|g| &g.rules).filter(|r| r.alert == alert).map(|r| r.expr.clone()).collect()
+    }
+
+    #[test]
+    fn nothing_is_rendered_unless_monitoring_is_enabled() {
+        assert_eq!(rules(|p| p.monitoring.enabled = false), None);
+    }
+
+    #[test]
+    fn red_rules_follow_the_profile_and_overrides_are_excluded_from_the_default() {
+        let rules = rules(|p| {
+            p.monitoring
+                .red
+                .services
+                .insert("shop.v2".into(), RedThresholds { error_ratio: Some(0.01), p99_latency: None });
+        })
+        .expect("enabled");
+        let errors = exprs(&rules, "TracestackServiceErrorRatioHigh");
+        assert_eq!(errors.len(), 2);
+        // The dot is escaped for the regex and the backslash for the PromQL string.
+        assert!(errors[0].contains(r#"service_name!~"shop\\.v2""#), "{}", errors[0]);
+        assert!(errors[0].contains(") > 0.05\nand\n"), "{}", errors[0]);
+        assert!(errors[1].contains(r#"service_name="shop.v2""#) && errors[1].contains(") > 0.01\n"), "{}", errors[1]);
+        // No latency override: the default latency rule covers every service.
+        let latency = exprs(&rules, "TracestackServiceLatencyHigh");
+        assert_eq!(latency.len(), 1);
+        assert!(!latency[0].contains("service_name!~") && latency[0].contains("[5m]))) > 1000\n"), "{}", latency[0]);
+    }
+
+    #[test]
+    fn without_red_only_the_pipeline_alerts_remain() {
+        let rules = rules(|p| p.monitoring.red.enabled = false).expect("enabled");
+        let groups: Vec<&str> = rules.spec.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(groups, ["tracestack.pipeline"]);
+    }
+
+    #[test]
+    fn the_send_failure_alert_names_the_exporter_of_the_pinned_version() {
+        let old =
+            rules(|p| p.collector.version = crate::profile::VersionText(crate::collector::Version::new(0, 140, 0)))
+                .expect("enabled");
+        assert!(exprs(&old, "TracestackExporterSendFailing")[0].contains(r#"exporter="otlp/jaeger""#));
+        let new = rules(|_| {}).expect("enabled");
+        assert!(exprs(&new, "TracestackExporterSendFailing")[0].contains(r#"exporter="otlp_grpc/jaeger""#));
+    }
+}

@@ -1,0 +1,776 @@
+//! The per-profile runbook (`README.md`): a typed [`Context`] read off a built [`Stack`] — names,
+//! ports, labels, images and Secrets of the objects actually rendered — and one minijinja
+//! template (`templates/runbook.md.j2`) that turns it into prose and commands.
+//!
+//! Nothing the runbook names is typed into the template: every object name, port, label and
+//! image comes from the stack, so the commands always match what is applied.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Container, PodSpec, Service};
+use serde::Serialize;
+
+use crate::collector::{Exporter, Extension, Processor};
+use crate::components::jaeger::{self as jaeger_component, RoleKind};
+use crate::components::smoke_test;
+use crate::error::Error;
+use crate::jaeger::Backend;
+use crate::prometheus::metric;
+use crate::stack::Stack;
+
+/// The runbook's file name in the profile's output directory.
+pub const FILE: &str = "README.md";
+/// The template, compiled in.
+const TEMPLATE: &str = include_str!("../templates/runbook.md.j2");
+/// The template's name (its `.md` extension keeps minijinja from HTML-escaping).
+const TEMPLATE_NAME: &str = "runbook.md.j2";
+
+/// Everything the runbook template reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Context {
+    /// What the profile says the stack is for.
+    pub description: String,
+    /// The stack's namespace.
+    pub namespace: String,
+    /// The rendered file holding the Namespace.
+    pub namespace_file: String,
+    /// Where Jaeger keeps traces.
+    pub storage: Storage,
+    /// Secrets the stack reads but does not create, to create before applying.
+    pub secrets: Vec<SecretNeed>,
+    /// Every Deployment, in rollout order (Jaeger before the gateway that sends to it).
+    pub deployments: Vec<DeploymentInfo>,
+    /// The collector gateway.
+    pub gateway: GatewayInfo,
+    /// Jaeger.
+    pub jaeger: JaegerInfo,
+    /// The smoke-test Jobs.
+    pub smoke: SmokeInfo,
+    /// Prometheus Operator objects and alerts, when enabled.
+    pub monitoring: Option<MonitoringInfo>,
+    /// Self-metric names the troubleshooting recipes grep for.
+    pub metrics: MetricNames,
+}
+
+/// Jaeger's storage.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Storage {
+    /// `memory` or `elasticsearch`.
+    pub kind: &'static str,
+    /// The in-memory trace limit.
+    pub max_traces: Option<u64>,
+    /// Elasticsearch URLs.
+    pub server_urls: Vec<String>,
+}
+
+/// A Secret the stack mounts or reads, and how to create it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SecretNeed {
+    /// Secret name (in the stack's namespace).
+    pub name: String,
+    /// Its keys and what reads them.
+    pub keys: Vec<SecretKeyUse>,
+    /// `kubectl create secret generic` arguments after the name, one per key.
+    pub from: Vec<String>,
+}
+
+/// One key of a needed Secret.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SecretKeyUse {
+    /// The key.
+    pub key: String,
+    /// `environment variable ES_USERNAME` or `file /etc/…`.
+    pub used_as: String,
+    /// The Deployments that read it.
+    pub deployments: Vec<String>,
+}
+
+/// One Deployment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeploymentInfo {
+    /// Name.
+    pub name: String,
+    /// What it does, in a few words.
+    pub role: String,
+    /// Pods.
+    pub replicas: i32,
+    /// Image reference.
+    pub image: String,
+    /// Container name.
+    pub container: String,
+    /// Its pods' selector as `kubectl -l` text (`k=v,k=v`).
+    pub selector: String,
+}
+
+/// The gateway.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GatewayInfo {
+    /// Deployment name.
+    pub deployment: String,
+    /// Container name.
+    pub container: String,
+    /// Pod selector as `kubectl -l` text.
+    pub selector: String,
+    /// ConfigMap with the config.
+    pub config_map: String,
+    /// The Service applications send to.
+    pub service: String,
+    /// OTLP/gRPC port.
+    pub grpc_port: i32,
+    /// OTLP/HTTP port.
+    pub http_port: i32,
+    /// Self-metrics port.
+    pub metrics_port: i32,
+    /// Id of the exporter towards Jaeger, e.g. `otlp_grpc/jaeger`.
+    pub exporter: String,
+    /// Where it sends.
+    pub exporter_endpoint: String,
+    /// Its queue capacity (spans).
+    pub queue_size: u64,
+    /// `memory_limiter` hard limit.
+    pub memory_limit_mib: u32,
+    /// Largest batch sent to Jaeger.
+    pub send_batch_max_size: u32,
+    /// Share of traces kept when the gateway samples (percent, as text), else `None`.
+    pub sampling_percentage: Option<String>,
+}
+
+/// Jaeger.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JaegerInfo {
+    /// Deployment receiving spans from the gateway and writing them.
+    pub writer: String,
+    /// Deployment serving the UI and query API.
+    pub reader: String,
+    /// Container name (every role).
+    pub container: String,
+    /// The UI Service.
+    pub query_service: String,
+    /// Its HTTP port.
+    pub query_port: i32,
+    /// Service the gateway sends to.
+    pub collector_service: String,
+    /// Self-metrics port.
+    pub metrics_port: i32,
+    /// Span-metrics port on the writer, when RED metrics are on.
+    pub span_metrics_port: Option<i32>,
+    /// The Prometheus the UI's Monitor tab reads, when wired.
+    pub monitor_tab: Option<String>,
+}
+
+/// The smoke test.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SmokeInfo {
+    /// Kustomization directory.
+    pub dir: String,
+    /// Sender Job.
+    pub send_job: String,
+    /// Checker Job.
+    pub check_job: String,
+    /// Service name of the traces.
+    pub service_name: String,
+    /// Traces sent and expected.
+    pub traces: String,
+    /// Sender image.
+    pub send_image: String,
+    /// Checker image.
+    pub check_image: String,
+    /// How far back the checker looks, in minutes.
+    pub window_minutes: u32,
+    /// Whether the traces carry `sampling.priority=1` to pass the gateway's sampler.
+    pub forced_sampling: bool,
+}
+
+/// Monitoring objects and alerts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MonitoringInfo {
+    /// PodMonitor names.
+    pub pod_monitors: Vec<String>,
+    /// PrometheusRule name.
+    pub rule: String,
+    /// CRDs the cluster needs (`podmonitors.monitoring.coreos.com` …).
+    pub crds: Vec<String>,
+    /// Extra labels on those objects, `k=v`.
+    pub labels: Vec<String>,
+    /// Every alert.
+    pub alerts: Vec<AlertInfo>,
+    /// RED thresholds, when span metrics are on.
+    pub red: Option<RedInfo>,
+}
+
+/// RED alert thresholds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RedInfo {
+    /// Default error share, as a percentage text.
+    pub error_ratio: String,
+    /// Default p99 latency.
+    pub p99_latency: String,
+    /// Requests per second below which a service never alerts.
+    pub min_request_rate: String,
+    /// Services with their own thresholds (`None`: the default applies).
+    pub services: Vec<RedServiceInfo>,
+}
+
+/// One service's RED thresholds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RedServiceInfo {
+    /// `service.name`.
+    pub name: String,
+    /// Its error share, as a percentage text.
+    pub error_ratio: Option<String>,
+    /// Its p99 latency.
+    pub p99_latency: Option<String>,
+}
+
+/// One alert.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertInfo {
+    /// Alert name.
+    pub name: String,
+    /// `severity` label.
+    pub severity: String,
+    /// `for` duration.
+    pub for_: String,
+    /// Its summary annotation with Prometheus template fields replaced by plain words.
+    pub summary: String,
+}
+
+/// Metric names used in recipes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricNames {
+    /// Receiver refusals.
+    pub receiver_refused: &'static str,
+    /// Memory-limiter refusals.
+    pub processor_refused: &'static str,
+    /// Exporter give-ups.
+    pub send_failed: &'static str,
+    /// Queue-full drops.
+    pub enqueue_failed: &'static str,
+    /// Queue fill.
+    pub queue_size: &'static str,
+    /// Queue capacity.
+    pub queue_capacity: &'static str,
+    /// Delivered spans.
+    pub sent: &'static str,
+    /// Received spans.
+    pub accepted: &'static str,
+    /// Span-metric call counter.
+    pub span_calls: &'static str,
+}
+
+fn pod_spec(deployment: &Deployment) -> Option<&PodSpec> {
+    deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref())
+}
+
+fn first_container(deployment: &Deployment) -> Option<&Container> {
+    pod_spec(deployment).and_then(|p| p.containers.first())
+}
+
+fn container_port(deployment: &Deployment, name: &str) -> i32 {
+    first_container(deployment)
+        .and_then(|c| c.ports.as_ref())
+        .and_then(|ports| ports.iter().find(|p| p.name.as_deref() == Some(name)))
+        .map_or(0, |p| p.container_port)
+}
+
+fn service_port(service: &Service, name: &str) -> i32 {
+    service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_ref())
+        .and_then(|ports| ports.iter().find(|p| p.name.as_deref() == Some(name)))
+        .map_or(0, |p| p.port)
+}
+
+fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+fn selector_text(deployment: &Deployment) -> String {
+    deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.as_ref())
+        .map(|labels| labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+        .unwrap_or_default()
+}
+
+fn deployment_info(deployment: &Deployment, role: &str) -> DeploymentInfo {
+    let container = first_container(deployment);
+    DeploymentInfo {
+        name: name_of(&deployment.metadata),
+        role: role.to_owned(),
+        replicas: deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        image: container.and_then(|c| c.image.clone()).unwrap_or_default(),
+        container: container.map(|c| c.name.clone()).unwrap_or_default(),
+        selector: selector_text(deployment),
+    }
+}
+
+/// How one Secret key is read.
+struct KeyRead {
+    used_as: String,
+    deployments: Vec<String>,
+    /// Read as an environment variable (else as a file).
+    env: Option<String>,
+}
+
+/// Secrets read by the Deployments' pods, from `secretKeyRef` env vars and `secret` volumes.
+fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
+    let mut found: BTreeMap<String, BTreeMap<String, KeyRead>> = BTreeMap::new();
+    for deployment in deployments {
+        let name = name_of(&deployment.metadata);
+        let Some(pod) = pod_spec(deployment) else { continue };
+        let mut record = |secret: &str, key: &str, used_as: String, env: Option<String>| {
+            let entry = found.entry(secret.to_owned()).or_default().entry(key.to_owned()).or_insert(KeyRead {
+                used_as,
+                deployments: Vec::new(),
+                env,
+            });
+            if !entry.deployments.contains(&name) {
+                entry.deployments.push(name.clone());
+            }
+        };
+        for container in &pod.containers {
+            for env in container.env.iter().flatten() {
+                if let Some(r) = env.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
+                    record(&r.name, &r.key, format!("environment variable `{}`", env.name), Some(env.name.clone()));
+                }
+            }
+            for volume in pod.volumes.iter().flatten() {
+                let Some(secret) = &volume.secret else { continue };
+                let mount = container.volume_mounts.iter().flatten().find(|m| m.name == volume.name);
+                let dir = mount.map(|m| m.mount_path.clone()).unwrap_or_default();
+                for item in secret.items.iter().flatten() {
+                    record(
+                        secret.secret_name.as_deref().unwrap_or_default(),
+                        &item.key,
+                        format!("file `{dir}/{}`", item.path),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(name, keys)| {
+            let from = keys
+                .iter()
+                .map(|(key, read)| match &read.env {
+                    // The value of an environment variable: passed from the same-named shell variable.
+                    Some(var) => format!("--from-literal={key}=\"${var}\""),
+                    // A mounted file: read from a file of the key's name, out of shell history.
+                    None => format!("--from-file={key}=./{key}"),
+                })
+                .collect();
+            let keys = keys
+                .into_iter()
+                .map(|(key, read)| SecretKeyUse { key, used_as: read.used_as, deployments: read.deployments })
+                .collect();
+            SecretNeed { name, keys, from }
+        })
+        .collect()
+}
+
+/// A share (0–1) as a percentage text, e.g. `5 %`.
+fn percent(ratio: f64) -> String {
+    format!("{} %", crate::prometheus::number((ratio * 10000.0).round() / 100.0))
+}
+
+/// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`).
+fn plain_summary(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find("}}") else { break };
+        let inner = rest[start + 2..start + end].trim();
+        let word = inner
+            .strip_prefix("$labels.")
+            .map(|l| format!("_{l}_"))
+            .unwrap_or_else(|| if inner.starts_with("$value") { "_value_".into() } else { inner.into() });
+        out.push_str(&word);
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Context {
+    /// Reads the context off a built stack.
+    #[must_use]
+    pub fn from_stack(stack: &Stack) -> Self {
+        let namespace = name_of(&stack.namespace.metadata);
+        let gw = &stack.gateway;
+        let exporter = gw.config.exporters.iter().find(|(id, _)| id.name() == Some("jaeger"));
+        let (exporter_id, endpoint, queue_size) = match exporter {
+            Some((id, Exporter::OtlpGrpc(e) | Exporter::Otlp(e))) => {
+                (id.to_string(), e.endpoint.clone(), e.sending_queue.as_ref().map_or(0, |q| q.queue_size))
+            }
+            Some((id, _)) => (id.to_string(), String::new(), 0),
+            None => (String::new(), String::new(), 0),
+        };
+        let mut memory_limit_mib = 0;
+        let mut send_batch_max_size = 0;
+        let mut sampling_percentage = None;
+        for processor in gw.config.processors.values() {
+            match processor {
+                Processor::MemoryLimiter(m) => memory_limit_mib = m.limit_mib,
+                Processor::Batch(b) => send_batch_max_size = b.send_batch_max_size,
+                Processor::ProbabilisticSampler(p) => {
+                    sampling_percentage = Some(crate::prometheus::number(p.sampling_percentage));
+                }
+                Processor::K8sAttributes(_) | Processor::K8sAttributesLegacy(_) | Processor::Resource(_) => {}
+            }
+        }
+        let gateway = GatewayInfo {
+            deployment: name_of(&gw.deployment.metadata),
+            container: first_container(&gw.deployment).map(|c| c.name.clone()).unwrap_or_default(),
+            selector: selector_text(&gw.deployment),
+            config_map: name_of(&gw.config_map.metadata),
+            service: name_of(&gw.service.metadata),
+            grpc_port: service_port(&gw.service, "otlp-grpc"),
+            http_port: service_port(&gw.service, "otlp-http"),
+            metrics_port: container_port(&gw.deployment, "metrics"),
+            exporter: exporter_id,
+            exporter_endpoint: endpoint,
+            queue_size,
+            memory_limit_mib,
+            send_batch_max_size,
+            sampling_percentage,
+        };
+
+        let roles = &stack.jaeger.roles;
+        let writer = roles.iter().find(|r| r.kind.receives());
+        let reader = roles.iter().find(|r| r.kind.serves_ui());
+        let storage = roles
+            .iter()
+            .find_map(|r| {
+                r.config.extensions.values().find_map(|e| match e {
+                    Extension::JaegerStorage(s) => s.backends.values().next().cloned(),
+                    _ => None,
+                })
+            })
+            .map_or(Storage { kind: "memory", max_traces: None, server_urls: Vec::new() }, |b| match b {
+                Backend::Memory(m) => {
+                    Storage { kind: "memory", max_traces: Some(m.max_traces), server_urls: Vec::new() }
+                }
+                Backend::Elasticsearch(es) => {
+                    Storage { kind: "elasticsearch", max_traces: None, server_urls: es.server_urls.clone() }
+                }
+            });
+        let writer_deployment = writer.map(|r| &r.deployment);
+        let span_metrics_port =
+            writer_deployment.map(|d| container_port(d, jaeger_component::SPAN_METRICS_PORT)).filter(|port| *port != 0);
+        let jaeger = JaegerInfo {
+            writer: writer.map(|r| name_of(&r.deployment.metadata)).unwrap_or_default(),
+            reader: reader.map(|r| name_of(&r.deployment.metadata)).unwrap_or_default(),
+            container: writer_deployment.and_then(first_container).map(|c| c.name.clone()).unwrap_or_default(),
+            query_service: name_of(&stack.jaeger.query_service.metadata),
+            query_port: service_port(&stack.jaeger.query_service, "http-query"),
+            collector_service: name_of(&stack.jaeger.collector_service.metadata),
+            metrics_port: writer_deployment.map_or(0, |d| container_port(d, jaeger_component::METRICS_PORT)),
+            span_metrics_port,
+            monitor_tab: reader.and_then(|r| {
+                r.config.extensions.values().find_map(|e| match e {
+                    Extension::JaegerStorage(s) => s.metric_backends.values().next().map(|b| match b {
+                        crate::jaeger::MetricBackend::Prometheus(p) => p.endpoint.clone(),
+                    }),
+                    _ => None,
+                })
+            }),
+        };
+
+        let mut deployments: Vec<DeploymentInfo> = roles
+            .iter()
+            .map(|r| {
+                let role = match r.kind {
+                    RoleKind::AllInOne => "Jaeger all-in-one: receives, stores and serves the UI",
+                    RoleKind::Collector => "Jaeger collector role: receives from the gateway, writes to storage",
+                    RoleKind::Query => "Jaeger query role: UI and query API",
+                };
+                deployment_info(&r.deployment, role)
+            })
+            .collect();
+        deployments.push(deployment_info(&gw.deployment, "collector gateway: receives OTLP from applications"));
+
+        let mut readers: Vec<&Deployment> = roles.iter().map(|r| &r.deployment).collect();
+        readers.push(&gw.deployment);
+
+        let send = &stack.smoke_test.send;
+        let check = &stack.smoke_test.check;
+        let check_env = smoke_test::env_of(check);
+        let job_image = |job: &k8s_openapi::api::batch::v1::Job| {
+            job.spec
+                .as_ref()
+                .and_then(|s| s.template.spec.as_ref())
+                .and_then(|p| p.containers.first())
+                .and_then(|c| c.image.clone())
+                .unwrap_or_default()
+        };
+        let send_args = send
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .and_then(|p| p.containers.first())
+            .and_then(|c| c.args.clone())
+            .unwrap_or_default();
+        let smoke = SmokeInfo {
+            dir: smoke_test::DIR.into(),
+            send_job: name_of(&send.metadata),
+            check_job: name_of(&check.metadata),
+            service_name: check_env.get("SERVICE").cloned().unwrap_or_default(),
+            traces: check_env.get("EXPECTED").cloned().unwrap_or_default(),
+            send_image: job_image(send),
+            check_image: job_image(check),
+            window_minutes: check_env.get("WINDOW_SECONDS").and_then(|s| s.parse::<u32>().ok()).map_or(0, |s| s / 60),
+            forced_sampling: send_args.iter().any(|a| a.contains("sampling.priority")),
+        };
+
+        let monitoring = stack.monitoring.as_ref().map(|m| {
+            let customs = [&m.collector_monitor, &m.jaeger_monitor, &m.rule];
+            let mut crds: Vec<String> = customs
+                .iter()
+                .map(|c| {
+                    let group = c.api_version.split('/').next().unwrap_or_default();
+                    format!("{}s.{group}", c.kind.to_ascii_lowercase())
+                })
+                .collect();
+            crds.dedup();
+            let own = crate::k8s::labels("", "", "");
+            let labels = m
+                .rule
+                .metadata
+                .labels
+                .iter()
+                .flatten()
+                .filter(|(k, _)| !own.contains_key(*k))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            MonitoringInfo {
+                pod_monitors: vec![name_of(&m.collector_monitor.metadata), name_of(&m.jaeger_monitor.metadata)],
+                rule: name_of(&m.rule.metadata),
+                crds,
+                labels,
+                alerts: m
+                    .rules
+                    .spec
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.rules)
+                    .map(|r| AlertInfo {
+                        name: r.alert.clone(),
+                        severity: r.labels.get("severity").cloned().unwrap_or_default(),
+                        for_: r.for_.clone(),
+                        summary: plain_summary(r.annotations.get("summary").map_or("", String::as_str)),
+                    })
+                    .collect(),
+                red: m.red.as_ref().map(|red| RedInfo {
+                    error_ratio: percent(red.error_ratio),
+                    p99_latency: crate::prometheus::duration(red.p99_latency),
+                    min_request_rate: crate::prometheus::number(red.min_request_rate),
+                    services: red
+                        .services
+                        .iter()
+                        .map(|(name, t)| RedServiceInfo {
+                            name: name.clone(),
+                            error_ratio: t.error_ratio.map(percent),
+                            p99_latency: t.p99_latency.map(crate::prometheus::duration),
+                        })
+                        .collect(),
+                }),
+            }
+        });
+
+        Self {
+            description: stack.description.clone(),
+            namespace_file: crate::render::file_name(&crate::k8s::Object::Namespace(stack.namespace.clone())),
+            namespace,
+            storage,
+            secrets: secrets(&readers),
+            deployments,
+            gateway,
+            jaeger,
+            smoke,
+            monitoring,
+            metrics: MetricNames {
+                receiver_refused: metric::RECEIVER_REFUSED_SPANS,
+                processor_refused: metric::PROCESSOR_REFUSED_SPANS,
+                send_failed: metric::EXPORTER_SEND_FAILED_SPANS,
+                enqueue_failed: metric::EXPORTER_ENQUEUE_FAILED_SPANS,
+                queue_size: metric::EXPORTER_QUEUE_SIZE,
+                queue_capacity: metric::EXPORTER_QUEUE_CAPACITY,
+                sent: metric::EXPORTER_SENT_SPANS,
+                accepted: metric::RECEIVER_ACCEPTED_SPANS,
+                span_calls: metric::SPAN_CALLS,
+            },
+        }
+    }
+}
+
+/// Renders the runbook.
+///
+/// # Errors
+/// [`Error::Template`] when the template does not compile or reads a field the context lacks.
+pub fn render(context: &Context) -> Result<String, Error> {
+    let err = |e: minijinja::Error| Error::Template { template: TEMPLATE_NAME.into(), message: e.to_string() };
+    let mut env = minijinja::Environment::new();
+    // A misspelt field is an error, not an empty string in a command.
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.add_template(TEMPLATE_NAME, TEMPLATE).map_err(err)?;
+    let text = env.get_template(TEMPLATE_NAME).and_then(|t| t.render(context)).map_err(err)?;
+    Ok(tidy(&text))
+}
+
+/// Collapses runs of blank lines the template's conditionals leave, so the Markdown reads clean.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{CredentialsRef, ElasticsearchSpec, Profile, SecretKeyRef, StorageSpec};
+
+    fn context(edit: impl FnOnce(&mut Profile)) -> Context {
+        let mut profile = Profile::default();
+        edit(&mut profile);
+        Context::from_stack(&Stack::build(&profile).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn elasticsearch(p: &mut Profile) {
+        p.jaeger.storage = StorageSpec::Elasticsearch(Box::new(ElasticsearchSpec {
+            server_urls: vec!["https://es.search.svc:9200".into()],
+            index_prefix: "jaeger".into(),
+            shards: 1,
+            replicas: 0,
+            credentials: Some(CredentialsRef {
+                secret: "es-login".into(),
+                username_key: "user".into(),
+                password_key: "pass".into(),
+            }),
+            ca: Some(SecretKeyRef { secret: "es-ca".into(), key: "ca.pem".into() }),
+            namespace: None,
+            lifecycle: crate::profile::LifecycleSpec::default(),
+        }));
+    }
+
+    #[test]
+    fn context_is_read_off_the_rendered_objects() {
+        let c = context(|p| p.namespace = "tracing".into());
+        assert_eq!(c.namespace, "tracing");
+        assert_eq!(c.namespace_file, "tracing-namespace.yaml");
+        assert_eq!(c.storage, Storage { kind: "memory", max_traces: Some(50_000), server_urls: Vec::new() });
+        assert!(c.secrets.is_empty());
+        let names: Vec<&str> = c.deployments.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["jaeger", "otel-collector"]);
+        let g = &c.gateway;
+        assert_eq!((g.service.as_str(), g.grpc_port, g.http_port, g.metrics_port), ("otlp", 4317, 4318, 8888));
+        assert_eq!(g.exporter, "otlp_grpc/jaeger");
+        assert_eq!(g.exporter_endpoint, "jaeger-collector.tracing.svc.cluster.local:4317");
+        assert_eq!(
+            g.selector,
+            "app.kubernetes.io/component=gateway,app.kubernetes.io/name=otel-collector,app.kubernetes.io/part-of=tracestack"
+        );
+        assert_eq!((g.memory_limit_mib, g.queue_size, g.sampling_percentage.clone()), (204, 50_000, None));
+        assert_eq!((c.jaeger.writer.as_str(), c.jaeger.reader.as_str()), ("jaeger", "jaeger"));
+        assert_eq!((c.jaeger.query_service.as_str(), c.jaeger.query_port), ("jaeger-query", 16686));
+        assert_eq!(c.jaeger.span_metrics_port, None);
+        assert_eq!((c.smoke.send_job.as_str(), c.smoke.traces.as_str()), ("tracestack-smoke-send", "20"));
+        assert_eq!(c.smoke.window_minutes, 10);
+        assert!(c.monitoring.is_none());
+    }
+
+    #[test]
+    fn secrets_come_from_the_pods_that_read_them() {
+        let c = context(elasticsearch);
+        let secrets: Vec<(&str, &Vec<String>)> = c.secrets.iter().map(|s| (s.name.as_str(), &s.from)).collect();
+        assert_eq!(
+            secrets,
+            [
+                ("es-ca", &vec!["--from-file=ca.pem=./ca.pem".to_owned()]),
+                (
+                    "es-login",
+                    &vec!["--from-file=pass=./pass".to_owned(), r#"--from-literal=user="$ES_USERNAME""#.to_owned()]
+                ),
+            ]
+        );
+        let user = &c.secrets[1].keys[1];
+        assert_eq!(user.used_as, "environment variable `ES_USERNAME`");
+        assert_eq!(user.deployments, ["jaeger-collector", "jaeger-query"]);
+        assert_eq!(c.storage.kind, "elasticsearch");
+        assert_eq!((c.jaeger.writer.as_str(), c.jaeger.reader.as_str()), ("jaeger-collector", "jaeger-query"));
+    }
+
+    #[test]
+    fn monitoring_context_lists_alerts_and_red_thresholds() {
+        let c = context(|p| {
+            p.monitoring.enabled = true;
+            p.monitoring.labels.insert("release".into(), "prom".into());
+            p.monitoring
+                .red
+                .services
+                .insert("cart".into(), crate::profile::RedThresholds { error_ratio: Some(0.015), p99_latency: None });
+        });
+        let m = c.monitoring.expect("monitoring on");
+        assert_eq!(m.pod_monitors, ["otel-collector", "jaeger"]);
+        assert_eq!(m.crds, ["podmonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com"]);
+        assert_eq!(m.labels, ["release=prom"]);
+        let red = m.red.expect("red on");
+        assert_eq!((red.error_ratio.as_str(), red.p99_latency.as_str()), ("5 %", "1s"));
+        assert_eq!(red.services[0].error_ratio.as_deref(), Some("1.5 %"));
+        assert!(m.alerts.iter().any(|a| a.summary == "cart fails more than 1.5 % of its requests"));
+        assert_eq!(c.jaeger.span_metrics_port, Some(8889));
+        assert_eq!(c.jaeger.monitor_tab, None);
+        let c = context(|p| {
+            p.monitoring.enabled = true;
+            p.monitoring.red.prometheus_url = Some("http://prom.mon.svc:9090".into());
+        });
+        assert_eq!(c.jaeger.monitor_tab.as_deref(), Some("http://prom.mon.svc:9090"));
+    }
+
+    #[test]
+    fn rendered_runbook_follows_the_profile() {
+        let text = render(&context(|p| p.sampling.percentage = 25.0)).expect("renders");
+        assert!(text.contains("keeps 25 % of traces (by trace id)"), "{text}");
+        assert!(text.contains("The gateway keeps 25 % of traces"), "{text}");
+        assert!(text.contains("Its spans carry `sampling.priority=1`"), "{text}");
+        assert!(!text.contains("## Monitoring and alerts"));
+        assert!(!text.contains("\n\n\n"), "no runs of blank lines");
+        let text = render(&context(elasticsearch)).expect("renders");
+        assert!(text.contains("kubectl -n observability create secret generic es-login --from-file=pass=./pass"));
+        assert!(text.contains("in Elasticsearch (https://es.search.svc:9200)"));
+    }
+
+    #[test]
+    fn alert_summaries_read_as_words() {
+        assert_eq!(
+            plain_summary("{{ $labels.pod }} is {{ $value | humanizePercentage }} full"),
+            "_pod_ is _value_ full"
+        );
+        assert_eq!(plain_summary("no fields"), "no fields");
+    }
+}

@@ -156,8 +156,15 @@ fn validate_resource(schemas: &BTreeMap<(String, String), Value>, value: &Value)
         value["kind"].as_str().unwrap_or_default().to_owned(),
     );
     let schema = schemas.get(&key).ok_or_else(|| vec![format!("no CRD for {key:?}")])?;
+    // Every object has these at its root, whether or not a CRD's schema lists them.
+    let mut body = value.clone();
+    if let Some(map) = body.as_object_mut() {
+        for key in ["apiVersion", "kind", "metadata"] {
+            map.remove(key);
+        }
+    }
     let mut errors = Vec::new();
-    validate(schema, value, "", &mut errors);
+    validate(schema, &body, "", &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 

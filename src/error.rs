@@ -30,6 +30,9 @@ pub enum Error {
         /// Each problem.
         errors: Vec<ConfigError>,
     },
+    /// The rendered objects or configs fail cross-object checks (see [`crate::check`]).
+    #[error("the rendered objects fail {} cross-object check(s):\n{}", .0.len(), list(.0.iter()))]
+    Check(Vec<crate::check::Violation>),
     /// Two objects would be written to the same file.
     #[error("{kind} `{name}` is rendered twice (file `{file}`)")]
     Duplicate {

@@ -25,6 +25,7 @@
 //! # Ok::<(), tracestack::Error>(())
 //! ```
 
+pub mod check;
 pub mod collector;
 pub mod components;
 pub mod duration;

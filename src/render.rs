@@ -45,7 +45,19 @@ impl Source {
 /// # Errors
 /// See [`Stack::build`] and [`render_objects`].
 pub fn render_profile(profile: &Profile, source: &Source) -> Result<Rendered, Error> {
-    render_objects(Stack::build(profile)?.into_objects(), source)
+    render_stack(Stack::build(profile)?, source)
+}
+
+/// Runs the cross-object checks over a stack and, when they pass, renders its objects.
+///
+/// # Errors
+/// [`Error::Check`] naming every violation; see also [`render_objects`].
+pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
+    let configs = stack.configs();
+    let external = stack.external.clone();
+    let objects = stack.into_objects();
+    crate::check::check(&objects, &configs, &external)?;
+    render_objects(objects, source)
 }
 
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
@@ -78,6 +90,9 @@ struct Kustomization<'a> {
 }
 
 /// Renders objects to files, plus a `kustomization.yaml` listing them in apply order.
+///
+/// This only serialises: [`render_stack`] (and so [`render_profile`]) runs the cross-object
+/// checks first; objects assembled by hand can be checked with [`crate::check::check`].
 ///
 /// # Errors
 /// [`Error::Duplicate`] when two objects map to one file; [`Error::Serialize`] on a serialiser error.

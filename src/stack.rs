@@ -2,6 +2,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
+use crate::check::{self, ConfigRef, External, Summary};
 use crate::components::{self, Component, collector::Gateway, jaeger::Jaeger};
 use crate::error::Error;
 use crate::k8s::Object;
@@ -16,6 +17,9 @@ pub struct Stack {
     pub gateway: Gateway,
     /// Jaeger behind `jaeger-collector` and `jaeger-query`.
     pub jaeger: Jaeger,
+    /// What the stack uses but does not render (Secrets the user creates, outside endpoints);
+    /// [`crate::check`] accepts references to these.
+    pub external: External,
 }
 
 impl Stack {
@@ -28,7 +32,25 @@ impl Stack {
         profile.validate().map_err(Error::Profile)?;
         let jaeger = components::jaeger::jaeger(profile)?;
         let gateway = components::collector::gateway(profile, &components::jaeger::collector_endpoint(profile))?;
-        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger })
+        let mut external = External::default();
+        external.extend(jaeger.external.clone());
+        Ok(Self { namespace: components::namespace::namespace(&profile.namespace), gateway, jaeger, external })
+    }
+
+    /// Every collector and Jaeger config with where it runs.
+    #[must_use]
+    pub fn configs(&self) -> Vec<ConfigRef> {
+        let mut configs = vec![self.gateway.config_ref()];
+        configs.extend(self.jaeger.config_refs());
+        configs
+    }
+
+    /// Runs the cross-object checks over the whole stack.
+    ///
+    /// # Errors
+    /// [`Error::Check`] naming every violation.
+    pub fn check(&self) -> Result<Summary, Error> {
+        check::check(&self.clone().into_objects(), &self.configs(), &self.external)
     }
 
     /// Every object, namespace first.

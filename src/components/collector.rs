@@ -4,6 +4,7 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 
+use crate::check::{ConfigRef, ObjectRef};
 use crate::collector::component::{
     Batch, ClientTls, HealthCheck, MemoryLimiter, OtlpExporter, OtlpReceiver, ProbabilisticSampler, RetryOnFailure,
     SendingQueue,
@@ -35,6 +36,10 @@ pub const CONFIG_FILE: &str = "collector.yaml";
 pub struct Gateway {
     /// The typed collector config that `config_map` carries.
     pub config: Config,
+    /// The distribution whose image runs `config`.
+    pub distribution: distribution::Distribution,
+    /// Its version (the image tag).
+    pub version: distribution::Version,
     /// Identity of the pods.
     pub service_account: ServiceAccount,
     /// The rendered config.
@@ -43,6 +48,22 @@ pub struct Gateway {
     pub deployment: Deployment,
     /// `otlp`: OTLP gRPC 4317 and HTTP 4318.
     pub service: Service,
+}
+
+impl Gateway {
+    /// The config with where it runs, for [`crate::check`].
+    #[must_use]
+    pub fn config_ref(&self) -> ConfigRef {
+        let ns = self.deployment.metadata.namespace.as_deref().unwrap_or_default();
+        ConfigRef {
+            config: self.config.clone(),
+            distribution: self.distribution,
+            version: self.version,
+            workload: ObjectRef::namespaced("Deployment", ns, NAME),
+            config_map: self.config_map.metadata.name.clone().unwrap_or_default(),
+            key: CONFIG_FILE.into(),
+        }
+    }
 }
 
 impl Component for Gateway {
@@ -205,6 +226,8 @@ pub fn gateway(profile: &Profile, jaeger_endpoint: &str) -> Result<Gateway, Erro
     );
     Ok(Gateway {
         config,
+        distribution: spec.distribution.0,
+        version: spec.version.0,
         service_account: workload::service_account(NAME, NAME, COMPONENT, ns, &version),
         config_map: workload.config_map,
         deployment: workload.deployment,

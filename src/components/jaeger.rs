@@ -6,12 +6,14 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, KeyToPath, SecretVolumeSource, Service, ServiceAccount, Volume, VolumeMount,
 };
 
+use crate::check::{ConfigRef, External, ObjectRef};
 use crate::collector::component::{
     Batch, ClientTls, Empty, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer, MemoryLimiter,
     OtlpReceiver, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
 };
 use crate::collector::{
     Config, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
+    Version,
 };
 use crate::components::workload::{self, WorkloadSpec};
 use crate::components::{Component, MemorySizing};
@@ -100,6 +102,10 @@ pub struct Role {
 /// Jaeger's objects.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jaeger {
+    /// The Jaeger version (the image tag) every role runs.
+    pub version: Version,
+    /// What the roles use but tracestack does not render: the Elasticsearch Secrets and URLs.
+    pub external: External,
     /// Identity of every Jaeger pod.
     pub service_account: ServiceAccount,
     /// One all-in-one role, or a collector and a query role.
@@ -110,6 +116,40 @@ pub struct Jaeger {
     pub collector_headless_service: Option<Service>,
     /// `jaeger-query`: UI and API.
     pub query_service: Service,
+}
+
+impl Jaeger {
+    /// Each role's config with where it runs, for [`crate::check`].
+    #[must_use]
+    pub fn config_refs(&self) -> Vec<ConfigRef> {
+        self.roles
+            .iter()
+            .map(|role| {
+                let ns = role.deployment.metadata.namespace.as_deref().unwrap_or_default();
+                ConfigRef {
+                    config: role.config.clone(),
+                    distribution: Distribution::Jaeger,
+                    version: self.version,
+                    workload: ObjectRef::namespaced("Deployment", ns, role.kind.deployment_name()),
+                    config_map: role.config_map.metadata.name.clone().unwrap_or_default(),
+                    key: CONFIG_FILE.into(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What Jaeger uses that the user provides: the Elasticsearch credentials and CA Secrets, and the
+/// cluster's URLs.
+#[must_use]
+pub fn external(profile: &Profile) -> External {
+    let mut external = External::default();
+    if let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage {
+        let secrets = es.credentials.iter().map(|c| &c.secret).chain(es.ca.iter().map(|ca| &ca.secret));
+        external.objects.extend(secrets.map(|s| ObjectRef::namespaced("Secret", &profile.namespace, s)));
+        external.endpoints.extend(es.server_urls.iter().cloned());
+    }
+    external
 }
 
 impl Component for Jaeger {
@@ -437,6 +477,8 @@ pub fn jaeger(profile: &Profile) -> Result<Jaeger, Error> {
         false,
     );
     Ok(Jaeger {
+        version: profile.jaeger.version.0,
+        external: external(profile),
         service_account: workload::service_account(NAME, NAME, "jaeger", ns, &version),
         roles,
         collector_service,

@@ -236,3 +236,6 @@ fn describe_labels(labels: &BTreeMap<String, String>) -> String {
 fn short(object: &Object) -> String {
     format!("{} `{}`", object.kind(), object.name())
 }
+
+#[cfg(test)]
+mod tests;

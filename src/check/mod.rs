@@ -11,6 +11,7 @@
 //! (a PodDisruptionBudget, an autoscaler) is checked the day it is first rendered.
 
 mod configs;
+pub mod crd;
 pub mod endpoints;
 mod objects;
 pub mod selector;

@@ -53,3 +53,5 @@ pub fn skip(reason: &str) {
     assert!(!tools_required(), "TRACESTACK_REQUIRE_TOOLS=1 but {reason}");
     eprintln!("SKIPPED: {reason}");
 }
+
+pub mod yaml11;

@@ -440,6 +440,16 @@ impl Profile {
         if let Err(e) = names::dns1123_label(&self.namespace) {
             err("namespace", e);
         }
+        let versions = [
+            ("collector.version", self.collector.distribution.0, self.collector.version.0),
+            ("jaeger.version", Distribution::Jaeger, self.jaeger.version.0),
+        ];
+        for (path, dist, version) in versions {
+            // Every component is checked against the pinned build's table, so the version must be in it.
+            if crate::collector::distribution::known_versions(dist).binary_search(&version).is_err() {
+                err(path, crate::collector::distribution::UnknownVersion { distribution: dist, version }.to_string());
+            }
+        }
         if self.collector.replicas == 0 {
             err("collector.replicas", "must be at least 1 (got 0)".into());
         }

@@ -58,7 +58,7 @@ impl ObjectRef {
     }
 }
 
-/// `Service `observability/otlp``, or `Namespace `observability`` for cluster-scoped objects.
+/// Shown as ``Service `observability/otlp` ``, or ``Namespace `observability` `` when cluster-scoped.
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.namespace {
@@ -233,7 +233,7 @@ fn describe_labels(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
-/// An object named without its namespace: `Deployment `otel-collector``.
+/// An object named without its namespace: ``Deployment `otel-collector` ``.
 fn short(object: &Object) -> String {
     format!("{} `{}`", object.kind(), object.name())
 }

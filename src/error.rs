@@ -42,6 +42,9 @@ pub enum Error {
     /// The Istio configuration would not reach the collector gateway it is rendered with.
     #[error("the Istio configuration does not reach the gateway:\n{}", list(.0.iter()))]
     Istio(Vec<crate::istio::CheckError>),
+    /// The rendered objects or configs fail cross-object checks (see [`crate::check`]).
+    #[error("the rendered objects fail {} cross-object check(s):\n{}", .0.len(), list(.0.iter()))]
+    Check(Vec<crate::check::Violation>),
     /// Two objects would be written to the same file.
     #[error("{kind} `{name}` is rendered twice (file `{file}`)")]
     Duplicate {

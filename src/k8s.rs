@@ -8,8 +8,8 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Namespace,
-    PodSecurityContext, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service,
-    ServiceAccount,
+    PodSecurityContext, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
+    SecurityContext, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -17,7 +17,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use k8s_openapi::{Metadata, Resource};
+use k8s_openapi::{Metadata, NamespaceResourceScope, Resource};
 use serde::Serialize;
 
 use crate::profile::Resources;
@@ -296,6 +296,18 @@ macro_rules! objects {
                 }
             }
 
+            /// Whether objects of this kind live in a namespace (rather than cluster-wide).
+            #[must_use]
+            pub fn is_namespaced(&self) -> bool {
+                match self {
+                    $(Self::$variant(_) => std::any::TypeId::of::<<$ty as Resource>::Scope>()
+                        == std::any::TypeId::of::<NamespaceResourceScope>(),)*
+                    // Every custom kind tracestack renders (Telemetry, Instrumentation, PodMonitor,
+                    // PrometheusRule) is namespaced.
+                    Self::Custom(_) => true,
+                }
+            }
+
             fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
                 match self {
                     $(Self::$variant(o) => serde_json::to_value(o),)*
@@ -405,6 +417,48 @@ impl Object {
     #[must_use]
     pub fn namespace(&self) -> Option<&str> {
         self.metadata().namespace.as_deref()
+    }
+
+    /// The pod template of a workload; `None` for kinds that run no pods. Every kind is listed, so
+    /// a new workload kind cannot be added without saying where its pods are.
+    #[must_use]
+    pub fn pod_template(&self) -> Option<&PodTemplateSpec> {
+        match self {
+            Self::Deployment(d) => d.spec.as_ref().map(|s| &s.template),
+            Self::Job(j) => j.spec.as_ref().map(|s| &s.template),
+            Self::CronJob(c) => c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).map(|s| &s.template),
+            Self::Namespace(_)
+            | Self::ServiceAccount(_)
+            | Self::ConfigMap(_)
+            | Self::Service(_)
+            | Self::PodDisruptionBudget(_)
+            | Self::HorizontalPodAutoscaler(_)
+            | Self::NetworkPolicy(_)
+            | Self::ClusterRole(_)
+            | Self::ClusterRoleBinding(_)
+            | Self::Custom(_) => None,
+        }
+    }
+
+    /// The declared pod count of a workload (the API server's default of 1 when unset); `None` for
+    /// kinds without a replica count.
+    #[must_use]
+    pub fn replicas(&self) -> Option<i32> {
+        match self {
+            Self::Deployment(d) => Some(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)),
+            Self::Namespace(_)
+            | Self::ServiceAccount(_)
+            | Self::ConfigMap(_)
+            | Self::Service(_)
+            | Self::PodDisruptionBudget(_)
+            | Self::HorizontalPodAutoscaler(_)
+            | Self::NetworkPolicy(_)
+            | Self::Job(_)
+            | Self::CronJob(_)
+            | Self::ClusterRole(_)
+            | Self::ClusterRoleBinding(_)
+            | Self::Custom(_) => None,
+        }
     }
 
     /// The object as a JSON tree with keys in a fixed order: `apiVersion`, `kind`, `metadata`

@@ -30,6 +30,7 @@
 //! # Ok::<(), tracestack::Error>(())
 //! ```
 
+pub mod check;
 pub mod collector;
 pub mod components;
 pub mod duration;

@@ -551,6 +551,24 @@ pub enum LifecycleMode {
     Rollover,
 }
 
+impl ElasticsearchSpec {
+    /// Elasticsearch at `server_urls` with every other setting at its default (index prefix
+    /// `jaeger`, 3 shards, 1 replica, no credentials or CA, daily indices kept 7 days).
+    #[must_use]
+    pub fn new(server_urls: Vec<String>) -> Self {
+        Self {
+            server_urls,
+            index_prefix: default_index_prefix(),
+            shards: default_shards(),
+            replicas: default_replicas(),
+            credentials: None,
+            ca: None,
+            namespace: None,
+            lifecycle: LifecycleSpec::default(),
+        }
+    }
+}
+
 fn default_index_prefix() -> String {
     "jaeger".into()
 }

@@ -93,7 +93,22 @@ pub struct Parts {
 /// # Errors
 /// See [`Stack::build`] and [`render_parts`].
 pub fn render_profile(profile: &Profile, source: &Source) -> Result<Rendered, Error> {
-    render_parts(Stack::build(profile)?.into_parts()?, source)
+    render_stack(Stack::build(profile)?, source)
+}
+
+/// Runs the cross-object checks over everything a stack applies — the root bundle and every
+/// sub-bundle, since they land in the same cluster and refer to each other — and, when they pass,
+/// renders it.
+///
+/// # Errors
+/// [`Error::Check`] naming every violation; see also [`render_parts`].
+pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
+    let configs = stack.configs();
+    let external = stack.external.clone();
+    let parts = stack.into_parts()?;
+    let objects: Vec<Object> = parts.bundles.iter().flat_map(|b| b.objects.iter().cloned()).collect();
+    crate::check::check(&objects, &configs, &external)?;
+    render_parts(parts, source)
 }
 
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
@@ -133,6 +148,9 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// Renders one bundle of objects at the profile root (no sub-bundles, no documents).
+///
+/// This only serialises: [`render_stack`] (and so [`render_profile`]) runs the cross-object
+/// checks first; objects assembled by hand can be checked with [`crate::check::check`].
 ///
 /// # Errors
 /// See [`render_parts`].

@@ -663,8 +663,6 @@ mod tests {
 
     fn elasticsearch(p: &mut Profile) {
         p.jaeger.storage = StorageSpec::Elasticsearch(Box::new(ElasticsearchSpec {
-            server_urls: vec!["https://es.search.svc:9200".into()],
-            index_prefix: "jaeger".into(),
             shards: 1,
             replicas: 0,
             credentials: Some(CredentialsRef {
@@ -673,8 +671,7 @@ mod tests {
                 password_key: "pass".into(),
             }),
             ca: Some(SecretKeyRef { secret: "es-ca".into(), key: "ca.pem".into() }),
-            namespace: None,
-            lifecycle: crate::profile::LifecycleSpec::default(),
+            ..ElasticsearchSpec::new(vec!["https://es.search.svc:9200".into()])
         }));
     }
 

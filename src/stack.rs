@@ -2,6 +2,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
+use crate::check::{self, ConfigRef, External, Summary};
 use crate::components::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
@@ -40,6 +41,9 @@ pub struct Stack {
     pub monitoring: Option<Monitoring>,
     /// The smoke-test Jobs (their own kustomization, applied once the stack is up).
     pub smoke_test: SmokeTest,
+    /// What the stack uses but does not render (Secrets the user creates, outside endpoints);
+    /// [`crate::check`] accepts references to these.
+    pub external: External,
 }
 
 fn job_endpoint(job: &k8s_openapi::api::batch::v1::Job) -> Endpoint {
@@ -97,6 +101,16 @@ impl Stack {
         let apps = components::apps::apps(profile)?;
         let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
         let smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
+        let mut external = External::default();
+        external.extend(jaeger.external.clone());
+        // Namespaces the stack puts objects in without owning them: Istio's root namespace and
+        // the namespaces of onboarded applications.
+        let foreign_namespaces = istio
+            .as_ref()
+            .map(|_| crate::istio::ROOT_NAMESPACE.to_owned())
+            .into_iter()
+            .chain(profile.apps.iter().map(|app| app.namespace.clone()));
+        external.objects.extend(foreign_namespaces.map(|ns| check::ObjectRef::cluster("Namespace", &ns)));
 
         let network_policies = profile.security.network_policy.enabled.then(|| {
             let endpoint = |kind: RoleKind| {
@@ -166,7 +180,27 @@ impl Stack {
             apps,
             monitoring,
             smoke_test,
+            external,
         })
+    }
+
+    /// Every collector and Jaeger config with where it runs.
+    #[must_use]
+    pub fn configs(&self) -> Vec<ConfigRef> {
+        let mut configs = vec![self.gateway.config_ref()];
+        configs.extend(self.jaeger.config_refs());
+        configs
+    }
+
+    /// Runs the cross-object checks over everything the stack applies.
+    ///
+    /// # Errors
+    /// [`Error::Check`] naming every violation; [`Error::Serialize`] or [`Error::Template`] when
+    /// its parts cannot be assembled.
+    pub fn check(&self) -> Result<Summary, Error> {
+        let parts = self.clone().into_parts()?;
+        let objects: Vec<Object> = parts.bundles.into_iter().flat_map(|b| b.objects).collect();
+        check::check(&objects, &self.configs(), &self.external)
     }
 
     /// Everything the stack renders: the root bundle of objects, the `smoke-test` bundle, the

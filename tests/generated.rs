@@ -1,17 +1,14 @@
 //! `generated/` is what the profiles render, byte for byte, and every generated profile directory
-//! is a kustomization kubectl accepts.
+//! is a kustomization from which `kubectl kustomize` builds exactly the objects of its files.
 
+mod support;
+
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use tracestack::{output, project};
-
-fn rendered() -> std::collections::BTreeMap<String, String> {
-    match project::render_all(Path::new("profiles")) {
-        Ok(files) => files,
-        Err(errors) => panic!("profiles fail to render: {errors:#?}"),
-    }
-}
+use support::rendered;
+use tracestack::output;
 
 #[test]
 fn generated_is_fresh() {
@@ -31,6 +28,38 @@ fn every_file_starts_with_the_generated_header_and_ends_with_a_newline() {
         assert!(output::is_generated(&text), "{path} lacks the generated-file marker");
         assert!(text.ends_with('\n'), "{path} does not end with a newline");
         assert!(!text.contains('\t') && !text.contains('\r'), "{path} contains a tab or CR");
+    }
+}
+
+/// `(kind, namespace, name)` of an object.
+type Identity = (String, String, String);
+
+fn identity(object: &serde_json::Value) -> Identity {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    (text(&object["kind"]), text(&object["metadata"]["namespace"]), text(&object["metadata"]["name"]))
+}
+
+#[test]
+fn kubectl_kustomize_builds_every_profile_into_exactly_its_objects() {
+    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        support::skip("kubectl not found; `kubectl kustomize` not checked");
+        return;
+    }
+    let profiles = support::object_files();
+    for (profile, files) in profiles {
+        let expected: BTreeSet<Identity> =
+            files.iter().map(|(file, text)| identity(&support::parse(&format!("{profile}/{file}"), text))).collect();
+        assert_eq!(expected.len(), files.len(), "{profile}: two files hold one object");
+        let dir = Path::new("generated").join(&profile);
+        let out = Command::new("kubectl").arg("kustomize").arg(&dir).output().expect("kubectl runs");
+        assert!(out.status.success(), "kubectl kustomize {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        let built = String::from_utf8_lossy(&out.stdout);
+        let documents: Vec<&str> = built.split("\n---\n").filter(|doc| !doc.trim().is_empty()).collect();
+        let objects: Vec<Identity> =
+            documents.iter().map(|doc| identity(&support::parse(&format!("kustomize {profile}"), doc))).collect();
+        let built_set: BTreeSet<Identity> = objects.iter().cloned().collect();
+        assert_eq!(objects.len(), built_set.len(), "{profile}: kustomize emits an object twice: {objects:?}");
+        assert_eq!(built_set, expected, "{profile}: kustomize output and the rendered files hold different objects");
     }
 }
 

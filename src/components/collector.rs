@@ -8,6 +8,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::check::{ConfigRef, ObjectRef};
 use crate::collector::component::{
     AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
     MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor, RetryOnFailure,
@@ -47,6 +48,10 @@ pub const TERMINATION_GRACE_SECONDS: i64 = 60;
 pub struct Gateway {
     /// The typed collector config that `config_map` carries.
     pub config: Config,
+    /// The distribution whose image runs `config`.
+    pub distribution: distribution::Distribution,
+    /// Its version (the image tag).
+    pub version: distribution::Version,
     /// Identity of the pods.
     pub service_account: ServiceAccount,
     /// Read access to pods, namespaces and ReplicaSets cluster-wide, for `k8s_attributes`.
@@ -63,6 +68,22 @@ pub struct Gateway {
     pub disruption_budget: Option<PodDisruptionBudget>,
     /// `otlp`: OTLP gRPC 4317 and HTTP 4318.
     pub service: Service,
+}
+
+impl Gateway {
+    /// The config with where it runs, for [`crate::check`].
+    #[must_use]
+    pub fn config_ref(&self) -> ConfigRef {
+        let ns = self.deployment.metadata.namespace.as_deref().unwrap_or_default();
+        ConfigRef {
+            config: self.config.clone(),
+            distribution: self.distribution,
+            version: self.version,
+            workload: ObjectRef::namespaced("Deployment", ns, NAME),
+            config_map: self.config_map.metadata.name.clone().unwrap_or_default(),
+            key: CONFIG_FILE.into(),
+        }
+    }
 }
 
 impl Component for Gateway {
@@ -335,6 +356,8 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
     let (cluster_role, cluster_role_binding) = rbac(ns, &labels);
     Ok(Gateway {
         config,
+        distribution: spec.distribution.0,
+        version: spec.version.0,
         service_account: workload::service_account(NAME, NAME, COMPONENT, ns, &version),
         cluster_role,
         cluster_role_binding,

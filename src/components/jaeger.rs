@@ -6,6 +6,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, VolumeMount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
+use crate::check::{ConfigRef, External, ObjectRef};
 use crate::collector::component::{
     Batch, ClientTls, Empty, ExplicitBuckets, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer,
     MemoryLimiter, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
@@ -13,7 +14,7 @@ use crate::collector::component::{
 };
 use crate::collector::{
     Config, Connector, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal,
-    Telemetry,
+    Telemetry, Version,
 };
 use crate::components::Component;
 use crate::components::workload::{self, WorkloadSpec};
@@ -138,6 +139,10 @@ pub struct Role {
 /// Jaeger's objects.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jaeger {
+    /// The Jaeger version (the image tag) every role runs.
+    pub version: Version,
+    /// What the roles use but tracestack does not render: the Elasticsearch Secrets and URLs.
+    pub external: External,
     /// Identity of every Jaeger pod.
     pub service_account: ServiceAccount,
     /// One all-in-one role, or a collector and a query role.
@@ -148,6 +153,44 @@ pub struct Jaeger {
     pub collector_headless_service: Option<Service>,
     /// `jaeger-query`: UI and API.
     pub query_service: Service,
+}
+
+impl Jaeger {
+    /// Each role's config with where it runs, for [`crate::check`].
+    #[must_use]
+    pub fn config_refs(&self) -> Vec<ConfigRef> {
+        self.roles
+            .iter()
+            .map(|role| {
+                let ns = role.deployment.metadata.namespace.as_deref().unwrap_or_default();
+                ConfigRef {
+                    config: role.config.clone(),
+                    distribution: Distribution::Jaeger,
+                    version: self.version,
+                    workload: ObjectRef::namespaced("Deployment", ns, role.kind.deployment_name()),
+                    config_map: role.config_map.metadata.name.clone().unwrap_or_default(),
+                    key: CONFIG_FILE.into(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What Jaeger uses that the user provides: the Elasticsearch credentials and CA Secrets, the
+/// cluster's URLs, the collector role's TLS Secret, and the Prometheus behind the Monitor tab.
+#[must_use]
+pub fn external(profile: &Profile) -> External {
+    let mut external = External::default();
+    if let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage {
+        let secrets = es.credentials.iter().map(|c| &c.secret).chain(es.ca.iter().map(|ca| &ca.secret));
+        external.objects.extend(secrets.map(|s| ObjectRef::namespaced("Secret", &profile.namespace, s)));
+        external.endpoints.extend(es.server_urls.iter().cloned());
+    }
+    if let Some(tls) = &profile.jaeger.collector_tls {
+        external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, &tls.secret));
+    }
+    external.endpoints.extend(monitor_prometheus_url(profile));
+    external
 }
 
 impl Component for Jaeger {
@@ -576,6 +619,8 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         false,
     );
     Ok(Jaeger {
+        version: profile.jaeger.version.0,
+        external: external(profile),
         service_account: workload::service_account(NAME, NAME, "jaeger", ns, &version),
         roles,
         collector_service,

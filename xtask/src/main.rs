@@ -1,7 +1,9 @@
-//! `cargo xtask`: renders profiles into `generated/`, checks that it is fresh, and regenerates the
-//! collector component table from `../shared`.
+//! `cargo xtask`: renders profiles into `generated/`, checks that it is fresh, validates the output
+//! against every check and upstream validator available, and regenerates the collector component
+//! table from `../shared`.
 
 mod components;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,6 +35,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Render every profile in memory and run every check: the cross-object checks, custom resources
+    /// against ../shared/crds, `kubernetes-validate --strict` and `kubectl kustomize` where available.
+    Validate {
+        /// Directory of profile files (default: profiles/).
+        #[arg(long)]
+        profiles: Option<PathBuf>,
+    },
     /// Regenerate src/collector/distribution_table.rs from ../shared/schemas/collector/components.json.
     Components {
         /// Write nothing; fail if the committed table differs.
@@ -50,6 +59,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Render { profile, out, profiles, check } => render(profile.as_deref(), out, profiles, check),
         Command::Components { check } => regenerate_components(check),
+        Command::Validate { profiles } => {
+            let root = root();
+            let profiles = profiles.unwrap_or_else(|| root.join("profiles"));
+            validate::run(&root, &profiles)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,242 @@
+//! Cross-object checks over a whole rendered set: every reference between objects resolves, and
+//! every collector or Jaeger config is wired, shipped by its pinned build and reaches what it names.
+//!
+//! [`crate::render::render_stack`] runs them before anything is written, and `cargo xtask validate`
+//! runs them over every profile and prints how many ran. Each failure names both objects and the
+//! field, e.g. "Service `observability/otlp` selects app.kubernetes.io/name=otel-collector but no
+//! workload in `observability` has those pod labels".
+//!
+//! The checks read the typed objects ([`Object`]) and the typed configs ([`ConfigRef`]), never
+//! rendered text, and are written over every kind [`Object`] can hold, so that a kind added later
+//! (a PodDisruptionBudget, an autoscaler) is checked the day it is first rendered.
+
+mod configs;
+pub mod crd;
+pub mod endpoints;
+mod objects;
+pub mod selector;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::collector::{Config, Distribution, Version};
+use crate::error::Error;
+use crate::k8s::Object;
+
+/// An object's identity: kind, namespace (for namespaced kinds) and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectRef {
+    /// `kind`, e.g. `Secret`.
+    pub kind: String,
+    /// Namespace; `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// A namespaced object.
+    #[must_use]
+    pub fn namespaced(kind: &str, namespace: &str, name: &str) -> Self {
+        Self { kind: kind.to_owned(), namespace: Some(namespace.to_owned()), name: name.to_owned() }
+    }
+
+    /// A cluster-scoped object.
+    #[must_use]
+    pub fn cluster(kind: &str, name: &str) -> Self {
+        Self { kind: kind.to_owned(), namespace: None, name: name.to_owned() }
+    }
+
+    /// The identity of a rendered object.
+    #[must_use]
+    pub fn of(object: &Object) -> Self {
+        Self {
+            kind: object.kind().to_owned(),
+            namespace: object.namespace().map(str::to_owned),
+            name: object.name().to_owned(),
+        }
+    }
+}
+
+/// Shown as ``Service `observability/otlp` ``, or ``Namespace `observability` `` when cluster-scoped.
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} `{ns}/{}`", self.kind, self.name),
+            None => write!(f, "{} `{}`", self.kind, self.name),
+        }
+    }
+}
+
+/// What a stack uses but does not render: objects the user creates (Secrets with credentials) and
+/// endpoints outside the stack (an Elasticsearch cluster). References to them are not failures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct External {
+    /// Objects that already exist in the cluster.
+    pub objects: BTreeSet<ObjectRef>,
+    /// Endpoints exactly as written into a config, e.g. `https://elasticsearch.elastic.svc:9200`.
+    pub endpoints: BTreeSet<String>,
+}
+
+impl External {
+    /// Adds everything `other` declares.
+    pub fn extend(&mut self, other: External) {
+        self.objects.extend(other.objects);
+        self.endpoints.extend(other.endpoints);
+    }
+}
+
+/// A collector or Jaeger config, the build it runs on and where it is mounted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigRef {
+    /// The typed config.
+    pub config: Config,
+    /// The distribution of the image that runs it.
+    pub distribution: Distribution,
+    /// Its version.
+    pub version: Version,
+    /// The workload whose containers run it, e.g. Deployment `observability/otel-collector`.
+    pub workload: ObjectRef,
+    /// The ConfigMap (in the workload's namespace) that carries it.
+    pub config_map: String,
+    /// The key of the ConfigMap holding the config file.
+    pub key: String,
+}
+
+/// One failed check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which check failed, e.g. `service-selector`.
+    pub check: &'static str,
+    /// What is wrong, naming both objects and the field.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// How much was checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Objects in the set.
+    pub objects: usize,
+    /// Collector and Jaeger configs.
+    pub configs: usize,
+    /// Individual checks evaluated (one per reference, port, selector, component ...).
+    pub checks: usize,
+}
+
+impl std::ops::AddAssign for Summary {
+    fn add_assign(&mut self, other: Self) {
+        self.objects += other.objects;
+        self.configs += other.configs;
+        self.checks += other.checks;
+    }
+}
+
+/// The result of [`run`]: counts and every violation, in a stable order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// How much was checked.
+    pub summary: Summary,
+    /// Every failure.
+    pub violations: Vec<Violation>,
+}
+
+/// Runs every check over `objects` and `configs`; references to `external` things are accepted.
+#[must_use]
+pub fn run(objects: &[Object], configs: &[ConfigRef], external: &External) -> Outcome {
+    let index = Index::new(objects, external);
+    let mut checker = Checker::default();
+    objects::check(&index, &mut checker);
+    configs::check(&index, configs, &mut checker);
+    Outcome {
+        summary: Summary { objects: objects.len(), configs: configs.len(), checks: checker.checks },
+        violations: checker.violations,
+    }
+}
+
+/// [`run`], as a `Result`.
+///
+/// # Errors
+/// [`Error::Check`] with every violation when any check fails.
+pub fn check(objects: &[Object], configs: &[ConfigRef], external: &External) -> Result<Summary, Error> {
+    let outcome = run(objects, configs, external);
+    if outcome.violations.is_empty() { Ok(outcome.summary) } else { Err(Error::Check(outcome.violations)) }
+}
+
+/// Counts checks and collects failures.
+#[derive(Default)]
+struct Checker {
+    checks: usize,
+    violations: Vec<Violation>,
+}
+
+impl Checker {
+    /// Records one check; `message` is only built when it fails.
+    fn check(&mut self, check: &'static str, ok: bool, message: impl FnOnce() -> String) {
+        self.checks += 1;
+        if !ok {
+            self.violations.push(Violation { check, message: message() });
+        }
+    }
+
+    /// Records one failed check.
+    fn fail(&mut self, check: &'static str, message: String) {
+        self.check(check, false, || message);
+    }
+}
+
+/// The rendered objects by identity, plus what is declared external.
+struct Index<'a> {
+    objects: &'a [Object],
+    by_ref: BTreeMap<ObjectRef, &'a Object>,
+    external: &'a External,
+}
+
+impl<'a> Index<'a> {
+    fn new(objects: &'a [Object], external: &'a External) -> Self {
+        // The first of two objects with one identity wins; the duplicate itself is a violation.
+        let mut by_ref = BTreeMap::new();
+        for object in objects {
+            by_ref.entry(ObjectRef::of(object)).or_insert(object);
+        }
+        Self { objects, by_ref, external }
+    }
+
+    fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
+        let key = ObjectRef { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() };
+        self.by_ref.get(&key).copied()
+    }
+
+    fn is_external(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        let key = ObjectRef { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() };
+        self.external.objects.contains(&key)
+    }
+
+    /// Whether an object is rendered or declared external.
+    fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.get(kind, namespace, name).is_some() || self.is_external(kind, namespace, name)
+    }
+
+    /// Every workload (an object with a pod template) in `namespace`.
+    fn workloads_in(&self, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Object> + 'a {
+        self.objects.iter().filter(move |o| o.namespace() == namespace && o.pod_template().is_some())
+    }
+}
+
+/// `key=value,key=value`, sorted by key.
+fn describe_labels(labels: &BTreeMap<String, String>) -> String {
+    labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// An object named without its namespace: ``Deployment `otel-collector` ``.
+fn short(object: &Object) -> String {
+    format!("{} `{}`", object.kind(), object.name())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,509 @@
+//! Checks between Kubernetes objects: identities and names, Service selectors and target ports,
+//! what pods reference (ConfigMaps, Secrets, ServiceAccounts, claims, volumes, probe ports), and
+//! what autoscalers and disruption budgets point at.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Container, PodSpec, Probe, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{Checker, Index, ObjectRef, describe_labels, selector, short};
+use crate::k8s::Object;
+use crate::names;
+
+pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
+    identities(index, checker);
+    for object in index.objects {
+        names_and_labels(object, checker);
+        match object {
+            Object::Service(service) => service_targets(index, object, service, checker),
+            Object::PodDisruptionBudget(pdb) => disruption_budget(index, object, pdb, checker),
+            Object::HorizontalPodAutoscaler(hpa) => autoscaler(index, object, hpa, checker),
+            Object::NetworkPolicy(np) => network_policy(index, object, np, checker),
+            Object::ClusterRoleBinding(binding) => role_binding(index, object, binding, checker),
+            Object::Namespace(_)
+            | Object::ServiceAccount(_)
+            | Object::ConfigMap(_)
+            | Object::Deployment(_)
+            | Object::Job(_)
+            | Object::CronJob(_)
+            | Object::ClusterRole(_)
+            | Object::Custom(_) => {}
+        }
+        if let Some(spec) = object.pod_template().and_then(|t| t.spec.as_ref()) {
+            pod_references(index, object, spec, checker);
+        }
+    }
+}
+
+/// Every identity once; namespaced objects in a namespace that exists, cluster-scoped ones in none.
+fn identities(index: &Index<'_>, checker: &mut Checker) {
+    let mut seen = BTreeSet::new();
+    for object in index.objects {
+        let id = ObjectRef::of(object);
+        let fresh = seen.insert(id.clone());
+        checker.check("unique", fresh, || format!("{id} is rendered twice"));
+        match (object.is_namespaced(), object.namespace()) {
+            (true, None) => checker.fail("namespace", format!("{id} has no metadata.namespace")),
+            (true, Some(ns)) => checker.check("namespace", index.exists("Namespace", None, ns), || {
+                format!("{id} is in namespace `{ns}`, but Namespace `{ns}` is neither rendered nor declared external")
+            }),
+            (false, Some(ns)) => {
+                checker.fail("namespace", format!("{id} is cluster-scoped but sets metadata.namespace `{ns}`"))
+            }
+            (false, None) => {}
+        }
+    }
+}
+
+/// Names and labels the API server would refuse.
+fn names_and_labels(object: &Object, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let name = object.name();
+    // Services and Namespaces are DNS labels (Services DNS-1035: starting with a letter,
+    // `ValidateServiceName` in k8s.io/kubernetes pkg/apis/core/validation); other kinds here are
+    // DNS-1123 subdomains.
+    let verdict = match object.kind() {
+        "Namespace" => names::dns1123_label(name),
+        "Service" => names::dns1123_label(name).and_then(|()| {
+            if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                Ok(())
+            } else {
+                Err(format!("`{name}` is not a valid Service name: it must start with a lower case letter (DNS-1035)"))
+            }
+        }),
+        _ => names::dns1123_subdomain(name),
+    };
+    checker.check("name", verdict.is_ok(), || format!("{id} metadata.name: {}", verdict.clone().unwrap_err()));
+    let mut label_sets = vec![("metadata.labels", object.metadata().labels.as_ref())];
+    if let Some(template) = object.pod_template() {
+        label_sets.push(("spec.template.metadata.labels", template.metadata.as_ref().and_then(|m| m.labels.as_ref())));
+    }
+    for (field, labels) in label_sets {
+        for (key, value) in labels.into_iter().flatten() {
+            let key_ok = names::qualified_name(key);
+            checker.check("label", key_ok.is_ok(), || format!("{id} {field} key: {}", key_ok.clone().unwrap_err()));
+            let value_ok = names::label_value(value);
+            checker.check("label", value_ok.is_ok(), || {
+                format!("{id} {field} `{key}`: {}", value_ok.clone().unwrap_err())
+            });
+        }
+    }
+    for container in object.pod_template().and_then(|t| t.spec.as_ref()).map(containers).into_iter().flatten() {
+        let mut seen = BTreeSet::new();
+        for port in container.ports.iter().flatten() {
+            let Some(port_name) = &port.name else { continue };
+            let ok = is_port_name(port_name);
+            checker.check("name", ok, || {
+                format!(
+                    "{id} container `{}` port name `{port_name}` must be at most 15 lower case letters, digits and \
+                     '-', with at least one letter and no leading, trailing or double '-' (IANA service name)",
+                    container.name
+                )
+            });
+            let fresh = seen.insert(port_name.as_str());
+            checker.check("name", fresh, || {
+                format!("{id} container `{}` declares port name `{port_name}` twice", container.name)
+            });
+        }
+    }
+}
+
+/// An IANA service name, as container port names must be (`IsValidPortName` in apimachinery
+/// `pkg/util/validation`): 1–15 of `a-z0-9-`, at least one letter, no `-` at either end or twice.
+fn is_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// Every container of a pod, init containers first.
+fn containers(spec: &PodSpec) -> impl Iterator<Item = &Container> {
+    spec.init_containers.iter().flatten().chain(spec.containers.iter())
+}
+
+fn pod_labels(object: &Object) -> BTreeMap<String, String> {
+    object.pod_template().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default()
+}
+
+/// Whether any container of `spec` declares `port` (by name or number).
+fn declares_port(spec: &PodSpec, port: &IntOrString) -> bool {
+    containers(spec).any(|c| container_declares(c, port))
+}
+
+fn container_declares(container: &Container, port: &IntOrString) -> bool {
+    container.ports.iter().flatten().any(|p| match port {
+        IntOrString::Int(n) => p.container_port == *n,
+        IntOrString::String(name) => p.name.as_deref() == Some(name.as_str()),
+    })
+}
+
+fn port_text(port: &IntOrString) -> String {
+    match port {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => format!("`{s}`"),
+    }
+}
+
+/// A Service selects a workload's pods, and each of its ports targets a port those pods declare.
+fn service_targets(index: &Index<'_>, object: &Object, service: &Service, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let Some(spec) = &service.spec else { return };
+    // A Service without a selector has its endpoints managed by hand (or is an ExternalName).
+    let Some(wanted) = spec.selector.as_ref().filter(|s| !s.is_empty()) else { return };
+    let ns = object.namespace();
+    let selected: Vec<&Object> =
+        index.workloads_in(ns).filter(|w| selector::matches_map(wanted, &pod_labels(w))).collect();
+    checker.check("service-selector", !selected.is_empty(), || {
+        format!(
+            "{id} selects {} but no workload in `{}` has those pod labels",
+            describe_labels(wanted),
+            ns.unwrap_or_default()
+        )
+    });
+    for port in spec.ports.iter().flatten() {
+        let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
+        let port_name = port.name.clone().unwrap_or_else(|| port.port.to_string());
+        for workload in &selected {
+            let Some(pod) = workload.pod_template().and_then(|t| t.spec.as_ref()) else { continue };
+            checker.check("service-port", declares_port(pod, &target), || {
+                format!(
+                    "Service `{}` port `{port_name}` targets container port {}, which {} does not declare",
+                    object.name(),
+                    port_text(&target),
+                    short(workload)
+                )
+            });
+        }
+    }
+}
+
+/// ConfigMaps, Secrets, ServiceAccounts and claims a pod uses exist; mounts name declared volumes;
+/// probes hit declared ports.
+fn pod_references(index: &Index<'_>, object: &Object, spec: &PodSpec, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let ns = object.namespace();
+    for r in references(spec) {
+        let Reference { what, kind, name, key, optional } = r;
+        let found = index.get(kind, ns, name);
+        let exists = found.is_some() || index.is_external(kind, ns, name);
+        checker.check("pod-reference", exists || optional, || {
+            format!("{id} {what} {kind} `{name}`, which is neither rendered nor declared external")
+        });
+        if let (Some(Object::ConfigMap(cm)), Some(key)) = (found, key) {
+            let has = cm.data.as_ref().is_some_and(|d| d.contains_key(key))
+                || cm.binary_data.as_ref().is_some_and(|d| d.contains_key(key));
+            checker.check("pod-reference", has || optional, || {
+                format!("{id} {what} key `{key}` of ConfigMap `{name}`, which has no such key")
+            });
+        }
+    }
+    let volumes: BTreeSet<&str> = spec.volumes.iter().flatten().map(|v| v.name.as_str()).collect();
+    for container in containers(spec) {
+        let c = &container.name;
+        for mount in container.volume_mounts.iter().flatten() {
+            checker.check("volume-mount", volumes.contains(mount.name.as_str()), || {
+                format!(
+                    "{id} container `{c}` mounts volume `{}` at `{}`, which the pod does not declare",
+                    mount.name, mount.mount_path
+                )
+            });
+        }
+        let probes = [
+            ("livenessProbe", &container.liveness_probe),
+            ("readinessProbe", &container.readiness_probe),
+            ("startupProbe", &container.startup_probe),
+        ];
+        for (field, probe) in probes {
+            if let Some(port) = probe.as_ref().and_then(probe_port) {
+                // A probe's named port must be one of the same container (API server rule).
+                checker.check("probe-port", container_declares(container, &port), || {
+                    format!(
+                        "{id} container `{c}` {field} targets port {}, which the container does not declare",
+                        port_text(&port)
+                    )
+                });
+            }
+        }
+    }
+}
+
+/// One object a pod refers to by name.
+struct Reference<'a> {
+    /// Where and how, e.g. ``volume `config` mounts``.
+    what: String,
+    kind: &'static str,
+    name: &'a str,
+    /// A key that must be in it (ConfigMaps only: Secrets may be external, with unknown keys).
+    key: Option<&'a str>,
+    /// `optional: true`: it may be missing.
+    optional: bool,
+}
+
+/// Every ServiceAccount, Secret, ConfigMap and claim `spec` refers to.
+fn references(spec: &PodSpec) -> Vec<Reference<'_>> {
+    let mut refs = Vec::new();
+    if let Some(sa) = spec.service_account_name.as_deref().filter(|sa| *sa != "default") {
+        // Every namespace has a `default` ServiceAccount; any other must be created.
+        refs.push(reference("spec.serviceAccountName uses".into(), "ServiceAccount", sa, None, None));
+    }
+    for secret in spec.image_pull_secrets.iter().flatten() {
+        refs.push(reference("spec.imagePullSecrets uses".into(), "Secret", &secret.name, None, None));
+    }
+    for volume in spec.volumes.iter().flatten() {
+        let what = |verb: &str| format!("volume `{}` {verb}", volume.name);
+        if let Some(cm) = &volume.config_map {
+            refs.push(reference(what("mounts"), "ConfigMap", &cm.name, None, cm.optional));
+            for item in cm.items.iter().flatten() {
+                refs.push(reference(what("reads"), "ConfigMap", &cm.name, Some(&item.key), cm.optional));
+            }
+        }
+        if let Some(secret) = &volume.secret {
+            let name = secret.secret_name.as_deref().unwrap_or_default();
+            refs.push(reference(what("mounts"), "Secret", name, None, secret.optional));
+        }
+        if let Some(claim) = &volume.persistent_volume_claim {
+            refs.push(reference(what("mounts"), "PersistentVolumeClaim", &claim.claim_name, None, None));
+        }
+        for source in volume.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+            if let Some(cm) = &source.config_map {
+                refs.push(reference(what("projects"), "ConfigMap", &cm.name, None, cm.optional));
+            }
+            if let Some(secret) = &source.secret {
+                refs.push(reference(what("projects"), "Secret", &secret.name, None, secret.optional));
+            }
+        }
+    }
+    for container in containers(spec) {
+        let c = &container.name;
+        for env in container.env.iter().flatten() {
+            let Some(from) = &env.value_from else { continue };
+            let what = format!("container `{c}` env `{}` reads", env.name);
+            if let Some(r) = &from.config_map_key_ref {
+                refs.push(reference(what.clone(), "ConfigMap", &r.name, Some(&r.key), r.optional));
+            }
+            if let Some(r) = &from.secret_key_ref {
+                refs.push(reference(what, "Secret", &r.name, None, r.optional));
+            }
+        }
+        for from in container.env_from.iter().flatten() {
+            let what = format!("container `{c}` envFrom reads");
+            if let Some(r) = &from.config_map_ref {
+                refs.push(reference(what.clone(), "ConfigMap", &r.name, None, r.optional));
+            }
+            if let Some(r) = &from.secret_ref {
+                refs.push(reference(what, "Secret", &r.name, None, r.optional));
+            }
+        }
+    }
+    refs
+}
+
+fn reference<'a>(
+    what: String,
+    kind: &'static str,
+    name: &'a str,
+    key: Option<&'a str>,
+    optional: Option<bool>,
+) -> Reference<'a> {
+    Reference { what, kind, name, key, optional: optional == Some(true) }
+}
+
+fn probe_port(probe: &Probe) -> Option<IntOrString> {
+    probe
+        .http_get
+        .as_ref()
+        .map(|h| h.port.clone())
+        .or_else(|| probe.tcp_socket.as_ref().map(|t| t.port.clone()))
+        .or_else(|| probe.grpc.as_ref().map(|g| IntOrString::Int(g.port)))
+}
+
+/// The autoscaler's target exists and is a workload; resource-utilisation metrics have requests
+/// to be measured against (without a request the autoscaler cannot compute a utilisation).
+fn autoscaler(index: &Index<'_>, object: &Object, hpa: &HorizontalPodAutoscaler, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let Some(spec) = &hpa.spec else {
+        checker.fail("hpa-target", format!("{id} has no spec"));
+        return;
+    };
+    let target_ref = &spec.scale_target_ref;
+    let target = index.get(&target_ref.kind, object.namespace(), &target_ref.name);
+    let what = format!("{} `{}`", target_ref.kind, target_ref.name);
+    checker.check("hpa-target", target.is_some(), || {
+        format!(
+            "{id} spec.scaleTargetRef names {what}, which is not rendered in `{}`",
+            object.namespace().unwrap_or("")
+        )
+    });
+    let Some(target) = target else { return };
+    if let Some(api_version) = &target_ref.api_version {
+        checker.check("hpa-target", api_version == target.api_version(), || {
+            format!(
+                "{id} spec.scaleTargetRef names {what} as `{api_version}`, but it is rendered as `{}`",
+                target.api_version()
+            )
+        });
+    }
+    let pod = target.pod_template().and_then(|t| t.spec.as_ref());
+    checker.check("hpa-target", pod.is_some() && target.replicas().is_some(), || {
+        format!("{id} spec.scaleTargetRef names {what}, which has no pods to scale")
+    });
+    let min = spec.min_replicas.unwrap_or(1);
+    checker.check("hpa-target", min <= spec.max_replicas, || {
+        format!("{id} spec.minReplicas ({min}) exceeds spec.maxReplicas ({})", spec.max_replicas)
+    });
+    let Some(pod) = pod else { return };
+    for metric in spec.metrics.iter().flatten() {
+        let (resource, only, utilization) = match (&metric.resource, &metric.container_resource) {
+            (Some(r), _) => (&r.name, None, r.target.type_ == "Utilization"),
+            (None, Some(c)) => (&c.name, Some(c.container.as_str()), c.target.type_ == "Utilization"),
+            (None, None) => continue,
+        };
+        if let Some(only) = only {
+            checker.check("hpa-metric", pod.containers.iter().any(|c| c.name == only), || {
+                format!("{id} spec.metrics scales on container `{only}`, which {what} does not run")
+            });
+        }
+        if !utilization {
+            continue;
+        }
+        for container in pod.containers.iter().filter(|c| only.is_none_or(|o| o == c.name)) {
+            let requested = container
+                .resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .is_some_and(|r| r.contains_key(resource.as_str()));
+            checker.check("hpa-metric", requested, || {
+                format!(
+                    "{id} scales on {resource} utilization, but container `{}` of {what} requests no {resource}",
+                    container.name
+                )
+            });
+        }
+    }
+}
+
+/// The budget selects some workload's pods, and still lets a node drain evict one of them.
+fn disruption_budget(index: &Index<'_>, object: &Object, pdb: &PodDisruptionBudget, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let ns = object.namespace();
+    let Some(spec) = &pdb.spec else {
+        checker.fail("pdb-selector", format!("{id} has no spec"));
+        return;
+    };
+    // In policy/v1 a null selector selects no pods; an empty one selects every pod.
+    let Some(wanted) = &spec.selector else {
+        checker.fail("pdb-selector", format!("{id} has no spec.selector, so it selects no pods"));
+        return;
+    };
+    let selected: Vec<&Object> = index.workloads_in(ns).filter(|w| selector::matches(wanted, &pod_labels(w))).collect();
+    checker.check("pdb-selector", !selected.is_empty(), || {
+        format!(
+            "{id} selects {} but no workload in `{}` has those pod labels",
+            selector::describe(wanted),
+            ns.unwrap_or_default()
+        )
+    });
+    for workload in selected {
+        let replicas = min_replicas(index, workload);
+        let blocked = match (&spec.min_available, &spec.max_unavailable) {
+            (Some(IntOrString::Int(n)), _) => (*n >= replicas).then(|| format!("spec.minAvailable {n}")),
+            (Some(IntOrString::String(p)), _) => (p == "100%").then(|| format!("spec.minAvailable {p}")),
+            (None, Some(IntOrString::Int(0))) => Some("spec.maxUnavailable 0".to_owned()),
+            (None, Some(IntOrString::String(p))) => (p == "0%").then(|| format!("spec.maxUnavailable {p}")),
+            _ => None,
+        };
+        checker.check("pdb-eviction", blocked.is_none(), || {
+            format!(
+                "{id} {} with {} at {replicas} replica(s) allows no voluntary eviction, so node drains block",
+                blocked.clone().unwrap_or_default(),
+                short(workload)
+            )
+        });
+    }
+}
+
+/// A NetworkPolicy that selects no pod, or allows traffic from or to pods that do not exist,
+/// protects nothing and lets nothing through: its pod selectors must match rendered workloads.
+fn network_policy(index: &Index<'_>, object: &Object, np: &NetworkPolicy, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let ns = object.namespace();
+    let Some(spec) = &np.spec else {
+        checker.fail("netpol-selector", format!("{id} has no spec"));
+        return;
+    };
+    let matches_pods = |selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| {
+        index.workloads_in(ns).any(|w| selector::matches(selector, &pod_labels(w)))
+    };
+    // An empty selector selects every pod of the namespace (a default deny); a non-empty one must
+    // select a workload.
+    if let Some(selector) =
+        spec.pod_selector.as_ref().filter(|s| s.match_labels.is_some() || s.match_expressions.is_some())
+    {
+        checker.check("netpol-selector", matches_pods(selector), || {
+            format!(
+                "{id} spec.podSelector {} matches no workload in `{}`",
+                selector::describe(selector),
+                ns.unwrap_or_default()
+            )
+        });
+    }
+    let peers = spec
+        .ingress
+        .iter()
+        .flatten()
+        .flat_map(|r| r.from.iter().flatten().map(|p| ("ingress.from", p)))
+        .chain(spec.egress.iter().flatten().flat_map(|r| r.to.iter().flatten().map(|p| ("egress.to", p))));
+    for (field, peer) in peers {
+        // Peers in other namespaces are outside the rendered set; same-namespace pod peers are not.
+        if let (None, Some(selector)) = (&peer.namespace_selector, &peer.pod_selector) {
+            checker.check("netpol-peer", matches_pods(selector), || {
+                format!(
+                    "{id} {field} podSelector {} matches no workload in `{}`",
+                    selector::describe(selector),
+                    ns.unwrap_or_default()
+                )
+            });
+        }
+    }
+}
+
+/// A ClusterRoleBinding grants a rendered (or external) ClusterRole to ServiceAccounts that exist.
+fn role_binding(index: &Index<'_>, object: &Object, binding: &ClusterRoleBinding, checker: &mut Checker) {
+    let id = ObjectRef::of(object);
+    let role = &binding.role_ref;
+    checker.check("rbac-role", role.kind != "ClusterRole" || index.exists("ClusterRole", None, &role.name), || {
+        format!("{id} roleRef names ClusterRole `{}`, which is neither rendered nor declared external", role.name)
+    });
+    for subject in binding.subjects.iter().flatten().filter(|s| s.kind == "ServiceAccount") {
+        let ns = subject.namespace.as_deref();
+        checker.check("rbac-subject", index.exists("ServiceAccount", ns, &subject.name), || {
+            format!(
+                "{id} binds ServiceAccount `{}/{}`, which is neither rendered nor declared external",
+                ns.unwrap_or_default(),
+                subject.name
+            )
+        });
+    }
+}
+
+/// The fewest pods a workload runs: an autoscaler's `minReplicas` when one targets it, else its
+/// replica count.
+fn min_replicas(index: &Index<'_>, workload: &Object) -> i32 {
+    index
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::HorizontalPodAutoscaler(h) if o.namespace() == workload.namespace() => h.spec.as_ref(),
+            _ => None,
+        })
+        .find(|s| s.scale_target_ref.kind == workload.kind() && s.scale_target_ref.name == workload.name())
+        .map_or_else(|| workload.replicas().unwrap_or(1), |s| s.min_replicas.unwrap_or(1))
+}

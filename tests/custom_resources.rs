@@ -6,31 +6,14 @@
 mod support;
 
 use serde_json::{Value, json};
-use tracestack::check::crd::{self, Catalog, Crd};
+use tracestack::check::crd::{self, Catalog};
 
-/// The CRDs of `../shared/crds`, or `None` (after a visible skip) when it is absent.
 fn catalog() -> Option<Catalog> {
-    let Some(dir) = support::shared().map(|s| s.join("crds")).filter(|d| d.is_dir()) else {
-        eprintln!("SKIPPED: ../shared/crds not found; custom resources are not validated against upstream CRDs");
-        return None;
-    };
-    let mut catalog = Catalog::default();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let value = support::parse(&path.display().to_string(), &text);
-        catalog.add(Crd::from_value(&value).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
-    }
-    Some(catalog)
+    support::crd_catalog()
 }
 
 fn messages(catalog: &Catalog, resource: &Value) -> Vec<String> {
-    catalog.validate(resource).err().unwrap_or_default()
+    support::validate_custom(catalog, resource)
 }
 
 #[test]
@@ -102,29 +85,50 @@ fn prometheus_rule_valid_unknown_field_and_wrong_type() {
     );
     let missing = prometheus_rule(json!({"alert": "A"}));
     assert_eq!(messages(&catalog, &missing), [".spec.groups[0].rules[0]: required field `expr` is missing"]);
+    let bad_duration = prometheus_rule(json!({"alert": "A", "expr": "up == 0", "for": "5 minutes"}));
+    let errors = messages(&catalog, &bad_duration);
+    assert!(
+        errors.len() == 1 && errors[0].starts_with(".spec.groups[0].rules[0].for must match the pattern"),
+        "{errors:?}"
+    );
+    let array_expr = prometheus_rule(json!({"alert": "A", "expr": ["up"]}));
+    assert_eq!(
+        messages(&catalog, &array_expr),
+        [".spec.groups[0].rules[0].expr must be an integer or a string, not array"]
+    );
+}
+
+#[test]
+fn pod_monitor_enums_and_required_fields() {
+    let Some(catalog) = catalog() else { return };
+    let monitor = |spec: Value| {
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+               "metadata": {"name": "m", "namespace": "observability"}, "spec": spec})
+    };
+    let errors = messages(
+        &catalog,
+        &monitor(json!({"selector": {}, "podMetricsEndpoints": [{"port": "metrics", "scheme": "tcp"}]})),
+    );
+    assert!(errors.iter().any(|e| e.contains(".spec.podMetricsEndpoints[0].scheme must be one of")), "{errors:?}");
+    assert_eq!(
+        messages(&catalog, &monitor(json!({"podMetricsEndpoints": []}))),
+        [".spec: required field `selector` is missing"]
+    );
 }
 
 #[test]
 fn every_rendered_custom_resource_validates_against_its_crd() {
     let Some(catalog) = catalog() else { return };
-    let mut checked = 0;
-    let mut builtin = 0;
-    for (profile, files) in support::object_files() {
-        for (file, text) in files {
-            let object = support::parse(&format!("{profile}/{file}"), &text);
-            let api_version = object["apiVersion"].as_str().unwrap_or_default();
-            if crd::is_builtin(api_version) {
-                builtin += 1;
-                continue;
-            }
-            if let Err(errors) = catalog.validate(&object) {
-                panic!("{profile}/{file} ({api_version} {}):\n  {}", object["kind"], errors.join("\n  "));
-            }
-            checked += 1;
-        }
+    // Every bundle of every profile: the root, `smoke-test/`, `instrumentation/<namespace>/`.
+    let resources = support::custom_resources();
+    let kinds: std::collections::BTreeSet<&str> = resources.iter().filter_map(|(_, v)| v["kind"].as_str()).collect();
+    for kind in ["Telemetry", "Instrumentation", "PodMonitor", "PrometheusRule"] {
+        assert!(kinds.contains(kind), "no rendered {kind}: {kinds:?}");
     }
-    assert!(builtin > 0);
-    eprintln!(
-        "{checked} custom resource(s) validated against upstream CRDs ({builtin} built-in objects left to kubernetes-validate)"
-    );
+    for (what, object) in &resources {
+        assert!(!crd::is_builtin(object["apiVersion"].as_str().unwrap_or_default()), "{what}");
+        let errors = messages(&catalog, object);
+        assert!(errors.is_empty(), "{what}:\n  {}", errors.join("\n  "));
+    }
+    eprintln!("{} custom resource(s) validated against upstream CRDs", resources.len());
 }

@@ -2,10 +2,10 @@
 //! includes them: `kubectl kustomize` on small user kustomizations built around the `istio-demo`
 //! output (skipped, visibly, without kubectl).
 
-mod common;
+mod support;
 
-use common::{TempDir, kubectl_or_skip, kustomize};
 use serde_json::Value;
+use support::{TempDir, kubectl_or_skip, kustomize};
 
 fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
     objects
@@ -184,7 +184,7 @@ fn every_sub_bundle_builds() {
         return;
     }
     let dir = TempDir::with_rendered("bundles");
-    let files = common::rendered();
+    let files = support::rendered();
     let bundles: Vec<&str> = files
         .iter()
         .filter(|(path, text)| {

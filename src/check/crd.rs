@@ -9,8 +9,8 @@
 //! `x-kubernetes-preserve-unknown-fields`, `x-kubernetes-int-or-string` and
 //! `x-kubernetes-embedded-resource`. A field is unknown where the schema lists `properties`
 //! without `additionalProperties` and does not preserve unknown fields: where the API server would
-//! prune it, strict validation fails. Not evaluated: `pattern`, `format` and
-//! `x-kubernetes-validations` (CEL rules), which need a regex or CEL engine.
+//! prune it, strict validation fails. `pattern` is checked when the caller supplies a regex engine
+//! ([`validate_with_patterns`]); `format` and `x-kubernetes-validations` (CEL rules) are not.
 //!
 //! Pure: the caller reads the CRD files (see `tests/custom_resources.rs`, `cargo xtask validate`).
 
@@ -117,12 +117,20 @@ impl Catalog {
         self.crds.is_empty()
     }
 
-    /// Validates a custom resource against the schema of its `apiVersion`.
+    /// Validates a custom resource against the schema of its `apiVersion` (patterns unchecked).
     ///
     /// # Errors
     /// Every problem, each starting with the field path (`.spec.tracing[0].foo: ...`), or one
     /// message when no CRD serves the resource's kind and version.
     pub fn validate(&self, resource: &Value) -> Result<(), Vec<String>> {
+        self.validate_with_patterns(resource, &|_, _| true)
+    }
+
+    /// [`Catalog::validate`], also checking strings against their schema's `pattern`.
+    ///
+    /// # Errors
+    /// As [`Catalog::validate`].
+    pub fn validate_with_patterns(&self, resource: &Value, matches: PatternMatcher<'_>) -> Result<(), Vec<String>> {
         let api_version = resource["apiVersion"].as_str().unwrap_or_default();
         let kind = resource["kind"].as_str().unwrap_or_default();
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
@@ -136,7 +144,7 @@ impl Catalog {
                 served.join(", ")
             )]);
         };
-        let errors = validate(schema, resource);
+        let errors = validate_with_patterns(schema, resource, matches);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }
@@ -145,6 +153,16 @@ impl Catalog {
 /// `metadata` at the top checked as the API server does for every object.
 #[must_use]
 pub fn validate(schema: &Value, resource: &Value) -> Vec<String> {
+    validate_with_patterns(schema, resource, &|_, _| true)
+}
+
+/// Decides whether a string matches a schema `pattern` (an ECMA-262 regular expression); the
+/// library has no regex engine, so callers that have one pass it here.
+pub type PatternMatcher<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// [`validate`], also checking every string against its schema's `pattern` with `matches`.
+#[must_use]
+pub fn validate_with_patterns(schema: &Value, resource: &Value, matches: PatternMatcher<'_>) -> Vec<String> {
     let mut errors = Vec::new();
     let Some(object) = resource.as_object() else {
         return vec![". must be an object".into()];
@@ -186,7 +204,7 @@ pub fn validate(schema: &Value, resource: &Value) -> Vec<String> {
     if let Some(required) = root.get_mut("required").and_then(Value::as_array_mut) {
         required.retain(|r| !matches!(r.as_str(), Some("apiVersion" | "kind" | "metadata")));
     }
-    node(&root, &Value::Object(rest), "", true, &mut errors);
+    node(&root, &Value::Object(rest), "", true, matches, &mut errors);
     errors
 }
 
@@ -205,7 +223,14 @@ fn type_name(value: &Value) -> &'static str {
 /// Validates `value` at `path` against `schema`. `structural` is false inside `anyOf`/`oneOf`/
 /// `allOf`/`not` branches, which in a structural schema only add value validations: unknown fields
 /// are judged by the enclosing schema alone.
-fn node(schema: &Value, value: &Value, path: &str, structural: bool, errors: &mut Vec<String>) {
+fn node(
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    structural: bool,
+    matches: PatternMatcher<'_>,
+    errors: &mut Vec<String>,
+) {
     let at = if path.is_empty() { "." } else { path };
     let flag = |name: &str| schema.get(name) == Some(&Value::Bool(true));
     if value.is_null() {
@@ -232,7 +257,12 @@ fn node(schema: &Value, value: &Value, path: &str, structural: bool, errors: &mu
         errors.push(format!("{at} must be one of {}, not {value}", list.join(", ")));
     }
     bounds(schema, value, at, errors);
-    combinators(schema, value, path, errors);
+    if let (Some(pattern), Some(text)) = (schema.get("pattern").and_then(Value::as_str), value.as_str())
+        && !matches(pattern, text)
+    {
+        errors.push(format!("{at} must match the pattern `{pattern}`, not {value}"));
+    }
+    combinators(schema, value, path, matches, errors);
     match value {
         Value::Object(map) => {
             for key in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
@@ -248,9 +278,9 @@ fn node(schema: &Value, value: &Value, path: &str, structural: bool, errors: &mu
             for (key, child) in map {
                 let child_path = format!("{path}.{key}");
                 if let Some(sub) = properties.and_then(|p| p.get(key)) {
-                    node(sub, child, &child_path, structural, errors);
+                    node(sub, child, &child_path, structural, matches, errors);
                 } else if let Some(sub) = additional.filter(|a| a.is_object()) {
-                    node(sub, child, &child_path, structural, errors);
+                    node(sub, child, &child_path, structural, matches, errors);
                 } else if embedded && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
                 } else if structural && !preserve && additional != Some(&Value::Bool(true)) {
                     errors.push(format!("{child_path}: unknown field `{key}`"));
@@ -260,7 +290,7 @@ fn node(schema: &Value, value: &Value, path: &str, structural: bool, errors: &mu
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    node(item_schema, item, &format!("{path}[{i}]"), structural, errors);
+                    node(item_schema, item, &format!("{path}[{i}]"), structural, matches, errors);
                 }
             }
         }
@@ -300,11 +330,11 @@ fn bounds(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
     }
 }
 
-fn combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+fn combinators(schema: &Value, value: &Value, path: &str, matches: PatternMatcher<'_>, errors: &mut Vec<String>) {
     let at = if path.is_empty() { "." } else { path };
     let passes = |branch: &Value| {
         let mut branch_errors = Vec::new();
-        node(branch, value, path, false, &mut branch_errors);
+        node(branch, value, path, false, matches, &mut branch_errors);
         branch_errors.is_empty()
     };
     let branches = |key: &str| schema.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();

@@ -3,26 +3,12 @@
 //! fixed seed. Whatever the bytes, `load_bytes` returns a profile or an error naming the file and
 //! never panics, and a profile that loads renders (validation catches everything rendering would).
 
+mod support;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use support::Rng;
 use tracestack::render::{self, Source};
-
-/// splitmix64: a fixed-seed PRNG, so every run tries the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
-    }
-}
 
 /// Bytes that matter to YAML and to the profile's values.
 const INTERESTING: &[&[u8]] = &[

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::Value;
+use support::Rng;
 use support::yaml11::{self, Reader, Resolved};
 use tracestack::collector::component::{
     Batch, ClientTls, DebugExporter, HealthCheck, OtlpHttpExporter, OtlpReceiver, ProbabilisticSampler, SendingQueue,
@@ -88,27 +89,6 @@ fn a_plain_scalar_that_changes_type_is_caught() {
     assert!(report.errors[0].starts_with(".y (key): plain `y` reads as Bool(true)"), "{:?}", report.errors);
     let report = yaml11::compare("x: 1e3\n", &serde_json::json!({"x": 1000.0}));
     assert!(report.errors[0].starts_with(".x: plain `1e3` reads as Str under YAML 1.1 (Spec)"), "{:?}", report.errors);
-}
-
-/// splitmix64: a fixed-seed PRNG, so every run tests the same cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
 }
 
 /// Whole scalars YAML 1.1 (or go-yaml) reads as something other than a string, and YAML syntax.

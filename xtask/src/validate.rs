@@ -14,11 +14,23 @@ use tracestack::{Stack, load, project};
 /// ships schemas for 1.25.0 to 1.37.0).
 const KUBERNETES_VERSIONS: [&str; 2] = ["1.25.0", "1.37.0"];
 
-/// One profile, rendered.
+/// One profile, rendered: every bundle's directory with its objects, and the files.
 struct Profile {
     name: String,
-    objects: Vec<serde_json::Value>,
+    bundles: Vec<(String, Vec<serde_json::Value>)>,
     files: std::collections::BTreeMap<String, String>,
+}
+
+impl Profile {
+    /// Every object of every bundle, with the file it is rendered to.
+    fn objects(&self) -> impl Iterator<Item = (String, &serde_json::Value)> {
+        self.bundles.iter().flat_map(|(dir, objects)| {
+            objects.iter().map(move |o| {
+                let file = render_name(o);
+                (if dir.is_empty() { file } else { format!("{dir}/{file}") }, o)
+            })
+        })
+    }
 }
 
 /// Runs every validation; `Err` lists what failed.
@@ -41,7 +53,7 @@ pub fn run(root: &Path, profiles_dir: &Path) -> Result<(), String> {
             Err(e) => failures.push(e),
         }
     }
-    let objects: usize = profiles.iter().map(|p| p.objects.len()).sum();
+    let objects: usize = profiles.iter().map(|p| p.objects().count()).sum();
     println!(
         "cross-object checks: {} profiles, {} objects, {} configs, {} checks",
         profiles.len(),
@@ -81,17 +93,24 @@ fn profile(path: &Path, root: &Path) -> Result<(Profile, Summary), String> {
     let loaded = load::load_file(path).map_err(|e| e.to_string())?;
     let stack = Stack::build(&loaded).map_err(|e| format!("{}: {e}", path.display()))?;
     let summary = stack.check().map_err(|e| format!("{}: {e}", path.display()))?;
-    let objects = stack
-        .clone()
-        .into_objects()
+    let parts = stack.clone().into_parts().map_err(|e| format!("{}: {e}", path.display()))?;
+    let bundles = parts
+        .bundles
         .iter()
-        .map(|o| o.to_ordered().map(|ordered| ordered.value().clone()))
-        .collect::<Result<Vec<_>, _>>()
+        .map(|bundle| {
+            let objects = bundle
+                .objects
+                .iter()
+                .map(|o| o.to_ordered().map(|ordered| ordered.value().clone()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((bundle.dir.clone(), objects))
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let origin = path.strip_prefix(root).unwrap_or(path).display().to_string();
     let rendered = render::render_stack(stack, &Source { profile: name.clone(), origin })
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((Profile { name, objects, files: rendered.files }, summary))
+    Ok((Profile { name, bundles, files: rendered.files }, summary))
 }
 
 fn custom_resources(root: &Path, profiles: &[Profile]) -> Result<Outcome, String> {
@@ -115,7 +134,7 @@ fn custom_resources(root: &Path, profiles: &[Profile]) -> Result<Outcome, String
     let mut validated = 0;
     let mut errors = Vec::new();
     for p in profiles {
-        for object in &p.objects {
+        for (_, object) in p.objects() {
             if crd::is_builtin(object["apiVersion"].as_str().unwrap_or_default()) {
                 continue;
             }
@@ -178,13 +197,11 @@ fn kubernetes_validate(root: &Path, profiles: &[Profile]) -> Result<Outcome, Str
     let scratch = Scratch::new("kubernetes-validate")?;
     let mut files = Vec::new();
     for p in profiles {
-        for (file, text) in &p.files {
-            let builtin = p
-                .objects
-                .iter()
-                .any(|o| crd::is_builtin(o["apiVersion"].as_str().unwrap_or_default()) && render_name(o) == *file);
-            if builtin {
-                let path = scratch.0.join(format!("{}--{file}", p.name));
+        for (file, object) in p.objects() {
+            if crd::is_builtin(object["apiVersion"].as_str().unwrap_or_default())
+                && let Some(text) = p.files.get(&file)
+            {
+                let path = scratch.0.join(format!("{}--{}", p.name, file.replace('/', "--")));
                 write(&path, text)?;
                 files.push(path);
             }
@@ -235,26 +252,32 @@ fn kustomize(_root: &Path, profiles: &[Profile]) -> Result<Outcome, String> {
     let scratch = Scratch::new("kustomize")?;
     let mut objects = 0;
     for p in profiles {
-        let dir = scratch.0.join(&p.name);
+        let root = scratch.0.join(&p.name);
         for (file, text) in &p.files {
-            write(&dir.join(file), text)?;
+            write(&root.join(file), text)?;
         }
-        let out = Command::new(&kubectl).arg("kustomize").arg(&dir).output().map_err(|e| format!("kubectl: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("kubectl kustomize {}: {}", p.name, String::from_utf8_lossy(&out.stderr)));
+        // Every bundle is a kustomization of its own (the root, `smoke-test/`, …).
+        for (bundle, bundle_objects) in &p.bundles {
+            let dir = root.join(bundle);
+            let what = if bundle.is_empty() { p.name.clone() } else { format!("{}/{bundle}", p.name) };
+            let out =
+                Command::new(&kubectl).arg("kustomize").arg(&dir).output().map_err(|e| format!("kubectl: {e}"))?;
+            if !out.status.success() {
+                return Err(format!("kubectl kustomize {what}: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+            let built = String::from_utf8_lossy(&out.stdout);
+            let mut got = BTreeSet::new();
+            for doc in built.split("\n---\n").filter(|d| !d.trim().is_empty()) {
+                let value: serde_json::Value =
+                    serde_saphyr::from_str(doc).map_err(|e| format!("kubectl kustomize {what}: {e}"))?;
+                got.insert(identity(&value));
+            }
+            let want: BTreeSet<Identity> = bundle_objects.iter().map(identity).collect();
+            if got != want {
+                return Err(format!("kubectl kustomize {what} builds {got:?}, the files hold {want:?}"));
+            }
+            objects += want.len();
         }
-        let built = String::from_utf8_lossy(&out.stdout);
-        let mut got = BTreeSet::new();
-        for doc in built.split("\n---\n").filter(|d| !d.trim().is_empty()) {
-            let value: serde_json::Value =
-                serde_saphyr::from_str(doc).map_err(|e| format!("kubectl kustomize {}: {e}", p.name))?;
-            got.insert(identity(&value));
-        }
-        let want: BTreeSet<Identity> = p.objects.iter().map(identity).collect();
-        if got != want {
-            return Err(format!("kubectl kustomize {} builds {got:?}, the files hold {want:?}", p.name));
-        }
-        objects += want.len();
     }
     Ok(Outcome::Done(format!(
         "kubectl kustomize: {} profiles build exactly the {objects} objects of their files",

@@ -52,7 +52,9 @@ fn kubectl_kustomize_builds_every_profile_with_every_object() {
         let objects = built.split("\n---\n").filter(|doc| doc.contains("kind:")).count();
         let expected = files
             .keys()
-            .filter(|p| p.starts_with(&format!("{profile}/")) && !p.ends_with("kustomization.yaml") && p.ends_with(".yaml"))
+            .filter(|p| {
+                p.starts_with(&format!("{profile}/")) && !p.ends_with("kustomization.yaml") && p.ends_with(".yaml")
+            })
             .filter(|p| !p[profile.len() + 1..].contains('/'))
             .count();
         assert_eq!(objects, expected, "{profile}: kustomize output has {objects} objects, the files {expected}");

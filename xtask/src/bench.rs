@@ -68,25 +68,25 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode, String> {
     if cfg!(debug_assertions) {
         return hand_over_to_release(root, options);
     }
-    println!("tracestack benchmarks — {}", machine());
-    println!("in-process figures from an optimised build (median of {RUNS} runs unless stated)\n");
+    println!("tracestack benchmarks: {}", machine());
+    println!("in-process figures from an optimised build, median of {RUNS} runs unless stated\n");
     let mut figures = Vec::new();
     let profiles = workload::builtin_profiles(&root.join("profiles"))?;
     for profile in &profiles {
         figures.push(Figure::time(
-            format!("load + validate {}", profile.origin),
+            format!("load + validate {}", profile.name),
             time_median(RUNS, || tracestack::load::load_str(&profile.origin, &profile.text).map(drop))
                 .map_err(|e| e.to_string())?,
         ));
         figures.push(Figure::time_within(
-            format!("render {} to bytes (load, validate, build, render)", profile.origin),
+            format!("render {} to bytes (load, validate, build, render)", profile.name),
             time_median(RUNS, || workload::render_text(profile).map(drop)).map_err(|e| e.to_string())?,
             1.0,
         ));
     }
     let (total, peak_kb) = variants_in_children()?;
     figures.push(Figure::time_within(
-        format!("render {} variants in one process (median of {VARIANT_RUNS} processes)", workload::VARIANTS),
+        format!("render {} profile variants in one process (median of {VARIANT_RUNS})", workload::VARIANTS),
         total,
         1000.0,
     ));
@@ -240,7 +240,12 @@ fn machine() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "rustc unknown".into());
-    format!("{cores} cores, {model}, {memory}, {rustc}")
+    // A busy machine skews every figure; the load average says how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(|one| format!(", load average {one}")))
+        .unwrap_or_default();
+    format!("{cores} cores, {model}, {memory}, {rustc}{load}")
 }
 
 /// Compiler artifacts of `cargo build --message-format=json -p xtask`: (package id, fresh,
@@ -343,7 +348,7 @@ fn warm_render(root: &Path) -> Result<Vec<Figure>, String> {
         // committed output does.
         wall_time(1, direct)?;
         figures.push(Figure::time_within(
-            format!("xtask render, all profiles, dev binary run directly (median of {WALL_RUNS})"),
+            format!("render all profiles: dev xtask binary, warm (median of {WALL_RUNS})"),
             wall_time(WALL_RUNS, direct)?,
             50.0,
         ));
@@ -354,12 +359,12 @@ fn warm_render(root: &Path) -> Result<Vec<Figure>, String> {
             c
         };
         figures.push(Figure::time_within(
-            format!("cargo xtask render, all profiles, warm build (median of {WALL_RUNS})"),
+            format!("render all profiles: cargo xtask render, warm (median of {WALL_RUNS})"),
             wall_time(WALL_RUNS, through_cargo)?,
             50.0,
         ));
         figures.push(Figure::time(
-            format!("  cargo's own up-to-date check: cargo build -p xtask (median of {WALL_RUNS})"),
+            format!("  of which cargo's up-to-date check alone (median of {WALL_RUNS})"),
             wall_time(WALL_RUNS, || {
                 let mut c = Command::new("cargo");
                 c.current_dir(root).args(["build", "--quiet", "--package", "xtask"]);
@@ -418,8 +423,8 @@ fn cold_build(root: &Path) -> Result<Vec<Figure>, String> {
         packages.sort();
         packages.dedup();
         Ok(vec![
-            Figure::time("cold build: cargo xtask render in a clean clone, empty target dir", elapsed),
-            Figure { what: "  crates compiled for it".into(), shown: packages.len().to_string(), passed: None },
+            Figure::time("cold cargo xtask render: clean clone, empty target dir", elapsed),
+            Figure { what: "  crates compiled".into(), shown: packages.len().to_string(), passed: None },
         ])
     })();
     let _ = std::fs::remove_dir_all(&dir);

@@ -517,14 +517,27 @@ fn serialize_value<S: serde::Serializer>(value: &serde_json::Value, top: bool, s
     use serde::ser::{SerializeMap, SerializeSeq};
     match value {
         serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by_key(|k| {
-                let rank = if top { FIRST_KEYS.iter().position(|f| f == k).unwrap_or(FIRST_KEYS.len()) } else { 0 };
-                (rank, k.as_str())
-            });
-            let mut out = s.serialize_map(Some(keys.len()))?;
-            for key in keys {
-                out.serialize_entry(key, &Node(&map[key]))?;
+            let mut out = s.serialize_map(Some(map.len()))?;
+            if top {
+                for key in FIRST_KEYS {
+                    if let Some(value) = map.get(key) {
+                        out.serialize_entry(key, &Node(value))?;
+                    }
+                }
+            }
+            let rest = |(key, _): &(&String, &serde_json::Value)| !top || !FIRST_KEYS.contains(&key.as_str());
+            // Without `preserve_order` the map is a BTreeMap and already iterates in key order; only
+            // an insertion-ordered map needs its entries collected and sorted.
+            if map.keys().is_sorted() {
+                for (key, value) in map.iter().filter(rest) {
+                    out.serialize_entry(key, &Node(value))?;
+                }
+            } else {
+                let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().filter(rest).collect();
+                entries.sort_unstable_by_key(|(key, _)| key.as_str());
+                for (key, value) in entries {
+                    out.serialize_entry(key, &Node(value))?;
+                }
             }
             out.end()
         }

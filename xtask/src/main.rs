@@ -1,7 +1,8 @@
 //! `cargo xtask`: renders profiles into `generated/`, checks that it is fresh, validates the output
-//! against every check and upstream validator available, and regenerates the collector component
-//! table from `../shared`.
+//! against every check and upstream validator available, regenerates the collector component table
+//! from `../shared`, and measures the performance targets.
 
+mod bench;
 mod components;
 mod validate;
 
@@ -48,6 +49,18 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Measure render speed, memory and warm render wall time against their targets (BENCHMARKS.md).
+    Bench {
+        /// Exit non-zero when a figure misses its target.
+        #[arg(long)]
+        enforce: bool,
+        /// Also time a cold build of `cargo xtask render` in a clean clone (takes minutes).
+        #[arg(long)]
+        cold: bool,
+        /// Render the 1,000 variants once and print time and peak memory (run by `bench` itself).
+        #[arg(long, hide = true)]
+        variants_child: bool,
+    },
 }
 
 fn root() -> PathBuf {
@@ -57,16 +70,22 @@ fn root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { profile, out, profiles, check } => render(profile.as_deref(), out, profiles, check),
-        Command::Components { check } => regenerate_components(check),
+        Command::Render { profile, out, profiles, check } => {
+            render(profile.as_deref(), out, profiles, check).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Components { check } => regenerate_components(check).map(|()| ExitCode::SUCCESS),
+        Command::Bench { variants_child: true, .. } => bench::variants_child(),
+        Command::Bench { enforce, cold, variants_child: false } => {
+            bench::run(&root(), &bench::Options { enforce, cold })
+        }
         Command::Validate { profiles } => {
             let root = root();
             let profiles = profiles.unwrap_or_else(|| root.join("profiles"));
-            validate::run(&root, &profiles)
+            validate::run(&root, &profiles).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE

@@ -1,6 +1,6 @@
 //! The per-profile runbook (`README.md`): a typed [`Context`] read off a built [`Stack`] — names,
 //! ports, labels, images and Secrets of the objects actually rendered — and one minijinja
-//! template (`templates/runbook.md.j2`) that turns it into prose and commands.
+//! template (`src/templates/runbook.md.j2`, compiled once by [`crate::prose`]) that turns it into prose and commands.
 //!
 //! Nothing the runbook names is typed into the template: every object name, port, label and
 //! image comes from the stack, so the commands always match what is applied.
@@ -21,10 +21,6 @@ use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.
 pub const FILE: &str = "README.md";
-/// The template, compiled in.
-const TEMPLATE: &str = include_str!("../templates/runbook.md.j2");
-/// The template's name (its `.md` extension keeps minijinja from HTML-escaping).
-const TEMPLATE_NAME: &str = "runbook.md.j2";
 
 /// Everything the runbook template reads.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -615,16 +611,7 @@ impl Context {
 /// # Errors
 /// [`Error::Template`] when the template does not compile or reads a field the context lacks.
 pub fn render(context: &Context) -> Result<String, Error> {
-    let err = |e: minijinja::Error| Error::Template { template: TEMPLATE_NAME.into(), message: e.to_string() };
-    let mut env = minijinja::Environment::new();
-    // A misspelt field is an error, not an empty string in a command.
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
-    env.add_template(TEMPLATE_NAME, TEMPLATE).map_err(err)?;
-    let text = env.get_template(TEMPLATE_NAME).and_then(|t| t.render(context)).map_err(err)?;
-    Ok(tidy(&text))
+    Ok(tidy(&crate::prose::markdown(crate::prose::Template::Runbook, context)?))
 }
 
 /// Collapses runs of blank lines the template's conditionals leave, so the Markdown reads clean.

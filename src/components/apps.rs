@@ -293,8 +293,6 @@ struct Readme<'a> {
     environment: &'a str,
 }
 
-const README: &str = include_str!("../templates/apps-README.md.j2");
-
 impl Apps {
     /// One bundle per namespace with auto-instrumentation, holding its `Instrumentation`.
     #[must_use]
@@ -372,7 +370,7 @@ impl Apps {
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
-            body: DocumentBody::Markdown(crate::prose::markdown("apps/README.md", README, readme)?),
+            body: DocumentBody::Markdown(crate::prose::markdown(crate::prose::Template::AppsReadme, readme)?),
         });
         Ok(docs)
     }

@@ -150,8 +150,6 @@ struct Readme<'a> {
     stack_namespace: &'a str,
 }
 
-const README: &str = include_str!("../templates/istio-README.md.j2");
-
 fn yaml<T: Serialize>(path: String, value: &T) -> Result<Document, Error> {
     let value =
         serde_json::to_value(value).map_err(|e| Error::Serialize { what: path.clone(), message: e.to_string() })?;
@@ -235,7 +233,7 @@ impl Istio {
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
-            body: DocumentBody::Markdown(crate::prose::markdown("istio/README.md", README, readme)?),
+            body: DocumentBody::Markdown(crate::prose::markdown(crate::prose::Template::IstioReadme, readme)?),
         });
         Ok(docs)
     }

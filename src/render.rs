@@ -106,8 +106,7 @@ pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
     let configs = stack.configs();
     let external = stack.external.clone();
     let parts = stack.into_parts()?;
-    let objects: Vec<Object> = parts.bundles.iter().flat_map(|b| b.objects.iter().cloned()).collect();
-    crate::check::check(&objects, &configs, &external)?;
+    crate::check::check(parts.bundles.iter().flat_map(|b| &b.objects), &configs, &external)?;
     render_parts(parts, source)
 }
 

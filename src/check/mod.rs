@@ -146,10 +146,12 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
 }
 
-/// Runs every check over `objects` and `configs`; references to `external` things are accepted.
+/// Runs every check over `objects` (a slice, or borrowed objects from several bundles) and
+/// `configs`; references to `external` things are accepted.
 #[must_use]
-pub fn run(objects: &[Object], configs: &[ConfigRef], external: &External) -> Outcome {
-    let index = Index::new(objects, external);
+pub fn run<'a>(objects: impl IntoIterator<Item = &'a Object>, configs: &[ConfigRef], external: &External) -> Outcome {
+    let objects: Vec<&Object> = objects.into_iter().collect();
+    let index = Index::new(&objects, external);
     let mut checker = Checker::default();
     objects::check(&index, &mut checker);
     configs::check(&index, configs, &mut checker);
@@ -163,7 +165,11 @@ pub fn run(objects: &[Object], configs: &[ConfigRef], external: &External) -> Ou
 ///
 /// # Errors
 /// [`Error::Check`] with every violation when any check fails.
-pub fn check(objects: &[Object], configs: &[ConfigRef], external: &External) -> Result<Summary, Error> {
+pub fn check<'a>(
+    objects: impl IntoIterator<Item = &'a Object>,
+    configs: &[ConfigRef],
+    external: &External,
+) -> Result<Summary, Error> {
     let outcome = run(objects, configs, external);
     if outcome.violations.is_empty() { Ok(outcome.summary) } else { Err(Error::Check(outcome.violations)) }
 }
@@ -192,16 +198,16 @@ impl Checker {
 
 /// The rendered objects by identity, plus what is declared external.
 struct Index<'a> {
-    objects: &'a [Object],
+    objects: &'a [&'a Object],
     by_ref: BTreeMap<ObjectRef, &'a Object>,
     external: &'a External,
 }
 
 impl<'a> Index<'a> {
-    fn new(objects: &'a [Object], external: &'a External) -> Self {
+    fn new(objects: &'a [&'a Object], external: &'a External) -> Self {
         // The first of two objects with one identity wins; the duplicate itself is a violation.
         let mut by_ref = BTreeMap::new();
-        for object in objects {
+        for object in objects.iter().copied() {
             by_ref.entry(ObjectRef::of(object)).or_insert(object);
         }
         Self { objects, by_ref, external }
@@ -224,7 +230,7 @@ impl<'a> Index<'a> {
 
     /// Every workload (an object with a pod template) in `namespace`.
     fn workloads_in(&self, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Object> + 'a {
-        self.objects.iter().filter(move |o| o.namespace() == namespace && o.pod_template().is_some())
+        self.objects.iter().copied().filter(move |o| o.namespace() == namespace && o.pod_template().is_some())
     }
 }
 

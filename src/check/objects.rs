@@ -17,7 +17,7 @@ use crate::names;
 
 pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
     identities(index, checker);
-    for object in index.objects {
+    for object in index.objects.iter().copied() {
         names_and_labels(object, checker);
         match object {
             Object::Service(service) => service_targets(index, object, service, checker),
@@ -43,7 +43,7 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
 /// Every identity once; namespaced objects in a namespace that exists, cluster-scoped ones in none.
 fn identities(index: &Index<'_>, checker: &mut Checker) {
     let mut seen = BTreeSet::new();
-    for object in index.objects {
+    for object in index.objects.iter().copied() {
         let id = ObjectRef::of(object);
         let fresh = seen.insert(id.clone());
         checker.check("unique", fresh, || format!("{id} is rendered twice"));

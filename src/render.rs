@@ -175,11 +175,7 @@ pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
         let mut order: Vec<(usize, String)> = Vec::with_capacity(bundle.objects.len());
         for object in &bundle.objects {
             let name = file_name(object);
-            let ordered = object.to_ordered().map_err(|e| Error::Serialize {
-                what: format!("{} `{}`", object.kind(), object.name()),
-                message: e.to_string(),
-            })?;
-            let body = crate::yaml::to_string(&ordered)?;
+            let body = crate::yaml::to_string(&object.manifest())?;
             insert(join(&bundle.dir, &name), format!("{header}{body}"), object.kind(), object.name())?;
             order.push((kind_rank(object.kind()), name));
         }

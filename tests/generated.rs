@@ -93,3 +93,21 @@ fn kubectl_kustomize_builds_every_kustomization_with_every_object() {
         assert_eq!(objects, expected, "{dir}: kustomize output has {objects} objects, the files {expected}");
     }
 }
+
+/// Objects are written straight from their typed values (`k8s::Manifest`); that must give the same
+/// bytes as the sorted JSON tree (`Object::to_ordered`), whose order is the documented one.
+#[test]
+fn the_direct_writer_matches_the_sorted_tree_for_every_object() {
+    let mut compared = 0;
+    for path in tracestack::project::profile_files(Path::new("profiles")).expect("profiles/") {
+        let profile = tracestack::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        let parts = tracestack::Stack::build(&profile).and_then(tracestack::Stack::into_parts);
+        for object in parts.unwrap_or_else(|e| panic!("{e}")).bundles.iter().flat_map(|b| &b.objects) {
+            let direct = tracestack::yaml::to_string(&object.manifest()).expect("direct");
+            let tree = tracestack::yaml::to_string(&object.to_ordered().expect("tree")).expect("tree");
+            assert_eq!(direct, tree, "{} `{}`", object.kind(), object.name());
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "compared only {compared} objects");
+}

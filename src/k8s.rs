@@ -610,7 +610,8 @@ pub fn service(
 /// An object serialised straight from its typed value, without an intermediate JSON tree:
 /// `apiVersion`, `kind` and `metadata` first, then the object's other fields in the order its type
 /// writes them (k8s-openapi writes fields sorted by name, so the bytes equal those of
-/// [`Object::to_ordered`]; a test holds them equal). Custom resources go through [`Ordered`].
+/// [`Object::to_ordered`]; a test holds them equal); a custom resource's stored body is written
+/// with its keys sorted.
 pub struct Manifest<'a>(pub &'a Object);
 
 impl Object {
@@ -625,15 +626,20 @@ impl Serialize for Manifest<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let object = self.0;
-        if let Object::Custom(custom) = object {
-            let json = custom.to_json().map_err(serde::ser::Error::custom)?;
-            return Ordered::new(json).serialize(s);
-        }
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("apiVersion", object.api_version())?;
         map.serialize_entry("kind", object.kind())?;
         map.serialize_entry("metadata", object.metadata())?;
-        object.serialize_rest(&mut map)?;
+        if let Object::Custom(custom) = object {
+            // The body was built from typed structs in their field order: sort it, as the tree does.
+            let mut keys: Vec<&String> = custom.body.keys().filter(|k| !FIRST_KEYS.contains(&k.as_str())).collect();
+            keys.sort_unstable();
+            for key in keys {
+                map.serialize_entry(key, &Node(&custom.body[key]))?;
+            }
+        } else {
+            object.serialize_rest(&mut map)?;
+        }
         map.end()
     }
 }

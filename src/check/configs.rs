@@ -40,7 +40,10 @@ fn one(index: &Index<'_>, r: &ConfigRef, checker: &mut Checker) {
         format!("{whose}: ConfigMap `{}` with key `{}` is not rendered", r.config_map, r.key)
     });
     if let Some(held) = held {
-        let same = crate::yaml::to_string(&r.config).is_ok_and(|text| &text == held);
+        let same = match r.written.as_deref().and_then(|w| w.text_of(&r.config)) {
+            Some(text) => text == held,
+            None => crate::yaml::to_string(&r.config).is_ok_and(|text| &text == held),
+        };
         checker.check("config-map", same, || {
             format!(
                 "{whose}: ConfigMap `{}` key `{}` does not hold this config; render both from the same typed config",

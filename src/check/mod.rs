@@ -18,8 +18,9 @@ pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
-use crate::collector::{Config, Distribution, Version};
+use crate::collector::{Config, Distribution, Version, Written};
 use crate::error::Error;
 use crate::k8s::Object;
 
@@ -101,6 +102,9 @@ pub struct ConfigRef {
     pub config_map: String,
     /// The key of the ConfigMap holding the config file.
     pub key: String,
+    /// The YAML the component wrote into the ConfigMap, with the config it was written from; the
+    /// check compares texts while `config` still equals that one, and serialises `config` otherwise.
+    pub written: Option<Arc<Written>>,
 }
 
 /// One failed check.

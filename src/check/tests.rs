@@ -569,6 +569,34 @@ fn a_config_map_out_of_step_with_its_config_fails() {
 }
 
 #[test]
+fn a_config_map_edited_after_its_config_was_written_fails() {
+    // The config is unchanged, so the check compares the ConfigMap with the text written at build.
+    let mut set = Set::demo();
+    if let Object::ConfigMap(cm) = set.object("ConfigMap", "otel-collector") {
+        cm.data.iter_mut().flat_map(|d| d.values_mut()).for_each(|text| text.push_str("extra: true\n"));
+    }
+    assert_eq!(
+        set.messages(),
+        ["Deployment `observability/otel-collector` config: ConfigMap `otel-collector` key `collector.yaml` does not \
+          hold this config; render both from the same typed config"]
+    );
+}
+
+#[test]
+fn a_stack_whose_config_changed_after_the_build_does_not_render() {
+    // The text written at build no longer belongs to the config, so the check serialises it again.
+    let mut stack = Stack::build(&Profile::default()).unwrap_or_else(|e| panic!("{e}"));
+    for processor in stack.gateway.config.processors.values_mut() {
+        if let Processor::Batch(batch) = processor {
+            batch.send_batch_size += 1;
+        }
+    }
+    let source = crate::render::Source { profile: "demo".into(), origin: "demo.yaml".into() };
+    let err = crate::render::render_stack(stack, &source).expect_err("the ConfigMap is stale");
+    assert!(err.to_string().contains("ConfigMap `otel-collector` key `collector.yaml` does not hold this config"), "{err}");
+}
+
+#[test]
 fn the_error_lists_every_violation() {
     let mut set = Set::demo();
     set.remove("Namespace", "observability");

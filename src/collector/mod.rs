@@ -15,6 +15,39 @@ use serde::Serialize;
 pub use component::{Connector, Exporter, Extension, Processor, Receiver};
 pub use distribution::{ComponentKind, Distribution, Version};
 
+/// A config and the YAML it serialises to, written once when its component is built: the ConfigMap
+/// carries the text, and the cross-object check that the ConfigMap holds the config reuses it while
+/// the config it is given still equals this one, instead of serialising the config a second time.
+///
+/// Only [`Written::new`] makes one, so the text is always exactly the config's YAML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Written {
+    config: Config,
+    text: String,
+}
+
+impl Written {
+    /// Serialises `config`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Serialize`] when it does not serialise.
+    pub fn new(config: &Config) -> Result<Self, crate::Error> {
+        Ok(Self { text: crate::yaml::to_string(config)?, config: config.clone() })
+    }
+
+    /// The YAML.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The YAML of `config`, when it is the config this was written from.
+    #[must_use]
+    pub fn text_of(&self, config: &Config) -> Option<&str> {
+        (self.config == *config).then_some(self.text.as_str())
+    }
+}
+
 /// A component's id in a collector config: its type, optionally followed by `/name`.
 ///
 /// The type comes from the component value itself (see [`Config::add_receiver`] and friends), so an

@@ -1,6 +1,8 @@
 //! The OpenTelemetry Collector gateway: receives OTLP from applications and sidecars behind the
 //! `otlp` Service and forwards every span to Jaeger's collector role over OTLP/gRPC.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
@@ -16,7 +18,7 @@ use crate::collector::component::{
 };
 use crate::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
-    distribution,
+    Written, distribution,
 };
 use crate::components::Component;
 use crate::components::workload::{self, WorkloadSpec};
@@ -48,6 +50,8 @@ pub const TERMINATION_GRACE_SECONDS: i64 = 60;
 pub struct Gateway {
     /// The typed collector config that `config_map` carries.
     pub config: Config,
+    /// The YAML `config_map` carries, written from `config` when the gateway was built.
+    pub written: Arc<Written>,
     /// The distribution whose image runs `config`.
     pub distribution: distribution::Distribution,
     /// Its version (the image tag).
@@ -82,6 +86,7 @@ impl Gateway {
             workload: ObjectRef::namespaced("Deployment", ns, NAME),
             config_map: self.config_map.metadata.name.clone().unwrap_or_default(),
             key: CONFIG_FILE.into(),
+            written: Some(Arc::clone(&self.written)),
         }
     }
 }
@@ -296,7 +301,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
     let ns = profile.namespace.as_str();
     let version = spec.version.0.to_string();
     let config = config(profile, plan, jaeger_endpoint)?;
-    let config_text = crate::yaml::to_string(&config)?;
+    let written = Arc::new(Written::new(&config)?);
     let image = k8s::image(
         spec.image.as_deref().unwrap_or(spec.distribution.0.default_image()),
         &version,
@@ -318,7 +323,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         plan: &plan.gateway,
         config_dir: CONFIG_DIR,
         config_file: CONFIG_FILE,
-        config_text,
+        config_text: written.text().to_owned(),
         ports: [
             k8s::port("otlp-grpc", ports::OTLP_GRPC),
             k8s::port("otlp-http", ports::OTLP_HTTP),
@@ -356,6 +361,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
     let (cluster_role, cluster_role_binding) = rbac(ns, &labels);
     Ok(Gateway {
         config,
+        written,
         distribution: spec.distribution.0,
         version: spec.version.0,
         service_account: workload::service_account(NAME, NAME, COMPONENT, ns, &version),

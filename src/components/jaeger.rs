@@ -1,6 +1,8 @@
 //! Jaeger v2: one all-in-one process over in-memory storage, or separate collector and query roles
 //! over Elasticsearch; always behind the `jaeger-collector` and `jaeger-query` Services.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, VolumeMount};
@@ -14,7 +16,7 @@ use crate::collector::component::{
 };
 use crate::collector::{
     Config, Connector, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal,
-    Telemetry, Version,
+    Telemetry, Version, Written,
 };
 use crate::components::Component;
 use crate::components::workload::{self, WorkloadSpec};
@@ -126,6 +128,8 @@ pub struct Role {
     pub kind: RoleKind,
     /// The typed Jaeger config that `config_map` carries.
     pub config: Config,
+    /// The YAML `config_map` carries, written from `config` when the role was built.
+    pub written: Arc<Written>,
     /// The rendered config.
     pub config_map: ConfigMap,
     /// The pods.
@@ -170,6 +174,7 @@ impl Jaeger {
                     workload: ObjectRef::namespaced("Deployment", ns, role.kind.deployment_name()),
                     config_map: role.config_map.metadata.name.clone().unwrap_or_default(),
                     key: CONFIG_FILE.into(),
+                    written: Some(Arc::clone(&role.written)),
                 }
             })
             .collect()
@@ -508,7 +513,7 @@ fn storage_mounts(profile: &Profile) -> (Vec<k8s_openapi::api::core::v1::EnvVar>
 fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
     let version = profile.jaeger.version.0.to_string();
     let config = config(profile, plan, kind)?;
-    let config_text = crate::yaml::to_string(&config)?;
+    let written = Arc::new(Written::new(&config)?);
     let (mut env, mut volumes) = storage_mounts(profile);
     let lifecycle = crate::components::elasticsearch::lifecycle(profile);
     let init = lifecycle.init_container.as_ref().filter(|_| kind == RoleKind::Collector);
@@ -552,7 +557,7 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
         plan: kind.plan(plan),
         config_dir: CONFIG_DIR,
         config_file: CONFIG_FILE,
-        config_text,
+        config_text: written.text().to_owned(),
         ports,
         env,
         volumes,
@@ -567,6 +572,7 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
     Ok(Role {
         kind,
         config,
+        written,
         config_map: workload.config_map,
         deployment: workload.deployment,
         autoscaler: workload.autoscaler,

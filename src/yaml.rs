@@ -57,12 +57,13 @@ fn options() -> serde_saphyr::SerializerOptions {
 fn is_plain(s: &str, key: bool) -> bool {
     const WORDS: [&str; 11] = ["y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf"];
     let bytes = s.as_bytes();
-    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
+    first.is_ascii_alphabetic()
+        && *last != b':'
         && bytes
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/') || (!key && b == b':'))
-        && !s.ends_with(':')
-        && !WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+        && (bytes.len() > 5 || !WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)))
 }
 
 /// Something this writer leaves to serde-saphyr; never seen by callers.
@@ -97,7 +98,13 @@ enum At {
 }
 
 fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
 fn scalar(out: &mut String, at: At, text: &str) {
@@ -144,6 +151,28 @@ fn quoted(out: &mut String, at: At, v: &str) -> Result {
 /// A multi-line string: serde-saphyr writes it alone (a `|` literal block with its content indented
 /// by two, or a double-quoted line), and the block's lines move under the node that holds it.
 fn block(out: &mut String, at: At, v: &str) -> Result {
+    let shift = match at {
+        At::Top => 0,
+        At::Value(n) | At::Item(n) => n,
+    };
+    // The common case written directly, as serde-saphyr writes it: printable ASCII lines ending in
+    // one newline, the first line starting with neither a space nor a newline, is a `|` block
+    // (clip chomping, no indentation indicator) with empty lines left empty.
+    let bytes = v.as_bytes();
+    if bytes.iter().all(|&b| b == b'\n' || (b' '..=b'~').contains(&b))
+        && !matches!(bytes.first(), Some(b' ' | b'\n'))
+        && v.ends_with('\n')
+        && !v.ends_with("\n\n")
+    {
+        scalar(out, at, "|");
+        for line in v.split_inclusive('\n') {
+            if line != "\n" {
+                indent(out, shift + 2);
+            }
+            out.push_str(line);
+        }
+        return Ok(());
+    }
     let text = serde_saphyr::to_string_with_options(&v, options()).map_err(|_| Unsupported)?;
     let Some((header, content)) = text.split_once('\n') else { return Err(Unsupported) };
     if !header.starts_with('|') {
@@ -154,10 +183,6 @@ fn block(out: &mut String, at: At, v: &str) -> Result {
         return Ok(());
     }
     scalar(out, at, header);
-    let shift = match at {
-        At::Top => 0,
-        At::Value(n) | At::Item(n) => n,
-    };
     for line in content.split_inclusive('\n') {
         if line != "\n" {
             indent(out, shift);

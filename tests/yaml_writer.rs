@@ -59,14 +59,108 @@ fn every_document_of_every_profile_and_variant_is_written_as_serde_saphyr_writes
 
 /// Strings YAML reads specially, or that sit on the edge of what is plain.
 const TRICKY: &[&str] = &[
-    "", " ", "a", "y", "Y", "n", "No", "yes", "ON", "off", "true", "False", "null", "Null", "~", "nan", ".nan", "inf",
-    "-inf", ".Inf", "0", "1", "-1", "+1", "01", "0x1F", "0o17", "0b101", "1_000", "1.5", "1e3", "6.", ".5", "1:30",
-    "190:20:30", "2024-01-01", "2024-01-01T10:00:00Z", "<<", "=", "-", "--", "---", "...", "- a", "? a", "a: b", "a:",
-    ":a", "a:b", "a #b", "a#b", "#a", "&a", "*a", "!a", "|", ">", "'a'", "\"a\"", "%a", "@a", "`a", "a,b", "[a]",
-    "{a}", "a b", " a", "a ", "a\tb", "a\nb", "a\n", "a\n\n", "\n", "\na", " a\nb\n", "a\n b\n", "a\r\nb", "é", "ü:ber",
-    "\u{2028}", "\u{feff}a", "a\u{85}b", "1.0.0", "v1", "http://a:80/b", "--config=/a.yaml", "512Mi", "100m", "10s",
-    "app.kubernetes.io/name", "a-b_c.d/e", "A1", "z9-", "a.", "a/", "a_", "x-y:z", "key: value\nother: 2\n",
-    "  indented\nblock\n", "line\n  more\n", "trailing \nspace\n", "tab\tline\n",
+    "",
+    " ",
+    "a",
+    "y",
+    "Y",
+    "n",
+    "No",
+    "yes",
+    "ON",
+    "off",
+    "true",
+    "False",
+    "null",
+    "Null",
+    "~",
+    "nan",
+    ".nan",
+    "inf",
+    "-inf",
+    ".Inf",
+    "0",
+    "1",
+    "-1",
+    "+1",
+    "01",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1_000",
+    "1.5",
+    "1e3",
+    "6.",
+    ".5",
+    "1:30",
+    "190:20:30",
+    "2024-01-01",
+    "2024-01-01T10:00:00Z",
+    "<<",
+    "=",
+    "-",
+    "--",
+    "---",
+    "...",
+    "- a",
+    "? a",
+    "a: b",
+    "a:",
+    ":a",
+    "a:b",
+    "a #b",
+    "a#b",
+    "#a",
+    "&a",
+    "*a",
+    "!a",
+    "|",
+    ">",
+    "'a'",
+    "\"a\"",
+    "%a",
+    "@a",
+    "`a",
+    "a,b",
+    "[a]",
+    "{a}",
+    "a b",
+    " a",
+    "a ",
+    "a\tb",
+    "a\nb",
+    "a\n",
+    "a\n\n",
+    "\n",
+    "\na",
+    " a\nb\n",
+    "a\n b\n",
+    "a\r\nb",
+    "é",
+    "ü:ber",
+    "\u{2028}",
+    "\u{feff}a",
+    "a\u{85}b",
+    "1.0.0",
+    "v1",
+    "http://a:80/b",
+    "--config=/a.yaml",
+    "512Mi",
+    "100m",
+    "10s",
+    "app.kubernetes.io/name",
+    "a-b_c.d/e",
+    "A1",
+    "z9-",
+    "a.",
+    "a/",
+    "a_",
+    "x-y:z",
+    "key: value\nother: 2\n",
+    "  indented\nblock\n",
+    "line\n  more\n",
+    "trailing \nspace\n",
+    "tab\tline\n",
 ];
 
 fn random_string(rng: &mut Rng) -> String {
@@ -89,7 +183,11 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.below(4) {
-                let key = if rng.below(2) == 0 { (*rng.pick(&["name", "spec", "a.b/c", "x-y"])).to_owned() } else { random_string(rng) };
+                let key = if rng.below(2) == 0 {
+                    (*rng.pick(&["name", "spec", "a.b/c", "x-y"])).to_owned()
+                } else {
+                    random_string(rng)
+                };
                 map.insert(key, random_value(rng, depth + 1));
             }
             Value::Object(map)
@@ -99,7 +197,7 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
 
 #[test]
 fn random_documents_are_written_as_serde_saphyr_writes_them() {
-    let mut rng = Rng(0x5eed_0f_7ace);
+    let mut rng = Rng(0x005e_ed0f_7ace);
     for case in 0..20_000 {
         let value = random_value(&mut rng, 0);
         assert_same(&format!("case {case}: {value}"), &value);

@@ -593,7 +593,10 @@ fn a_stack_whose_config_changed_after_the_build_does_not_render() {
     }
     let source = crate::render::Source { profile: "demo".into(), origin: "demo.yaml".into() };
     let err = crate::render::render_stack(stack, &source).expect_err("the ConfigMap is stale");
-    assert!(err.to_string().contains("ConfigMap `otel-collector` key `collector.yaml` does not hold this config"), "{err}");
+    assert!(
+        err.to_string().contains("ConfigMap `otel-collector` key `collector.yaml` does not hold this config"),
+        "{err}"
+    );
 }
 
 #[test]

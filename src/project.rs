@@ -39,18 +39,22 @@ pub fn render_file(path: &Path, origin: &str) -> Result<(String, render::Rendere
 }
 
 /// Renders every profile in `profiles_dir` plus the schema, as files relative to the output root.
-/// Every profile is tried, so one run reports every broken profile.
+/// Every profile is tried, so one run reports every broken profile. Profiles render in parallel,
+/// one thread per available CPU; the result does not depend on it.
 ///
 /// # Errors
 /// One error per profile that failed, in file order.
 pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<Error>> {
     let paths = profile_files(profiles_dir).map_err(|e| vec![e])?;
-    let mut files = BTreeMap::new();
-    let mut errors = Vec::new();
-    for path in paths {
+    let renders = parallel_map(&paths, |path| {
         let origin =
             format!("profiles/{}", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        match render_file(&path, &origin) {
+        render_file(path, &origin)
+    });
+    let mut files = BTreeMap::new();
+    let mut errors = Vec::new();
+    for render in renders {
+        match render {
             Ok((name, rendered)) => {
                 for (rel, text) in rendered.files {
                     files.insert(format!("{name}/{rel}"), text);
@@ -66,4 +70,45 @@ pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<E
         Err(e) => errors.push(e),
     }
     if errors.is_empty() { Ok(files) } else { Err(errors) }
+}
+
+/// `f` over `items` on up to one thread per available CPU, results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else { return done };
+            done.push((index, f(item)));
+        }
+    };
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut results = work();
+        for helper in helpers {
+            // A panic in `f` is a bug; carry it to the caller as it would travel without threads.
+            results.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        results
+    });
+    results.sort_unstable_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parallel_map;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<usize> = (0..100).collect();
+        assert_eq!(parallel_map(&items, |i| i * 2), (0..100).map(|i| i * 2).collect::<Vec<_>>());
+        assert!(parallel_map(&[] as &[usize], |i| *i).is_empty());
+    }
 }

@@ -46,28 +46,24 @@ pub fn render_file(path: &Path, origin: &str) -> Result<(String, render::Rendere
 /// One error per profile that failed, in file order.
 pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<Error>> {
     let paths = profile_files(profiles_dir).map_err(|e| vec![e])?;
-    let renders = parallel_map(&paths, |path| {
-        let origin =
-            format!("profiles/{}", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        render_file(path, &origin)
+    // The schema is one more job, written as `None`.
+    let jobs: Vec<Option<&PathBuf>> = paths.iter().map(Some).chain([None]).collect();
+    let renders = parallel_map(&jobs, |job| match job {
+        Some(path) => {
+            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            render_file(path, &format!("profiles/{file}")).map(|(name, rendered)| {
+                rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect()
+            })
+        }
+        None => schema::profile_schema().map(|text| vec![(schema::SCHEMA_FILE.to_owned(), text)]),
     });
     let mut files = BTreeMap::new();
     let mut errors = Vec::new();
     for render in renders {
         match render {
-            Ok((name, rendered)) => {
-                for (rel, text) in rendered.files {
-                    files.insert(format!("{name}/{rel}"), text);
-                }
-            }
+            Ok(rendered) => files.extend(rendered),
             Err(e) => errors.push(e),
         }
-    }
-    match schema::profile_schema() {
-        Ok(text) => {
-            files.insert(schema::SCHEMA_FILE.to_owned(), text);
-        }
-        Err(e) => errors.push(e),
     }
     if errors.is_empty() { Ok(files) } else { Err(errors) }
 }

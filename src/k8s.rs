@@ -661,14 +661,6 @@ impl<M: serde::ser::SerializeMap> serde::ser::SerializeStruct for Rest<'_, M> {
 /// A serializer that accepts exactly one struct and writes its fields into an open map.
 struct RestSerializer<'m, M>(&'m mut M);
 
-macro_rules! unsupported {
-    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<$ret, M::Error> {
-            Err(serde::ser::Error::custom("a Kubernetes object serialises as a struct"))
-        })*
-    };
-}
-
 impl<'m, M: serde::ser::SerializeMap> serde::Serializer for RestSerializer<'m, M> {
     type Ok = ();
     type Error = M::Error;
@@ -684,7 +676,8 @@ impl<'m, M: serde::ser::SerializeMap> serde::Serializer for RestSerializer<'m, M
         Ok(Rest(self.0))
     }
 
-    unsupported! {
+    refuse! {
+        serde::ser::Error::custom("a Kubernetes object serialises as a struct");
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
         serialize_i16(i16) -> ();

@@ -30,6 +30,16 @@
 //! # Ok::<(), tracestack::Error>(())
 //! ```
 
+/// Serializer methods that refuse their input with `$error`, for the serializers that accept one
+/// shape of data (`k8s::Manifest`'s struct forwarder, `yaml`'s key writer).
+macro_rules! refuse {
+    ($error:expr; $($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(self, $(_: $arg),*) -> ::std::result::Result<$ret, Self::Error> {
+            Err($error)
+        })*
+    };
+}
+
 pub mod check;
 pub mod collector;
 pub mod components;

@@ -454,14 +454,6 @@ impl ser::SerializeStruct for Map<'_> {
 /// Writes a map key: a string (checked by [`Map::key`]); any other key goes to serde-saphyr.
 struct Key<'m, 'o>(&'m mut Map<'o>);
 
-macro_rules! not_a_string {
-    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<$ret> {
-            Err(Unsupported)
-        })*
-    };
-}
-
 impl ser::Serializer for Key<'_, '_> {
     type Ok = ();
     type Error = Unsupported;
@@ -491,7 +483,8 @@ impl ser::Serializer for Key<'_, '_> {
     ) -> Result {
         Err(Unsupported)
     }
-    not_a_string! {
+    refuse! {
+        Unsupported;
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
         serialize_i16(i16) -> ();

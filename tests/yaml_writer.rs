@@ -1,7 +1,7 @@
 //! `yaml::to_string` lays out block YAML itself and leaves every scalar it cannot prove plain to
 //! serde-saphyr; these tests hold its bytes equal to serde-saphyr's own output for every document
 //! of every built-in profile and of 300 profile variants, and for 20,000 random documents built
-//! from strings YAML treats specially.
+//! from strings YAML treats specially, and a document nested 45 levels deep.
 
 mod support;
 #[allow(dead_code)]
@@ -213,4 +213,19 @@ fn the_tricky_strings_are_quoted_where_yaml_1_1_would_read_them_as_something_els
     }
     let map = std::collections::BTreeMap::from([("image", "jaegertracing/jaeger:2.20.0"), ("y", "yes")]);
     assert_eq!(yaml::to_string(&map).expect("serialises"), "image: jaegertracing/jaeger:2.20.0\n\"y\": \"yes\"\n");
+}
+
+#[test]
+fn deep_nesting_and_long_blocks_are_written_as_serde_saphyr_writes_them() {
+    // Indentation past the writer's 64-space chunk, in maps and in sequences, with a literal block
+    // at the bottom.
+    let mut value = Value::String("first line\n  second, indented\n\nlast\n".into());
+    for depth in 0..45 {
+        value = if depth % 3 == 0 {
+            Value::Array(vec![value, Value::from(depth)])
+        } else {
+            serde_json::json!({ "k": value })
+        };
+    }
+    assert_same("45 levels", &value);
 }

@@ -55,7 +55,7 @@ pub struct Profile {
     /// `apps/<name>/` that sets its OpenTelemetry SDK environment.
     #[serde(default)]
     pub apps: Vec<AppSpec>,
-    /// The smoke-test Jobs rendered into `smoke-test/`.
+    /// The smoke-test Job rendered into `smoke-test/`.
     #[serde(default)]
     pub smoke_test: SmokeTestSpec,
     /// Scraping and alerting through the Prometheus Operator (off unless enabled).
@@ -673,8 +673,8 @@ impl Default for IstioSpec {
     }
 }
 
-/// The smoke-test Jobs: one sends traces through the `otlp` Service, one asks Jaeger's query API
-/// for them.
+/// The smoke-test Job: its init container sends traces through the `otlp` Service, then its
+/// container asks Jaeger's query API for them.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmokeTestSpec {

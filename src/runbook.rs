@@ -41,7 +41,7 @@ pub struct Context {
     pub gateway: GatewayInfo,
     /// Jaeger.
     pub jaeger: JaegerInfo,
-    /// The smoke-test Jobs.
+    /// The smoke-test Job.
     pub smoke: SmokeInfo,
     /// Prometheus Operator objects and alerts, when enabled.
     pub monitoring: Option<MonitoringInfo>,
@@ -160,20 +160,22 @@ pub struct JaegerInfo {
 pub struct SmokeInfo {
     /// Kustomization directory.
     pub dir: String,
-    /// Sender Job.
-    pub send_job: String,
-    /// Checker Job.
-    pub check_job: String,
+    /// The Job.
+    pub job: String,
+    /// Its sender (init) container.
+    pub sender: String,
+    /// Its checker container.
+    pub checker: String,
     /// Service name of the traces.
     pub service_name: String,
+    /// The span attribute that carries the run (the pod's UID).
+    pub run_attribute: String,
     /// Traces sent and expected.
     pub traces: String,
     /// Sender image.
     pub send_image: String,
     /// Checker image.
     pub check_image: String,
-    /// How far back the checker looks, in minutes.
-    pub window_minutes: u32,
     /// Whether the traces carry `sampling.priority=1` to pass the gateway's sampler.
     pub forced_sampling: bool,
 }
@@ -495,33 +497,23 @@ impl Context {
         let mut readers: Vec<&Deployment> = roles.iter().map(|r| &r.deployment).collect();
         readers.push(&gw.deployment);
 
-        let send = &stack.smoke_test.send;
-        let check = &stack.smoke_test.check;
-        let check_env = smoke_test::env_of(check);
-        let job_image = |job: &k8s_openapi::api::batch::v1::Job| {
-            job.spec
-                .as_ref()
-                .and_then(|s| s.template.spec.as_ref())
-                .and_then(|p| p.containers.first())
-                .and_then(|c| c.image.clone())
-                .unwrap_or_default()
-        };
-        let send_args = send
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .and_then(|p| p.containers.first())
-            .and_then(|c| c.args.clone())
-            .unwrap_or_default();
+        let job = &stack.smoke_test.job;
+        let check_env = smoke_test::env_of(job);
+        let sender = smoke_test::sender(job);
+        let checker = smoke_test::checker(job);
+        let image =
+            |c: Option<&k8s_openapi::api::core::v1::Container>| c.and_then(|c| c.image.clone()).unwrap_or_default();
+        let send_args = sender.and_then(|c| c.args.clone()).unwrap_or_default();
         let smoke = SmokeInfo {
             dir: smoke_test::DIR.into(),
-            send_job: name_of(&send.metadata),
-            check_job: name_of(&check.metadata),
+            job: name_of(&job.metadata),
+            sender: sender.map(|c| c.name.clone()).unwrap_or_default(),
+            checker: checker.map(|c| c.name.clone()).unwrap_or_default(),
             service_name: check_env.get("SERVICE").cloned().unwrap_or_default(),
+            run_attribute: check_env.get("RUN_ATTRIBUTE").cloned().unwrap_or_default(),
             traces: check_env.get("EXPECTED").cloned().unwrap_or_default(),
-            send_image: job_image(send),
-            check_image: job_image(check),
-            window_minutes: check_env.get("WINDOW_SECONDS").and_then(|s| s.parse::<u32>().ok()).map_or(0, |s| s / 60),
+            send_image: image(sender),
+            check_image: image(checker),
             forced_sampling: send_args.iter().any(|a| a.contains("sampling.priority")),
         };
 
@@ -683,8 +675,9 @@ mod tests {
         assert_eq!((c.jaeger.writer.as_str(), c.jaeger.reader.as_str()), ("jaeger", "jaeger"));
         assert_eq!((c.jaeger.query_service.as_str(), c.jaeger.query_port), ("jaeger-query", 16686));
         assert_eq!(c.jaeger.span_metrics_port, None);
-        assert_eq!((c.smoke.send_job.as_str(), c.smoke.traces.as_str()), ("tracestack-smoke-send", "20"));
-        assert_eq!(c.smoke.window_minutes, 10);
+        assert_eq!((c.smoke.job.as_str(), c.smoke.traces.as_str()), ("tracestack-smoke", "20"));
+        assert_eq!((c.smoke.sender.as_str(), c.smoke.checker.as_str()), ("telemetrygen", "check"));
+        assert_eq!(c.smoke.run_attribute, "tracestack.smoke.run");
         assert!(c.monitoring.is_none());
     }
 
@@ -741,7 +734,7 @@ mod tests {
         let text = render(&context(|p| p.sampling.percentage = 25.0)).expect("renders");
         assert!(text.contains("keeps 25 % of traces (by trace id)"), "{text}");
         assert!(text.contains("The gateway keeps 25 % of traces"), "{text}");
-        assert!(text.contains("Its spans carry `sampling.priority=1`"), "{text}");
+        assert!(text.contains("They also carry `sampling.priority=1`"), "{text}");
         assert!(!text.contains("## Monitoring and alerts"));
         assert!(!text.contains("\n\n\n"), "no runs of blank lines");
         let text = render(&context(elasticsearch)).expect("renders");

@@ -39,7 +39,7 @@ pub struct Stack {
     pub apps: Apps,
     /// PodMonitors and alert rules, when the profile enables monitoring.
     pub monitoring: Option<Monitoring>,
-    /// The smoke-test Jobs (their own kustomization, applied once the stack is up).
+    /// The smoke-test Job (its own kustomization, applied once the stack is up).
     pub smoke_test: SmokeTest,
     /// What the stack uses but does not render (Secrets the user creates, outside endpoints);
     /// [`crate::check`] accepts references to these.
@@ -163,7 +163,7 @@ impl Stack {
                         .find(|r| r.kind != RoleKind::Query)
                         .map(|r| container_ports(&r.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))
                         .unwrap_or_default(),
-                    smoke_test: Some((job_endpoint(&smoke_test.send), job_endpoint(&smoke_test.check))),
+                    smoke_test: Some(job_endpoint(&smoke_test.job)),
                     prometheus_url: components::jaeger::monitor_prometheus_url(profile),
                 },
             )

@@ -186,8 +186,7 @@ fn network_policies_deny_by_default_and_can_be_turned_off() {
             "otel-collector",
             "jaeger-collector",
             "jaeger-query",
-            "tracestack-smoke-send",
-            "tracestack-smoke-check",
+            "tracestack-smoke",
             "jaeger-es-maintenance"
         ]
     );

@@ -215,10 +215,11 @@ fn ports(object: &Object) -> BTreeSet<i32> {
     }
 }
 
+/// Containers and init containers (`kubectl logs -c` names either).
 fn containers(object: &Object) -> BTreeSet<String> {
     Rendered::template(object)
         .and_then(|t| t.spec.as_ref())
-        .map(|p| p.containers.iter().map(|c| c.name.clone()).collect())
+        .map(|p| p.containers.iter().chain(p.init_containers.iter().flatten()).map(|c| c.name.clone()).collect())
         .unwrap_or_default()
 }
 
@@ -453,7 +454,8 @@ fn a_runbook_naming_something_not_rendered_is_caught() {
         ("service-name=otlp", "service-name=otel", "Service `otel` is not rendered"),
         ("app.kubernetes.io/component=gateway", "app.kubernetes.io/component=agent", "no rendered pod"),
         ("-k smoke-test", "-k smoke-tests", "`-k smoke-tests` is not a rendered kustomization"),
-        ("job/tracestack-smoke-check", "job/smoke-check", "Job `smoke-check`"),
+        ("job/tracestack-smoke ", "job/smoke ", "Job `smoke`"),
+        ("job/tracestack-smoke -c telemetrygen", "job/tracestack-smoke -c sender", "no container `sender`"),
         ("kubectl -n observability", "kubectl -n monitoring", "namespace `monitoring` is not rendered"),
         ("otlp.observability.svc:4318", "otlp.observability.svc:4319", "address `otlp.observability.svc:4319`"),
         ("curl -s localhost:8888", "curl -s localhost:9999", "no port-forward"),

@@ -105,13 +105,13 @@ fn assert_fails(set: &Set, expected: &[&str]) {
 fn the_built_in_stacks_pass_and_are_counted() {
     let demo = Set::demo().outcome();
     assert_eq!(demo.violations, []);
-    // Namespace, 7 NetworkPolicies, 2 ServiceAccounts, ClusterRole and binding, 2 ConfigMaps,
-    // 3 Services, 2 Deployments, and the 2 smoke-test Jobs.
-    assert_eq!((demo.summary.objects, demo.summary.configs), (20, 2));
+    // Namespace, 6 NetworkPolicies, 2 ServiceAccounts, ClusterRole and binding, 2 ConfigMaps,
+    // 3 Services, 2 Deployments, and the smoke-test Job.
+    assert_eq!((demo.summary.objects, demo.summary.configs), (18, 2));
     let es = Set::elasticsearch().outcome();
     assert_eq!(es.violations, []);
     // Adds a second Jaeger role with its HPA, PDB and Services, and the index cleaner.
-    assert_eq!((es.summary.objects, es.summary.configs), (28, 3));
+    assert_eq!((es.summary.objects, es.summary.configs), (26, 3));
     // Every object, label, port, reference and component is one check: far more than objects.
     assert!(demo.summary.checks > 150 && es.summary.checks > demo.summary.checks, "{demo:?} {es:?}");
 }
@@ -606,7 +606,7 @@ fn the_error_lists_every_violation() {
     let err = check(&set.objects, &set.configs, &set.external).expect_err("namespace missing");
     let text = err.to_string();
     // Every namespaced object of the demo: its NetworkPolicies, ServiceAccounts, ConfigMaps, Services,
-    // Deployments and smoke-test Jobs.
-    assert!(text.starts_with("the rendered objects fail 17 cross-object check(s):\n  - NetworkPolicy "), "{text}");
+    // Deployments and smoke-test Job.
+    assert!(text.starts_with("the rendered objects fail 15 cross-object check(s):\n  - NetworkPolicy "), "{text}");
     assert!(text.contains("\n  - Deployment `observability/jaeger` is in namespace `observability`, but Namespace"));
 }

@@ -45,8 +45,9 @@ pub struct Topology {
     /// Metrics ports of the Jaeger pods that receive spans (self-metrics, and span metrics when
     /// monitoring computes them).
     pub jaeger_receiver_metrics_ports: Vec<u16>,
-    /// The smoke-test sender (to the gateway's OTLP/gRPC port) and checker (to the query API).
-    pub smoke_test: Option<(Endpoint, Endpoint)>,
+    /// The smoke-test Job's pod: its sender to the gateway's OTLP/gRPC port, then its checker to
+    /// the query API.
+    pub smoke_test: Option<Endpoint>,
     /// The Prometheus the query role reads span metrics from (Jaeger's Monitor tab), as a URL.
     pub prometheus_url: Option<String>,
 }
@@ -238,18 +239,13 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         metrics(&mut query);
         workloads.push(policy(&t.jaeger_query.name, ns, t.jaeger_query.selector.clone(), query, query_out));
     }
-    if let Some((sender, checker)) = &t.smoke_test {
-        let to = |target: &Endpoint, port: u16| {
-            vec![NetworkPolicyEgressRule { to: Some(vec![pods(&target.selector)]), ports: Some(vec![tcp(port)]) }]
+    if let Some(smoke) = &t.smoke_test {
+        let to = |target: &Endpoint, port: u16| NetworkPolicyEgressRule {
+            to: Some(vec![pods(&target.selector)]),
+            ports: Some(vec![tcp(port)]),
         };
-        workloads.push(policy(&sender.name, ns, sender.selector.clone(), Vec::new(), to(&t.gateway, ports::OTLP_GRPC)));
-        workloads.push(policy(
-            &checker.name,
-            ns,
-            checker.selector.clone(),
-            Vec::new(),
-            to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP),
-        ));
+        let egress = vec![to(&t.gateway, ports::OTLP_GRPC), to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP)];
+        workloads.push(policy(&smoke.name, ns, smoke.selector.clone(), Vec::new(), egress));
     }
     for client in &t.es_clients {
         workloads.push(policy(&client.name, ns, client.selector.clone(), Vec::new(), es_egress.clone()));

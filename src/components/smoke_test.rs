@@ -1,6 +1,8 @@
-//! The smoke test: a Job that sends a fixed number of traces to the `otlp` Service with
-//! telemetrygen, and a Job that asks Jaeger's query API for them and fails unless they arrived.
-//! Both render into their own kustomization (`smoke-test/`), applied after the stack is up.
+//! The smoke test: one Job whose init container sends a fixed number of traces to the `otlp`
+//! Service with telemetrygen, tagged with the pod's UID, and whose container then asks Jaeger's
+//! query API for the traces with that tag and fails unless every one arrived. Traces of an earlier
+//! run carry another UID, so a rerun never passes on them. The Job renders into its own
+//! kustomization (`smoke-test/`), applied after the stack is up.
 
 use std::collections::BTreeMap;
 
@@ -20,12 +22,15 @@ use crate::quantity::Quantity;
 pub const DIR: &str = "smoke-test";
 /// `service.name` of the smoke-test traces: what to look for in Jaeger.
 pub const SERVICE_NAME: &str = "tracestack-smoke";
-/// The Job that sends traces.
-pub const SEND_JOB: &str = "tracestack-smoke-send";
-/// The Job that checks they arrived.
-pub const CHECK_JOB: &str = "tracestack-smoke-check";
-/// `app.kubernetes.io/name` of both Jobs.
-pub const APP: &str = "tracestack-smoke";
+/// The Job, also its `app.kubernetes.io/name`.
+pub const JOB: &str = "tracestack-smoke";
+/// The init container that sends the traces.
+pub const SENDER: &str = "telemetrygen";
+/// The container that checks they arrived.
+pub const CHECKER: &str = "check";
+/// The span attribute that carries the run: the pod's UID (`metadata.uid`), new for every pod the
+/// Job starts.
+pub const RUN_ATTRIBUTE: &str = "tracestack.smoke.run";
 /// The telemetrygen image repository; its tags are the collector-contrib release tags
 /// (`v0.159.0`), published with every collector release.
 pub const TELEMETRYGEN_IMAGE: &str = "ghcr.io/open-telemetry/opentelemetry-collector-contrib/telemetrygen";
@@ -42,14 +47,16 @@ pub const CURL_VERSION: &str = "8.12.1";
 pub const CURL_UID: i64 = crate::k8s::RUN_AS_USER;
 /// The checker's group.
 pub const CURL_GID: i64 = crate::k8s::RUN_AS_USER;
-/// How far back the checker looks for traces: long enough for a sender that started a few
-/// minutes before the checker's pod, short enough that a run an hour ago does not count.
+/// How far back the checker searches: the sender ran just before it in the same pod, so this only
+/// bounds the search; the run tag decides which traces count.
 pub const WINDOW_SECONDS: u32 = 600;
 /// Query attempts of the checker, 5 s apart.
 pub const ATTEMPTS: u32 = 24;
 
-/// The checker: polls `/api/services` and `/api/traces` and counts the distinct trace ids it gets
-/// back (the search response lists each trace with a `traceID`, and each of its spans repeats it).
+/// The checker: polls `/api/services` and `/api/traces` for this run's tag and counts the distinct
+/// trace ids it gets back (the search response lists each trace with a `traceID`, and each of its
+/// spans repeats it). `tag=key:value` is the query API's tag filter (jaeger
+/// `cmd/query/app/query_parser.go`: `tag ::= 'tag=' keyValue`, `keyValue := strValue ':' strValue`).
 /// Everything it needs comes from the environment, so the text is the same for every profile.
 const CHECK_SCRIPT: &str = r#"set -u
 since=$(( ( $(date +%s) - $WINDOW_SECONDS ) * 1000000 ))
@@ -58,11 +65,11 @@ found=0
 services=""
 while [ "$attempt" -le "$ATTEMPTS" ]; do
   services=$(curl -fsS --max-time 5 "$JAEGER_QUERY_URL/api/services" 2>&1) || services="request failed: $services"
-  traces=$(curl -fsS --max-time 5 "$JAEGER_QUERY_URL/api/traces?service=$SERVICE&start=$since&limit=$LIMIT" 2>/dev/null) || traces=""
+  traces=$(curl -fsS --max-time 5 "$JAEGER_QUERY_URL/api/traces?service=$SERVICE&tag=$RUN_ATTRIBUTE:$RUN_ID&start=$since&limit=$LIMIT" 2>/dev/null) || traces=""
   found=$(( $(printf '%s' "$traces" | grep -o '"traceID": *"[0-9a-f]*"' | sort -u | wc -l) ))
-  echo "attempt $attempt/$ATTEMPTS: Jaeger returned $found of $EXPECTED traces of $SERVICE"
+  echo "attempt $attempt/$ATTEMPTS: Jaeger returned $found of $EXPECTED traces of $SERVICE run $RUN_ID"
   if [ "$found" -ge "$EXPECTED" ]; then
-    echo "PASS: $found traces of $SERVICE arrived in Jaeger"
+    echo "PASS: $found traces of $SERVICE run $RUN_ID arrived in Jaeger"
     exit 0
   fi
   [ "$attempt" -lt "$ATTEMPTS" ] || break
@@ -70,22 +77,20 @@ while [ "$attempt" -le "$ATTEMPTS" ]; do
   sleep 5
 done
 echo "services Jaeger knows: $services"
-echo "FAIL: expected $EXPECTED traces of $SERVICE in the last $WINDOW_SECONDS s, found $found"
+echo "FAIL: expected $EXPECTED traces of $SERVICE run $RUN_ID (span attribute $RUN_ATTRIBUTE), found $found"
 exit 1
 "#;
 
-/// The smoke-test Jobs.
+/// The smoke-test Job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SmokeTest {
-    /// Sends the traces.
-    pub send: Job,
-    /// Checks that Jaeger has them.
-    pub check: Job,
+    /// Sends the traces (init container), then checks that Jaeger has them.
+    pub job: Job,
 }
 
 impl Component for SmokeTest {
     fn into_objects(self) -> Vec<Object> {
-        vec![self.send.into(), self.check.into()]
+        vec![self.job.into()]
     }
 }
 
@@ -120,49 +125,6 @@ fn resources(cpu_request: u64, memory_request: u64, cpu_limit: u64, memory_limit
     }
 }
 
-struct JobShape<'a> {
-    name: &'a str,
-    component: &'a str,
-    version: &'a str,
-    namespace: &'a str,
-    backoff_limit: i32,
-    deadline_seconds: i64,
-    uid: i64,
-    gid: i64,
-    container: Container,
-    volumes: Vec<Volume>,
-}
-
-fn job(shape: JobShape<'_>) -> Job {
-    let labels = k8s::labels(APP, shape.component, shape.version);
-    Job {
-        metadata: k8s::meta(shape.name, shape.namespace, &labels),
-        spec: Some(JobSpec {
-            backoff_limit: Some(shape.backoff_limit),
-            active_deadline_seconds: Some(shape.deadline_seconds),
-            // Keep the finished Job (and its log) for an hour; after that `kubectl apply` runs it
-            // again.
-            ttl_seconds_after_finished: Some(3600),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
-                spec: Some(PodSpec {
-                    restart_policy: Some("Never".into()),
-                    automount_service_account_token: Some(false),
-                    security_context: Some(k8s::restricted_pod_as(shape.uid, shape.gid)),
-                    containers: vec![shape.container],
-                    volumes: (!shape.volumes.is_empty()).then_some(shape.volumes),
-                    ..PodSpec::default()
-                }),
-            },
-            ..JobSpec::default()
-        }),
-        ..Job::default()
-    }
-}
-
-/// The sender's arguments: `traces` with a fixed count and service name, to the `otlp` Service's
-/// gRPC port in plain text (flags from contrib `cmd/telemetrygen/internal/config/config.go` and
-/// `pkg/traces/config.go`).
 fn send_args(profile: &Profile, otlp_endpoint: &str) -> Vec<String> {
     let mut args = vec![
         "traces".to_owned(),
@@ -170,56 +132,46 @@ fn send_args(profile: &Profile, otlp_endpoint: &str) -> Vec<String> {
         "--otlp-insecure".to_owned(),
         format!("--traces={}", profile.smoke_test.traces),
         format!("--service={SERVICE_NAME}"),
+        // A string attribute is `key="value"` (telemetrygen's `--telemetry-attributes`); the kubelet
+        // expands `$(RUN_ID)` from the container's environment.
+        format!("--telemetry-attributes={RUN_ATTRIBUTE}=\"$(RUN_ID)\""),
     ];
     if profile.sampling.percentage < 100.0 {
-        // The gateway's `probabilistic_sampler` keeps every span with `sampling.priority` above 0
-        // whatever the percentage (its README: the priority "takes priority over trace ID
-        // hashing"), so the checker can expect every trace.
         args.push("--telemetry-attributes=sampling.priority=1".to_owned());
     }
     args
 }
 
-/// The smoke-test Jobs for a profile, addressed to the given `otlp` and `jaeger-query` Services.
+/// The smoke-test Job: telemetrygen sends to `otlp`, then the checker asks `query`.
 ///
 /// # Errors
-/// When a Service lacks the port the Jobs use.
+/// [`Error::Invalid`] when a Service lacks the port the Job uses.
 pub fn smoke_test(profile: &Profile, otlp: &Service, query: &Service) -> Result<SmokeTest, Error> {
     let spec = &profile.smoke_test;
     let ns = profile.namespace.as_str();
     let collector_version = profile.collector.version.0.to_string();
+    let run_id = k8s::env_from_field("RUN_ID", "metadata.uid");
     let telemetrygen =
         format!("{}:v{collector_version}", spec.telemetrygen_image.as_deref().unwrap_or(TELEMETRYGEN_IMAGE));
     let mut sender = k8s::container(
-        "telemetrygen",
+        SENDER,
         &telemetrygen,
         send_args(profile, &address(otlp, "otlp-grpc")?),
         &resources(50, 32, 200, 128),
     );
     sender.security_context = Some(k8s::restricted_container_as(TELEMETRYGEN_UID, TELEMETRYGEN_UID));
-    let send = job(JobShape {
-        name: SEND_JOB,
-        component: "send",
-        version: &collector_version,
-        namespace: ns,
-        // telemetrygen exits non-zero when it cannot export (e.g. the gateway is not ready yet);
-        // two retries with the Job's back-off cover a rollout still in progress.
-        backoff_limit: 2,
-        deadline_seconds: 180,
-        uid: TELEMETRYGEN_UID,
-        gid: TELEMETRYGEN_UID,
-        container: sender,
-        volumes: Vec::new(),
-    });
+    sender.env = Some(vec![run_id.clone()]);
 
     let curl = format!("{}:{CURL_VERSION}", spec.curl_image.as_deref().unwrap_or(CURL_IMAGE));
     let mut checker =
-        k8s::container("check", &curl, vec!["-c".to_owned(), CHECK_SCRIPT.to_owned()], &resources(10, 16, 100, 32));
+        k8s::container(CHECKER, &curl, vec!["-c".to_owned(), CHECK_SCRIPT.to_owned()], &resources(10, 16, 100, 32));
     checker.command = Some(vec!["/bin/sh".to_owned()]);
     checker.security_context = Some(k8s::restricted_container_as(CURL_UID, CURL_GID));
     checker.env = Some(vec![
         k8s::env("JAEGER_QUERY_URL", &format!("http://{}", address(query, "http-query")?)),
         k8s::env("SERVICE", SERVICE_NAME),
+        k8s::env("RUN_ATTRIBUTE", RUN_ATTRIBUTE),
+        run_id,
         k8s::env("EXPECTED", &spec.traces.to_string()),
         k8s::env("LIMIT", &(u64::from(spec.traces) * 2).to_string()),
         k8s::env("ATTEMPTS", &ATTEMPTS.to_string()),
@@ -227,39 +179,66 @@ pub fn smoke_test(profile: &Profile, otlp: &Service, query: &Service) -> Result<
     ]);
     checker.volume_mounts =
         Some(vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..VolumeMount::default() }]);
-    let check = job(JobShape {
-        name: CHECK_JOB,
-        component: "check",
-        version: CURL_VERSION,
-        namespace: ns,
-        // The script retries by itself (ATTEMPTS × 5 s); a second pod would only repeat it.
-        backoff_limit: 0,
-        deadline_seconds: 300,
-        uid: CURL_UID,
-        gid: CURL_GID,
-        container: checker,
-        volumes: vec![Volume {
-            name: "tmp".into(),
-            empty_dir: Some(EmptyDirVolumeSource {
-                size_limit: Some(k8s_openapi::apimachinery::pkg::api::resource::Quantity("16Mi".into())),
-                ..EmptyDirVolumeSource::default()
-            }),
-            ..Volume::default()
-        }],
-    });
-    Ok(SmokeTest { send, check })
+
+    let labels = k8s::labels(JOB, "smoke-test", &collector_version);
+    let job = Job {
+        metadata: k8s::meta(JOB, ns, &labels),
+        spec: Some(JobSpec {
+            // A retry is a new pod with a new UID, so it sends its own traces again.
+            backoff_limit: Some(1),
+            // Sending takes seconds; the checker polls for two minutes after it.
+            active_deadline_seconds: Some(480),
+            ttl_seconds_after_finished: Some(3600),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
+                spec: Some(PodSpec {
+                    restart_policy: Some("Never".into()),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(k8s::restricted_pod_as(CURL_UID, CURL_GID)),
+                    init_containers: Some(vec![sender]),
+                    containers: vec![checker],
+                    volumes: Some(vec![Volume {
+                        name: "tmp".into(),
+                        empty_dir: Some(EmptyDirVolumeSource {
+                            size_limit: Some(k8s_openapi::apimachinery::pkg::api::resource::Quantity("16Mi".into())),
+                            ..EmptyDirVolumeSource::default()
+                        }),
+                        ..Volume::default()
+                    }]),
+                    ..PodSpec::default()
+                }),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    };
+    Ok(SmokeTest { job })
 }
 
-/// The environment of a Job's first container, by name.
+fn pod_spec(job: &Job) -> Option<&PodSpec> {
+    job.spec.as_ref().and_then(|s| s.template.spec.as_ref())
+}
+
+/// The literal environment of the checker container.
 #[must_use]
 pub fn env_of(job: &Job) -> BTreeMap<String, String> {
-    job.spec
-        .as_ref()
-        .and_then(|s| s.template.spec.as_ref())
+    pod_spec(job)
         .and_then(|p| p.containers.first())
         .and_then(|c| c.env.as_ref())
         .map(|env| env.iter().filter_map(|e| Some((e.name.clone(), e.value.clone()?))).collect())
         .unwrap_or_default()
+}
+
+/// The sender (init container).
+#[must_use]
+pub fn sender(job: &Job) -> Option<&Container> {
+    pod_spec(job).and_then(|p| p.init_containers.as_ref()).and_then(|c| c.first())
+}
+
+/// The checker.
+#[must_use]
+pub fn checker(job: &Job) -> Option<&Container> {
+    pod_spec(job).and_then(|p| p.containers.first())
 }
 
 #[cfg(test)]
@@ -277,42 +256,60 @@ mod tests {
     }
 
     fn args(job: &Job) -> Vec<String> {
-        job.spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .and_then(|p| p.containers.first())
-            .and_then(|c| c.args.clone())
-            .unwrap_or_default()
+        sender(job).and_then(|c| c.args.clone()).unwrap_or_default()
     }
 
     #[test]
     fn sender_targets_the_otlp_service_with_the_collector_version_of_telemetrygen() {
         let stack = stack(|p| p.smoke_test.traces = 7);
-        let send = &stack.smoke_test.send;
-        let container = &send.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0];
+        let job = &stack.smoke_test.job;
+        let container = sender(job).expect("sender");
         assert_eq!(
             container.image.as_deref(),
             Some("ghcr.io/open-telemetry/opentelemetry-collector-contrib/telemetrygen:v0.159.0")
         );
         assert_eq!(
-            args(send),
+            args(job),
             [
                 "traces",
                 "--otlp-endpoint=otlp.observability.svc:4317",
                 "--otlp-insecure",
                 "--traces=7",
-                "--service=tracestack-smoke"
+                "--service=tracestack-smoke",
+                "--telemetry-attributes=tracestack.smoke.run=\"$(RUN_ID)\""
             ]
         );
-        let check = env_of(&stack.smoke_test.check);
+        let check = env_of(job);
         assert_eq!(check["JAEGER_QUERY_URL"], "http://jaeger-query.observability.svc:16686");
         assert_eq!(check["EXPECTED"], "7");
+        assert_eq!(check["RUN_ATTRIBUTE"], "tracestack.smoke.run");
+    }
+
+    #[test]
+    fn sender_and_checker_share_the_pod_uid_as_the_run() {
+        let stack = stack(|_| {});
+        let job = &stack.smoke_test.job;
+        let run_id = |c: &Container| {
+            c.env
+                .iter()
+                .flatten()
+                .find(|e| e.name == "RUN_ID")
+                .and_then(|e| e.value_from.as_ref())
+                .and_then(|v| v.field_ref.as_ref())
+                .map(|f| f.field_path.clone())
+        };
+        assert_eq!(run_id(sender(job).expect("sender")).as_deref(), Some("metadata.uid"));
+        assert_eq!(run_id(checker(job).expect("checker")).as_deref(), Some("metadata.uid"));
+        // The sender runs first and alone: an init container, so the checker starts once it is done.
+        let pod = pod_spec(job).expect("pod");
+        assert_eq!(pod.init_containers.as_ref().map(Vec::len), Some(1));
+        assert_eq!(pod.containers.len(), 1);
     }
 
     #[test]
     fn sampled_profiles_mark_smoke_spans_to_be_kept() {
         let stack = stack(|p| p.sampling.percentage = 10.0);
-        assert!(args(&stack.smoke_test.send).contains(&"--telemetry-attributes=sampling.priority=1".to_owned()));
+        assert!(args(&stack.smoke_test.job).contains(&"--telemetry-attributes=sampling.priority=1".to_owned()));
     }
 
     /// Serves canned Jaeger answers on loopback and records the request lines.
@@ -361,6 +358,8 @@ mod tests {
             .arg(CHECK_SCRIPT)
             .env("JAEGER_QUERY_URL", url)
             .env("SERVICE", SERVICE_NAME)
+            .env("RUN_ATTRIBUTE", RUN_ATTRIBUTE)
+            .env("RUN_ID", "4f1c2d3e-0000-4000-8000-000000000001")
             .env("EXPECTED", expected.to_string())
             .env("LIMIT", "10")
             .env("ATTEMPTS", "1")
@@ -378,13 +377,19 @@ mod tests {
         let (url, seen) = fake_jaeger(THREE_TRACES);
         let Some((ok, out)) = run_check(&url, 3) else { return };
         assert!(ok, "{out}");
-        assert!(out.contains("PASS: 3 traces of tracestack-smoke arrived in Jaeger"), "{out}");
+        assert!(
+            out.contains(
+                "PASS: 3 traces of tracestack-smoke run 4f1c2d3e-0000-4000-8000-000000000001 arrived in Jaeger"
+            ),
+            "{out}"
+        );
         let requests = seen.lock().expect("lock").clone();
         assert!(requests.iter().any(|r| r.starts_with("GET /api/services ")), "{requests:?}");
+        // Only this run's traces: the tag filter carries the pod's UID.
         assert!(
-            requests
-                .iter()
-                .any(|r| r.starts_with("GET /api/traces?service=tracestack-smoke&start=") && r.contains("&limit=10 ")),
+            requests.iter().any(|r| r.starts_with(
+                "GET /api/traces?service=tracestack-smoke&tag=tracestack.smoke.run:4f1c2d3e-0000-4000-8000-000000000001&start="
+            ) && r.contains("&limit=10 ")),
             "{requests:?}"
         );
     }
@@ -394,9 +399,15 @@ mod tests {
         let (url, _) = fake_jaeger(THREE_TRACES);
         let Some((ok, out)) = run_check(&url, 4) else { return };
         assert!(!ok, "{out}");
-        assert!(out.contains("attempt 1/1: Jaeger returned 3 of 4 traces of tracestack-smoke"), "{out}");
+        assert!(out.contains("attempt 1/1: Jaeger returned 3 of 4 traces of tracestack-smoke run 4f1c2d3e-"), "{out}");
         assert!(out.contains(r#"services Jaeger knows: {"data":["tracestack-smoke"]"#), "{out}");
-        assert!(out.contains("FAIL: expected 4 traces of tracestack-smoke in the last 600 s, found 3"), "{out}");
+        assert!(
+            out.contains(
+                "FAIL: expected 4 traces of tracestack-smoke run 4f1c2d3e-0000-4000-8000-000000000001 (span attribute \
+                 tracestack.smoke.run), found 3"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
@@ -410,15 +421,16 @@ mod tests {
     }
 
     #[test]
-    fn jobs_are_bounded_and_restricted() {
+    fn the_job_is_bounded_and_restricted() {
         let stack = stack(|_| {});
-        for job in [&stack.smoke_test.send, &stack.smoke_test.check] {
-            let spec = job.spec.as_ref().unwrap();
-            assert!(spec.backoff_limit.is_some() && spec.active_deadline_seconds.is_some());
-            assert!(spec.ttl_seconds_after_finished.is_some());
-            let pod = spec.template.spec.as_ref().unwrap();
-            assert_eq!(pod.automount_service_account_token, Some(false));
-            let sc = pod.containers[0].security_context.as_ref().unwrap();
+        let job = &stack.smoke_test.job;
+        let spec = job.spec.as_ref().unwrap();
+        assert!(spec.backoff_limit.is_some() && spec.active_deadline_seconds.is_some());
+        assert!(spec.ttl_seconds_after_finished.is_some());
+        let pod = spec.template.spec.as_ref().unwrap();
+        assert_eq!(pod.automount_service_account_token, Some(false));
+        for container in [sender(job).expect("sender"), checker(job).expect("checker")] {
+            let sc = container.security_context.as_ref().unwrap();
             assert_eq!(sc.run_as_non_root, Some(true));
             assert_eq!(sc.read_only_root_filesystem, Some(true));
             assert_eq!(sc.allow_privilege_escalation, Some(false));

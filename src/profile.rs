@@ -212,6 +212,11 @@ pub struct CollectorSpec {
     pub retry: RetrySpec,
     /// Log level of the collector: `debug`, `info`, `warn` or `error`.
     pub log_level: LogLevel,
+    /// Add the sender's namespace, pod, Deployment and node (and `service.name` from its labels) to
+    /// every span with the `k8s_attributes` processor. It needs a ClusterRole reading pods,
+    /// namespaces and ReplicaSets, and egress to the API server; turn it off where cluster-scoped
+    /// RBAC is not allowed.
+    pub k8s_attributes: bool,
 }
 
 impl Default for CollectorSpec {
@@ -228,6 +233,7 @@ impl Default for CollectorSpec {
             queue: QueueSpec::default(),
             retry: RetrySpec::default(),
             log_level: LogLevel::Info,
+            k8s_attributes: true,
         }
     }
 }

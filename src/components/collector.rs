@@ -58,10 +58,11 @@ pub struct Gateway {
     pub version: distribution::Version,
     /// Identity of the pods.
     pub service_account: ServiceAccount,
-    /// Read access to pods, namespaces and ReplicaSets cluster-wide, for `k8s_attributes`.
-    pub cluster_role: ClusterRole,
+    /// Read access to pods, namespaces and ReplicaSets cluster-wide, for `k8s_attributes` (none
+    /// when the profile turns it off).
+    pub cluster_role: Option<ClusterRole>,
     /// Grants `cluster_role` to `service_account`.
-    pub cluster_role_binding: ClusterRoleBinding,
+    pub cluster_role_binding: Option<ClusterRoleBinding>,
     /// The rendered config.
     pub config_map: ConfigMap,
     /// The pods.
@@ -93,14 +94,10 @@ impl Gateway {
 
 impl Component for Gateway {
     fn into_objects(self) -> Vec<Object> {
-        let mut objects = vec![
-            self.service_account.into(),
-            self.cluster_role.into(),
-            self.cluster_role_binding.into(),
-            self.config_map.into(),
-            self.service.into(),
-            self.deployment.into(),
-        ];
+        let mut objects = vec![self.service_account.into()];
+        objects.extend(self.cluster_role.map(Object::from));
+        objects.extend(self.cluster_role_binding.map(Object::from));
+        objects.extend([self.config_map.into(), self.service.into(), self.deployment.into()]);
         objects.extend(self.autoscaler.map(Object::from));
         objects.extend(self.disruption_budget.map(Object::from));
         objects
@@ -140,7 +137,9 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
     )];
     // `k8s_attributes` must run before `batch`: batching drops the connection context whose sender
     // IP is the last-resort pod association (the processor's README, "connection").
-    processors.push(config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0)?));
+    if spec.k8s_attributes {
+        processors.push(config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0)?));
+    }
     processors.push(config.add_processor(Some("defaults"), resource_defaults(&profile.environment)));
     if profile.sampling.percentage < 100.0 {
         processors.push(config.add_processor(
@@ -338,8 +337,9 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         volumes,
         health_path: "/",
         service_account: NAME,
-        // `k8s_attributes` watches the API server with the pod's ServiceAccount token.
-        api_access: true,
+        // `k8s_attributes` watches the API server with the pod's ServiceAccount token; without it the
+        // token is not mounted.
+        api_access: spec.k8s_attributes,
         priority_class_name: profile.security.priority_class_name.as_deref(),
         termination_grace_seconds: TERMINATION_GRACE_SECONDS,
         init_containers: Vec::new(),
@@ -358,7 +358,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         ][..if serves_zipkin(profile) { 3 } else { 2 }],
         false,
     );
-    let (cluster_role, cluster_role_binding) = rbac(ns, &labels);
+    let (cluster_role, cluster_role_binding) = spec.k8s_attributes.then(|| rbac(ns, &labels)).unzip();
     Ok(Gateway {
         config,
         written,
@@ -479,13 +479,30 @@ mod tests {
     }
 
     #[test]
+    fn without_k8s_attributes_the_gateway_needs_no_cluster_role_and_no_api_server() {
+        let mut profile = Profile::default();
+        profile.collector.k8s_attributes = false;
+        assert_eq!(processors(&profile), ["memory_limiter", "resource/defaults", "batch"]);
+        let stack = crate::Stack::build(&profile).unwrap_or_else(|e| panic!("{e}"));
+        assert!(stack.gateway.cluster_role.is_none() && stack.gateway.cluster_role_binding.is_none());
+        let pod = stack.gateway.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        assert_eq!(pod.and_then(|p| p.automount_service_account_token), Some(false));
+        let source = crate::render::Source { profile: "p".into(), origin: "p.yaml".into() };
+        let rendered = crate::render::render_stack(stack, &source).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!rendered.files.keys().any(|f| f.contains("clusterrole")), "{:?}", rendered.files.keys());
+        let policy = &rendered.files["otel-collector-networkpolicy.yaml"];
+        assert!(!policy.contains("port: 6443"), "{policy}");
+        assert!(!rendered.files["otel-collector-configmap.yaml"].contains("k8s_attributes"));
+    }
+
+    #[test]
     fn the_gateway_reads_the_api_with_least_privilege() {
         let profile = Profile::default();
         let plan = crate::plan::Plan::resolve(&profile).unwrap_or_else(|e| panic!("{e}"));
         let gateway = gateway(&profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
         let spec = gateway.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         assert_eq!(spec.and_then(|s| s.automount_service_account_token), Some(true));
-        let rules = gateway.cluster_role.rules.unwrap_or_default();
+        let rules = gateway.cluster_role.expect("k8s_attributes is on by default").rules.unwrap_or_default();
         let granted: Vec<(String, String, Vec<String>)> = rules
             .iter()
             .flat_map(|r| {
@@ -507,8 +524,9 @@ mod tests {
                 ("apps".to_owned(), "replicasets".to_owned(), read)
             ]
         );
-        let subject = &gateway.cluster_role_binding.subjects.unwrap_or_default()[0];
+        let binding = gateway.cluster_role_binding.expect("k8s_attributes is on by default");
+        let subject = &binding.subjects.unwrap_or_default()[0];
         assert_eq!((subject.name.as_str(), subject.namespace.as_deref()), (NAME, Some("observability")));
-        assert_eq!(gateway.cluster_role_binding.role_ref.name, "otel-collector-observability");
+        assert_eq!(binding.role_ref.name, "otel-collector-observability");
     }
 }

@@ -88,18 +88,21 @@ pub struct IstioOperator {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IstioOperatorSpec {
+    /// The istiod revision this overlay installs, for revision-based installs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
     /// Mesh config merged into the installed one.
     pub mesh_config: MeshConfig,
 }
 
 impl IstioOperator {
-    /// An overlay carrying `mesh_config`.
+    /// An overlay carrying `mesh_config`, for `revision` when given.
     #[must_use]
-    pub fn new(mesh_config: MeshConfig) -> Self {
+    pub fn new(mesh_config: MeshConfig, revision: Option<String>) -> Self {
         Self {
             api_version: "install.istio.io/v1alpha1",
             kind: "IstioOperator",
-            spec: IstioOperatorSpec { mesh_config },
+            spec: IstioOperatorSpec { revision, mesh_config },
         }
     }
 }
@@ -109,6 +112,9 @@ impl IstioOperator {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IstiodValues {
+    /// The chart's top-level `revision`, for revision-based installs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
     /// The mesh config.
     pub mesh_config: MeshConfig,
 }

@@ -656,10 +656,15 @@ pub struct IstioSpec {
     /// Extra tags on every span Envoy reports, by tag name: `{literal: {value}}`,
     /// `{header: {name, default_value}}` or `{environment: {name, default_value}}`.
     pub custom_tags: BTreeMap<String, CustomTag>,
-    /// Namespaces whose pods get sidecars: labelled `istio-injection=enabled` by the rendered
-    /// kustomize component, which the kustomization owning them includes (tracestack never
-    /// creates them).
+    /// Namespaces whose pods get sidecars: labelled `istio-injection=enabled` (or `istio.io/rev`
+    /// with `revision`) by the rendered kustomize component, which the kustomization owning them
+    /// includes (tracestack never creates them).
     pub namespaces: Vec<String>,
+    /// The istiod revision (`istioctl install --revision`, Helm `revision`) for revision-based
+    /// installs and canary upgrades: the mesh config files carry it, and the namespaces are
+    /// labelled `istio.io/rev=<revision>` instead of `istio-injection=enabled` (which wins over
+    /// `istio.io/rev`, so owners drop it).
+    pub revision: Option<String>,
     /// Also accept Zipkin from proxies still configured through `meshConfig.defaultConfig.tracing.zipkin`:
     /// the gateway gets a `zipkin` receiver on 9411, the `otlp` Service exposes it, and the mesh
     /// config points the legacy tracer there.
@@ -674,6 +679,7 @@ impl Default for IstioSpec {
             sampling_percentage: 1.0,
             custom_tags: BTreeMap::new(),
             namespaces: Vec::new(),
+            revision: None,
             legacy_zipkin: false,
         }
     }
@@ -1211,6 +1217,10 @@ pub fn attribute_value(value: &str) -> Result<(), String> {
 fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&str, String)) {
     if let Err(e) = names::dns1123_label(&istio.provider) {
         err("istio.provider", e);
+    }
+    // The revision names istiod's Service (`istiod-<revision>`) and is a label value.
+    if let Some(Err(e)) = istio.revision.as_deref().map(names::dns1123_label) {
+        err("istio.revision", e);
     }
     let p = istio.sampling_percentage;
     if !(p.is_finite() && (0.0..=100.0).contains(&p)) {

@@ -37,6 +37,7 @@ const COVERED: &[&str] = &[
     "elasticsearch-key-misspelt.yaml",
     "empty.yaml",
     "image-with-tag.yaml",
+    "istio-revision-dotted.yaml",
     "jaeger-query-replicas-zero.yaml",
     "jaeger-version-lacks-components.yaml",
     "jaeger-version-not-in-table.yaml",
@@ -318,6 +319,14 @@ fn zero_collector_replicas_are_rejected() {
 #[test]
 fn zero_jaeger_query_replicas_are_rejected() {
     check("jaeger-query-replicas-zero.yaml", &[":12:", "`jaeger.query.replicas`", "must be at least 1 (got 0)"]);
+}
+
+#[test]
+fn an_istio_revision_must_be_a_dns_label_and_gets_a_suggestion() {
+    check(
+        "istio-revision-dotted.yaml",
+        &[":8:", "`istio.revision`", "`1.27` is not a valid DNS-1123 label", "(did you mean `1-27`?)"],
+    );
 }
 
 #[test]

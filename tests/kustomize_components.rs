@@ -50,6 +50,27 @@ fn the_injection_component_labels_the_enrolled_namespaces_it_finds() {
     assert_eq!(find(&objects, "Namespace", "shop")["metadata"]["labels"]["istio-injection"], "enabled");
 }
 
+#[test]
+fn with_a_revision_the_component_labels_istio_io_rev() {
+    if !kubectl_or_skip("the Istio injection Component with a revision") {
+        return;
+    }
+    let mut profile =
+        tracestack::load::load_file(std::path::Path::new("profiles/istio-demo.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    profile.istio.revision = Some("1-27".into());
+    let source = tracestack::render::Source { profile: "istio-demo".into(), origin: "test".into() };
+    let rendered = tracestack::render::render_profile(&profile, &source).unwrap_or_else(|e| panic!("{e}"));
+    let dir = TempDir::new("injection-revision");
+    for (rel, text) in &rendered.files {
+        dir.write(&format!("gen/{rel}"), text);
+    }
+    dir.write("team/shop.yaml", &namespace("shop", "    team: shop\n"));
+    dir.write("team/kustomization.yaml", "resources: [shop.yaml]\ncomponents: [../gen/istio/injection]\n");
+    let objects = kustomize(&dir.0.join("team")).unwrap_or_else(|e| panic!("{e}"));
+    let labels = &find(&objects, "Namespace", "shop")["metadata"]["labels"];
+    assert_eq!(labels, &serde_json::json!({"team": "shop", "istio.io/rev": "1-27"}), "{labels}");
+}
+
 const CHECKOUT: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:

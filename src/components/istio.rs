@@ -26,6 +26,8 @@ pub const TELEMETRY: &str = "mesh-default";
 pub const DIR: &str = "istio";
 /// The namespace label Istio's sidecar injector selects on.
 pub const INJECTION_LABEL: &str = "istio-injection";
+/// The namespace label that selects an istiod revision for injection.
+pub const REVISION_LABEL: &str = "istio.io/rev";
 
 /// The Istio part of a stack.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,12 +150,28 @@ struct Readme<'a> {
     namespace_list: String,
     zipkin_address: Option<&'a str>,
     stack_namespace: &'a str,
+    injection: String,
+    helm_release: String,
+    revision: Option<&'a str>,
 }
 
 fn yaml<T: Serialize>(path: String, value: &T) -> Result<Document, Error> {
     let value =
         serde_json::to_value(value).map_err(|e| Error::Serialize { what: path.clone(), message: e.to_string() })?;
     Ok(Document { path, body: DocumentBody::Yaml(value) })
+}
+
+/// The label that enrols a namespace: `istio-injection=enabled`, or `istio.io/rev=<revision>`.
+///
+/// The patch cannot also remove `istio-injection` (which wins over `istio.io/rev`, Istio's sidecar
+/// injection guide, "Controlling the injection policy"): kustomize writes a `null` in a patch with a
+/// `target` as the string `"null"` (kubernetes-sigs/kustomize#5995), and a JSON patch `remove`
+/// fails where the label is absent. The README tells owners to drop it.
+fn injection_label(revision: Option<&str>) -> (String, String) {
+    match revision {
+        None => (INJECTION_LABEL.to_owned(), "enabled".to_owned()),
+        Some(revision) => (REVISION_LABEL.to_owned(), revision.to_owned()),
+    }
 }
 
 fn join_code(items: &[String]) -> String {
@@ -178,17 +196,24 @@ impl Istio {
     /// [`Error::Serialize`] on a serialiser or template error.
     pub fn documents(&self) -> Result<Vec<Document>, Error> {
         let mut docs = vec![
-            yaml(format!("{DIR}/istio-operator.yaml"), &IstioOperator::new(self.mesh_config.clone()))?,
-            yaml(format!("{DIR}/istiod-values.yaml"), &IstiodValues { mesh_config: self.mesh_config.clone() })?,
+            yaml(
+                format!("{DIR}/istio-operator.yaml"),
+                &IstioOperator::new(self.mesh_config.clone(), self.spec.revision.clone()),
+            )?,
+            yaml(
+                format!("{DIR}/istiod-values.yaml"),
+                &IstiodValues { revision: self.spec.revision.clone(), mesh_config: self.mesh_config.clone() },
+            )?,
         ];
         let mut patches = Vec::new();
         for namespace in &self.namespaces {
             let file = namespace_patch_file(namespace);
-            // A strategic-merge patch: only the label is added; everything else the owner set stays.
+            // A strategic-merge patch: only the injection labels change; everything else the owner
+            // set stays.
             let patch = Namespace {
                 metadata: ObjectMeta {
                     name: Some(namespace.clone()),
-                    labels: Some(BTreeMap::from([(INJECTION_LABEL.to_owned(), "enabled".to_owned())])),
+                    labels: Some(BTreeMap::from([injection_label(self.spec.revision.as_deref())])),
                     ..ObjectMeta::default()
                 },
                 ..Namespace::default()
@@ -230,6 +255,16 @@ impl Istio {
             namespace_list: join_code(&self.namespaces),
             zipkin_address: self.mesh_config.default_config.tracing.zipkin.as_ref().map(|z| z.address.as_str()),
             stack_namespace: &self.stack_namespace,
+            injection: {
+                let (key, value) = injection_label(self.spec.revision.as_deref());
+                format!("`{key}={value}`")
+            },
+            helm_release: self
+                .spec
+                .revision
+                .as_deref()
+                .map_or_else(|| "istiod".to_owned(), |rev| format!("istiod-{rev}")),
+            revision: self.spec.revision.as_deref(),
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
@@ -327,5 +362,29 @@ mod tests {
         let DocumentBody::Yaml(values) = &docs[1].body else { panic!() };
         assert_eq!(overlay["spec"]["meshConfig"], values["meshConfig"]);
         assert_eq!(overlay["kind"], "IstioOperator");
+    }
+
+    #[test]
+    fn a_revision_goes_into_both_mesh_config_files_and_replaces_the_injection_label() {
+        let mut p = profile(false);
+        p.istio.namespaces = vec!["shop".into()];
+        p.istio.revision = Some("1-27".into());
+        let Some(istio) = build(&p).1 else { panic!("enabled") };
+        let docs = istio.documents().unwrap_or_else(|e| panic!("{e}"));
+        let DocumentBody::Yaml(overlay) = &docs[0].body else { panic!() };
+        let DocumentBody::Yaml(values) = &docs[1].body else { panic!() };
+        let DocumentBody::Yaml(patch) = &docs[2].body else { panic!() };
+        assert_eq!((&overlay["spec"]["revision"], &values["revision"]), (&"1-27".into(), &"1-27".into()));
+        assert_eq!(patch["metadata"]["labels"], serde_json::json!({"istio.io/rev": "1-27"}));
+        let DocumentBody::Markdown(readme) = &docs[4].body else { panic!() };
+        for text in ["`istio.io/rev=1-27`", "helm upgrade istiod-1-27 ", "-L istio-injection -L istio.io/rev"] {
+            assert!(readme.contains(text), "{text}: {readme}");
+        }
+        // Without a revision, neither file names one.
+        p.istio.revision = None;
+        let Some(istio) = build(&p).1 else { panic!("enabled") };
+        let docs = istio.documents().unwrap_or_else(|e| panic!("{e}"));
+        let DocumentBody::Yaml(overlay) = &docs[0].body else { panic!() };
+        assert!(overlay["spec"].get("revision").is_none());
     }
 }

@@ -107,6 +107,17 @@ fn indent(out: &mut String, n: usize) {
     out.push_str(&SPACES[..n]);
 }
 
+/// Writes `text` line by line, each non-empty line indented by `n`; empty lines stay empty, as
+/// serde-saphyr writes them in a block scalar.
+fn indent_lines(out: &mut String, text: &str, n: usize) {
+    for line in text.split_inclusive('\n') {
+        if line != "\n" {
+            indent(out, n);
+        }
+        out.push_str(line);
+    }
+}
+
 fn scalar(out: &mut String, at: At, text: &str) {
     if !matches!(at, At::Top) {
         out.push(' ');
@@ -165,12 +176,7 @@ fn block(out: &mut String, at: At, v: &str) -> Result {
         && !v.ends_with("\n\n")
     {
         scalar(out, at, "|");
-        for line in v.split_inclusive('\n') {
-            if line != "\n" {
-                indent(out, shift + 2);
-            }
-            out.push_str(line);
-        }
+        indent_lines(out, v, shift + 2);
         return Ok(());
     }
     let text = serde_saphyr::to_string_with_options(&v, options()).map_err(|_| Unsupported)?;
@@ -183,12 +189,7 @@ fn block(out: &mut String, at: At, v: &str) -> Result {
         return Ok(());
     }
     scalar(out, at, header);
-    for line in content.split_inclusive('\n') {
-        if line != "\n" {
-            indent(out, shift);
-        }
-        out.push_str(line);
-    }
+    indent_lines(out, content, shift);
     Ok(())
 }
 

@@ -62,10 +62,33 @@ impl ObjectRef {
 /// Shown as ``Service `observability/otlp` ``, or ``Namespace `observability` `` when cluster-scoped.
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} `{ns}/{}`", self.kind, self.name),
-            None => write!(f, "{} `{}`", self.kind, self.name),
-        }
+        show_id(f, (&self.kind, self.namespace.as_deref(), &self.name))
+    }
+}
+
+/// An identity borrowed from an object or an [`ObjectRef`]: kind, namespace, name. The checks look
+/// objects up and compare them by it, so that checking allocates nothing while nothing fails.
+type Key<'a> = (&'a str, Option<&'a str>, &'a str);
+
+fn key_of(object: &Object) -> Key<'_> {
+    (object.kind(), object.namespace(), object.name())
+}
+
+fn show_id(f: &mut fmt::Formatter<'_>, (kind, namespace, name): Key<'_>) -> fmt::Result {
+    match namespace {
+        Some(ns) => write!(f, "{kind} `{ns}/{name}`"),
+        None => write!(f, "{kind} `{name}`"),
+    }
+}
+
+/// A rendered object's identity in messages, shown as [`ObjectRef`] shows it; formatted only when
+/// a check fails.
+#[derive(Clone, Copy)]
+struct Id<'a>(&'a Object);
+
+impl fmt::Display for Id<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        show_id(f, key_of(self.0))
     }
 }
 
@@ -203,8 +226,9 @@ impl Checker {
 /// The rendered objects by identity, plus what is declared external.
 struct Index<'a> {
     objects: &'a [&'a Object],
-    by_ref: BTreeMap<ObjectRef, &'a Object>,
+    by_ref: BTreeMap<Key<'a>, &'a Object>,
     external: &'a External,
+    external_objects: BTreeSet<Key<'a>>,
 }
 
 impl<'a> Index<'a> {
@@ -212,19 +236,19 @@ impl<'a> Index<'a> {
         // The first of two objects with one identity wins; the duplicate itself is a violation.
         let mut by_ref = BTreeMap::new();
         for object in objects.iter().copied() {
-            by_ref.entry(ObjectRef::of(object)).or_insert(object);
+            by_ref.entry(key_of(object)).or_insert(object);
         }
-        Self { objects, by_ref, external }
+        let external_objects =
+            external.objects.iter().map(|r| (r.kind.as_str(), r.namespace.as_deref(), r.name.as_str())).collect();
+        Self { objects, by_ref, external, external_objects }
     }
 
     fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
-        let key = ObjectRef { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() };
-        self.by_ref.get(&key).copied()
+        self.by_ref.get(&(kind, namespace, name)).copied()
     }
 
     fn is_external(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
-        let key = ObjectRef { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() };
-        self.external.objects.contains(&key)
+        self.external_objects.contains(&(kind, namespace, name))
     }
 
     /// Whether an object is rendered or declared external.

@@ -11,7 +11,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Checker, Index, ObjectRef, describe_labels, selector, short};
+use super::{Checker, Id, Index, describe_labels, key_of, selector, short};
 use crate::k8s::Object;
 use crate::names;
 
@@ -44,8 +44,8 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
 fn identities(index: &Index<'_>, checker: &mut Checker) {
     let mut seen = BTreeSet::new();
     for object in index.objects.iter().copied() {
-        let id = ObjectRef::of(object);
-        let fresh = seen.insert(id.clone());
+        let id = Id(object);
+        let fresh = seen.insert(key_of(object));
         checker.check("unique", fresh, || format!("{id} is rendered twice"));
         match (object.is_namespaced(), object.namespace()) {
             (true, None) => checker.fail("namespace", format!("{id} has no metadata.namespace")),
@@ -62,7 +62,7 @@ fn identities(index: &Index<'_>, checker: &mut Checker) {
 
 /// Names and labels the API server would refuse.
 fn names_and_labels(object: &Object, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let name = object.name();
     // Services and Namespaces are DNS labels (Services DNS-1035: starting with a letter,
     // `ValidateServiceName` in k8s.io/kubernetes pkg/apis/core/validation); other kinds here are
@@ -129,8 +129,9 @@ fn containers(spec: &PodSpec) -> impl Iterator<Item = &Container> {
     spec.init_containers.iter().flatten().chain(spec.containers.iter())
 }
 
-fn pod_labels(object: &Object) -> BTreeMap<String, String> {
-    object.pod_template().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default()
+fn pod_labels(object: &Object) -> &BTreeMap<String, String> {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    object.pod_template().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()).unwrap_or(&NONE)
 }
 
 /// Whether any container of `spec` declares `port` (by name or number).
@@ -154,13 +155,13 @@ fn port_text(port: &IntOrString) -> String {
 
 /// A Service selects a workload's pods, and each of its ports targets a port those pods declare.
 fn service_targets(index: &Index<'_>, object: &Object, service: &Service, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let Some(spec) = &service.spec else { return };
     // A Service without a selector has its endpoints managed by hand (or is an ExternalName).
     let Some(wanted) = spec.selector.as_ref().filter(|s| !s.is_empty()) else { return };
     let ns = object.namespace();
     let selected: Vec<&Object> =
-        index.workloads_in(ns).filter(|w| selector::matches_map(wanted, &pod_labels(w))).collect();
+        index.workloads_in(ns).filter(|w| selector::matches_map(wanted, pod_labels(w))).collect();
     checker.check("service-selector", !selected.is_empty(), || {
         format!(
             "{id} selects {} but no workload in `{}` has those pod labels",
@@ -188,7 +189,7 @@ fn service_targets(index: &Index<'_>, object: &Object, service: &Service, checke
 /// ConfigMaps, Secrets, ServiceAccounts and claims a pod uses exist; mounts name declared volumes;
 /// probes hit declared ports.
 fn pod_references(index: &Index<'_>, object: &Object, spec: &PodSpec, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let ns = object.namespace();
     for r in references(spec) {
         let Reference { what, kind, name, key, optional } = r;
@@ -238,7 +239,7 @@ fn pod_references(index: &Index<'_>, object: &Object, spec: &PodSpec, checker: &
 /// One object a pod refers to by name.
 struct Reference<'a> {
     /// Where and how, e.g. ``volume `config` mounts``.
-    what: String,
+    what: What<'a>,
     kind: &'static str,
     name: &'a str,
     /// A key that must be in it (ConfigMaps only: Secrets may be external, with unknown keys).
@@ -247,18 +248,43 @@ struct Reference<'a> {
     optional: bool,
 }
 
+/// Where in a pod spec a reference is made, shown only when it fails.
+#[derive(Clone, Copy)]
+enum What<'a> {
+    ServiceAccount,
+    PullSecret,
+    /// A volume's name and how it uses the object (`mounts`, `reads`, `projects`).
+    Volume(&'a str, &'static str),
+    /// A container's name and an env var's.
+    Env(&'a str, &'a str),
+    /// A container's name.
+    EnvFrom(&'a str),
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ServiceAccount => f.write_str("spec.serviceAccountName uses"),
+            Self::PullSecret => f.write_str("spec.imagePullSecrets uses"),
+            Self::Volume(volume, verb) => write!(f, "volume `{volume}` {verb}"),
+            Self::Env(container, env) => write!(f, "container `{container}` env `{env}` reads"),
+            Self::EnvFrom(container) => write!(f, "container `{container}` envFrom reads"),
+        }
+    }
+}
+
 /// Every ServiceAccount, Secret, ConfigMap and claim `spec` refers to.
 fn references(spec: &PodSpec) -> Vec<Reference<'_>> {
     let mut refs = Vec::new();
     if let Some(sa) = spec.service_account_name.as_deref().filter(|sa| *sa != "default") {
         // Every namespace has a `default` ServiceAccount; any other must be created.
-        refs.push(reference("spec.serviceAccountName uses".into(), "ServiceAccount", sa, None, None));
+        refs.push(reference(What::ServiceAccount, "ServiceAccount", sa, None, None));
     }
     for secret in spec.image_pull_secrets.iter().flatten() {
-        refs.push(reference("spec.imagePullSecrets uses".into(), "Secret", &secret.name, None, None));
+        refs.push(reference(What::PullSecret, "Secret", &secret.name, None, None));
     }
     for volume in spec.volumes.iter().flatten() {
-        let what = |verb: &str| format!("volume `{}` {verb}", volume.name);
+        let what = |verb| What::Volume(&volume.name, verb);
         if let Some(cm) = &volume.config_map {
             refs.push(reference(what("mounts"), "ConfigMap", &cm.name, None, cm.optional));
             for item in cm.items.iter().flatten() {
@@ -285,18 +311,18 @@ fn references(spec: &PodSpec) -> Vec<Reference<'_>> {
         let c = &container.name;
         for env in container.env.iter().flatten() {
             let Some(from) = &env.value_from else { continue };
-            let what = format!("container `{c}` env `{}` reads", env.name);
+            let what = What::Env(c, &env.name);
             if let Some(r) = &from.config_map_key_ref {
-                refs.push(reference(what.clone(), "ConfigMap", &r.name, Some(&r.key), r.optional));
+                refs.push(reference(what, "ConfigMap", &r.name, Some(&r.key), r.optional));
             }
             if let Some(r) = &from.secret_key_ref {
                 refs.push(reference(what, "Secret", &r.name, None, r.optional));
             }
         }
         for from in container.env_from.iter().flatten() {
-            let what = format!("container `{c}` envFrom reads");
+            let what = What::EnvFrom(c);
             if let Some(r) = &from.config_map_ref {
-                refs.push(reference(what.clone(), "ConfigMap", &r.name, None, r.optional));
+                refs.push(reference(what, "ConfigMap", &r.name, None, r.optional));
             }
             if let Some(r) = &from.secret_ref {
                 refs.push(reference(what, "Secret", &r.name, None, r.optional));
@@ -307,7 +333,7 @@ fn references(spec: &PodSpec) -> Vec<Reference<'_>> {
 }
 
 fn reference<'a>(
-    what: String,
+    what: What<'a>,
     kind: &'static str,
     name: &'a str,
     key: Option<&'a str>,
@@ -328,7 +354,7 @@ fn probe_port(probe: &Probe) -> Option<IntOrString> {
 /// The autoscaler's target exists and is a workload; resource-utilisation metrics have requests
 /// to be measured against (without a request the autoscaler cannot compute a utilisation).
 fn autoscaler(index: &Index<'_>, object: &Object, hpa: &HorizontalPodAutoscaler, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let Some(spec) = &hpa.spec else {
         checker.fail("hpa-target", format!("{id} has no spec"));
         return;
@@ -392,7 +418,7 @@ fn autoscaler(index: &Index<'_>, object: &Object, hpa: &HorizontalPodAutoscaler,
 
 /// The budget selects some workload's pods, and still lets a node drain evict one of them.
 fn disruption_budget(index: &Index<'_>, object: &Object, pdb: &PodDisruptionBudget, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let ns = object.namespace();
     let Some(spec) = &pdb.spec else {
         checker.fail("pdb-selector", format!("{id} has no spec"));
@@ -403,7 +429,7 @@ fn disruption_budget(index: &Index<'_>, object: &Object, pdb: &PodDisruptionBudg
         checker.fail("pdb-selector", format!("{id} has no spec.selector, so it selects no pods"));
         return;
     };
-    let selected: Vec<&Object> = index.workloads_in(ns).filter(|w| selector::matches(wanted, &pod_labels(w))).collect();
+    let selected: Vec<&Object> = index.workloads_in(ns).filter(|w| selector::matches(wanted, pod_labels(w))).collect();
     checker.check("pdb-selector", !selected.is_empty(), || {
         format!(
             "{id} selects {} but no workload in `{}` has those pod labels",
@@ -433,14 +459,14 @@ fn disruption_budget(index: &Index<'_>, object: &Object, pdb: &PodDisruptionBudg
 /// A NetworkPolicy that selects no pod, or allows traffic from or to pods that do not exist,
 /// protects nothing and lets nothing through: its pod selectors must match rendered workloads.
 fn network_policy(index: &Index<'_>, object: &Object, np: &NetworkPolicy, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let ns = object.namespace();
     let Some(spec) = &np.spec else {
         checker.fail("netpol-selector", format!("{id} has no spec"));
         return;
     };
     let matches_pods = |selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| {
-        index.workloads_in(ns).any(|w| selector::matches(selector, &pod_labels(w)))
+        index.workloads_in(ns).any(|w| selector::matches(selector, pod_labels(w)))
     };
     // An empty selector selects every pod of the namespace (a default deny); a non-empty one must
     // select a workload.
@@ -477,7 +503,7 @@ fn network_policy(index: &Index<'_>, object: &Object, np: &NetworkPolicy, checke
 
 /// A ClusterRoleBinding grants a rendered (or external) ClusterRole to ServiceAccounts that exist.
 fn role_binding(index: &Index<'_>, object: &Object, binding: &ClusterRoleBinding, checker: &mut Checker) {
-    let id = ObjectRef::of(object);
+    let id = Id(object);
     let role = &binding.role_ref;
     checker.check("rbac-role", role.kind != "ClusterRole" || index.exists("ClusterRole", None, &role.name), || {
         format!("{id} roleRef names ClusterRole `{}`, which is neither rendered nor declared external", role.name)

@@ -103,17 +103,20 @@ pub fn label_value(s: &str) -> Result<(), String> {
 /// qualified name: it must be a name part with an optional DNS-1123 subdomain prefix and '/'
 /// (e.g. `example.com/my-name`)".
 pub fn qualified_name(s: &str) -> Result<(), String> {
+    if is_qualified_name(s) {
+        return Ok(());
+    }
     let mut problems = Vec::new();
-    let parts: Vec<&str> = s.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => Some(*name),
-        [prefix, name] => {
+    let mut parts = s.splitn(3, '/');
+    let name = match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), None, None) => Some(name),
+        (Some(prefix), Some(name), None) => {
             if prefix.is_empty() {
                 problems.push("the prefix before '/' must not be empty".to_owned());
             } else {
                 problems.extend(subdomain_problems(prefix, "the prefix"));
             }
-            Some(*name)
+            Some(name)
         }
         _ => {
             problems.push(
@@ -181,9 +184,32 @@ fn is_label(s: &str) -> bool {
     }
 }
 
-/// Whether `s` is DNS-1123 labels joined with `.` (length not checked).
+/// Whether `s` is DNS-1123 labels joined with `.` (length not checked), in one pass over its
+/// bytes: every `.` ends a non-empty label, and no label starts or ends with `-`.
 fn is_subdomain(s: &str) -> bool {
-    s.split('.').all(is_label)
+    let mut prev = b'.';
+    for &b in s.as_bytes() {
+        let ok = match b {
+            b'a'..=b'z' | b'0'..=b'9' => true,
+            b'-' => prev != b'.',
+            b'.' => prev != b'.' && prev != b'-',
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        prev = b;
+    }
+    prev != b'.' && prev != b'-'
+}
+
+/// Whether [`qualified_name`] accepts `s`, decided without building a message.
+fn is_qualified_name(s: &str) -> bool {
+    let (prefix, name) = match s.as_bytes().iter().position(|&b| b == b'/') {
+        Some(slash) => (Some(&s[..slash]), &s[slash + 1..]),
+        None => (None, s),
+    };
+    prefix.is_none_or(|p| p.len() <= SUBDOMAIN_MAX && is_subdomain(p)) && name.len() <= LABEL_MAX && is_value(name)
 }
 
 /// Whether `s` matches `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?` (length not checked).
@@ -281,6 +307,40 @@ fn osa_distance(a: &[char], b: &[char], bound: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string of up to `max` characters drawn from `alphabet`.
+    fn strings(alphabet: &[char], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn the_one_pass_checks_agree_with_the_rules_they_implement() {
+        // The rules as Kubernetes states them: labels joined with `.`; an optional subdomain
+        // prefix and `/`, then a name part.
+        let subdomain = |s: &str| s.split('.').all(is_label);
+        let qualified = |s: &str| {
+            let parts: Vec<&str> = s.split('/').collect();
+            let (prefix, name) = match parts.as_slice() {
+                [name] => (None, *name),
+                [prefix, name] => (Some(*prefix), *name),
+                _ => return false,
+            };
+            prefix.is_none_or(|p| p.len() <= SUBDOMAIN_MAX && subdomain(p)) && name.len() <= LABEL_MAX && is_value(name)
+        };
+        let cases = strings(&['a', '0', '-', '.', '/', 'A', '_'], 6);
+        assert_eq!(cases.len(), 137_257);
+        for s in &cases {
+            assert_eq!(is_subdomain(s), subdomain(s), "{s:?}");
+            assert_eq!(is_qualified_name(s), qualified(s), "{s:?}");
+            assert_eq!(qualified_name(s).is_ok(), qualified(s), "{s:?}");
+        }
+    }
 
     /// The error message of a check that must fail.
     fn message(result: Result<(), String>) -> String {

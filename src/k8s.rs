@@ -245,14 +245,38 @@ pub fn image(repository: &str, tag: &str, digest: Option<&str>) -> String {
 /// annotation that rolls pods when their config changes (collisions are harmless there).
 #[must_use]
 pub fn content_hash(parts: &[&str]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    use std::hash::Hasher as _;
+    let mut hash = Fnv1a::default();
     for part in parts {
-        for byte in part.bytes().chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        hash.write(part.as_bytes());
+        hash.write_u8(0);
+    }
+    format!("{:016x}", hash.finish())
+}
+
+/// 64-bit FNV-1a: the content hash above, and the hasher of lookup tables whose keys are short
+/// strings (far cheaper than the default SipHash; the keys come from the profile and tracestack
+/// itself, so there is no untrusted input to defend against).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{hash:016x}")
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 macro_rules! objects {

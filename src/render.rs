@@ -2,6 +2,7 @@
 //! says where it came from. Pure: no IO happens here.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use serde::Serialize;
 
@@ -113,7 +114,13 @@ pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
 #[must_use]
 pub fn file_name(object: &Object) -> String {
-    format!("{}-{}.yaml", object.name(), object.kind().to_ascii_lowercase())
+    let (name, kind) = (object.name(), object.kind());
+    let mut file = String::with_capacity(name.len() + kind.len() + 6);
+    file.push_str(name);
+    file.push('-');
+    file.extend(kind.chars().map(|c| c.to_ascii_lowercase()));
+    file.push_str(".yaml");
+    file
 }
 
 /// Position of a kind in the apply order: namespaces and identities before what uses them,
@@ -165,18 +172,21 @@ pub fn render_objects(objects: Vec<Object>, source: &Source) -> Result<Rendered,
 pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
     let header = source.header();
     let mut files = BTreeMap::new();
-    let mut insert = |path: String, text: String, kind: &str, name: &str| {
-        if files.insert(path.clone(), text).is_some() {
-            return Err(Error::Duplicate { kind: kind.into(), name: name.into(), file: path });
+    let mut insert = |path: String, text: String, kind: &str, name: &str| match files.entry(path) {
+        Entry::Vacant(entry) => {
+            entry.insert(text);
+            Ok(())
         }
-        Ok(())
+        Entry::Occupied(entry) => {
+            Err(Error::Duplicate { kind: kind.into(), name: name.into(), file: entry.key().clone() })
+        }
     };
     for bundle in &parts.bundles {
         let mut order: Vec<(usize, String)> = Vec::with_capacity(bundle.objects.len());
         for object in &bundle.objects {
             let name = file_name(object);
-            let body = crate::yaml::to_string(&object.manifest())?;
-            insert(join(&bundle.dir, &name), format!("{header}{body}"), object.kind(), object.name())?;
+            let text = crate::yaml::to_string_after(&header, &object.manifest())?;
+            insert(join(&bundle.dir, &name), text, object.kind(), object.name())?;
             order.push((kind_rank(object.kind()), name));
         }
         order.sort();
@@ -185,12 +195,12 @@ pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
             kind: "Kustomization",
             resources: order.iter().map(|(_, name)| name.as_str()).collect(),
         };
-        let text = format!("{header}{}", crate::yaml::to_string(&kustomization)?);
+        let text = crate::yaml::to_string_after(&header, &kustomization)?;
         insert(join(&bundle.dir, "kustomization.yaml"), text, "Kustomization", &bundle.dir)?;
     }
     for doc in &parts.documents {
         let text = match &doc.body {
-            DocumentBody::Yaml(value) => format!("{header}{}", crate::yaml::to_string(&Ordered::new(value.clone()))?),
+            DocumentBody::Yaml(value) => crate::yaml::to_string_after(&header, &Ordered::new(value.clone()))?,
             DocumentBody::Markdown(text) => format!("{}{text}", source.markdown_header()),
         };
         insert(doc.path.clone(), text, "document", &doc.path)?;

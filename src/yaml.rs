@@ -13,11 +13,13 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
 use crate::error::Error;
+use crate::k8s::Fnv1a;
 
 /// Serialises `value` as block-style YAML that reads back identically under YAML 1.1 (what kubectl
 /// uses): strings such as `on`, `n`, `1:30` or `2024-01-01` are quoted; long strings stay on one
@@ -27,11 +29,22 @@ use crate::error::Error;
 /// # Errors
 /// When `value` cannot be serialised (a map with non-string keys, say).
 pub fn to_string<T: Serialize>(value: &T) -> std::result::Result<String, Error> {
-    let mut out = String::with_capacity(2048);
-    match value.serialize(Emitter { out: &mut out, at: At::Top }) {
-        Ok(()) => Ok(out),
-        Err(Unsupported) => with_serde_saphyr(value),
+    to_string_after("", value)
+}
+
+/// [`to_string`] after `header` (a comment, say): the document is written straight after it,
+/// into one string.
+///
+/// # Errors
+/// When `value` cannot be serialised.
+pub fn to_string_after<T: Serialize>(header: &str, value: &T) -> std::result::Result<String, Error> {
+    let mut out = String::with_capacity(header.len() + 2048);
+    out.push_str(header);
+    if value.serialize(Emitter { out: &mut out, at: At::Top }).is_err() {
+        out.truncate(header.len());
+        out.push_str(&with_serde_saphyr(value)?);
     }
+    Ok(out)
 }
 
 /// Serialises `value` with serde-saphyr alone: the reference [`to_string`] is held to.
@@ -58,13 +71,36 @@ fn is_plain(s: &str, key: bool) -> bool {
     const WORDS: [&str; 11] = ["y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf"];
     let bytes = s.as_bytes();
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
+    // Every map key and string passes through here, so the byte classes are one table lookup.
+    let allowed = if key { PLAIN_ANYWHERE } else { PLAIN_ANYWHERE | PLAIN_IN_VALUE };
     first.is_ascii_alphabetic()
         && *last != b':'
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/') || (!key && b == b':'))
+        && bytes.iter().all(|&b| PLAIN_BYTES[usize::from(b)] & allowed != 0)
         && (bytes.len() > 5 || !WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)))
 }
+
+/// In [`PLAIN_BYTES`]: allowed in a plain key or value (ASCII letters, digits, `-_./`).
+const PLAIN_ANYWHERE: u8 = 1;
+/// In [`PLAIN_BYTES`]: allowed in a plain value only (`:`).
+const PLAIN_IN_VALUE: u8 = 2;
+
+/// The [`is_plain`] class of every byte.
+const PLAIN_BYTES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/') {
+            PLAIN_ANYWHERE
+        } else if c == b':' {
+            PLAIN_IN_VALUE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Something this writer leaves to serde-saphyr; never seen by callers.
 #[derive(Debug)]
@@ -138,7 +174,7 @@ fn by_serde_saphyr<T: Serialize>(value: &T) -> Result<String> {
 thread_local! {
     /// Single-line strings as serde-saphyr writes them, since the same few (versions, quantities,
     /// durations, flags) recur in every object and asking serde-saphyr costs far more than a lookup.
-    static QUOTED: RefCell<HashMap<String, String>> = RefCell::default();
+    static QUOTED: RefCell<HashMap<String, String, BuildHasherDefault<Fnv1a>>> = RefCell::default();
 }
 
 /// Bounds [`QUOTED`] in a process that renders many different stacks.

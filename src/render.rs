@@ -114,7 +114,12 @@ pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
 /// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
 #[must_use]
 pub fn file_name(object: &Object) -> String {
-    let (name, kind) = (object.name(), object.kind());
+    file_name_of(object.name(), object.kind())
+}
+
+/// The file an object of `kind` named `name` is written to (see [`file_name`]).
+#[must_use]
+pub fn file_name_of(name: &str, kind: &str) -> String {
     let mut file = String::with_capacity(name.len() + kind.len() + 6);
     file.push_str(name);
     file.push('-');

@@ -574,7 +574,10 @@ impl Context {
 
         Self {
             description: stack.description.clone(),
-            namespace_file: crate::render::file_name(&crate::k8s::Object::Namespace(stack.namespace.clone())),
+            namespace_file: crate::render::file_name_of(
+                stack.namespace.metadata.name.as_deref().unwrap_or_default(),
+                <k8s_openapi::api::core::v1::Namespace as k8s_openapi::Resource>::KIND,
+            ),
             namespace,
             storage,
             secrets: secrets(&readers),

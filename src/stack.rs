@@ -227,7 +227,7 @@ impl Stack {
     /// Every object of the root bundle, namespace first.
     #[must_use]
     pub fn into_objects(self) -> Vec<Object> {
-        let mut objects = vec![Object::Namespace(self.namespace)];
+        let mut objects = vec![Object::from(self.namespace)];
         objects.extend(self.network_policies.map(Policies::into_objects).unwrap_or_default());
         objects.extend(self.gateway.into_objects());
         objects.extend(self.jaeger.into_objects());

@@ -328,7 +328,7 @@ fn duplicate_object_names() {
 #[test]
 fn an_object_name_that_is_not_dns_1123() {
     let (mut objects, configs, external) = demo();
-    objects.push(Object::ConfigMap(ConfigMap {
+    objects.push(Object::from(ConfigMap {
         metadata: tracestack::k8s::meta("Extra_Config", "observability", &Default::default()),
         ..ConfigMap::default()
     }));

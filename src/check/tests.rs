@@ -269,7 +269,7 @@ fn identities_names_labels_and_namespaces() {
     cm.metadata.namespace = Some("tracing".into());
     let Object::ServiceAccount(sa) = set.object("ServiceAccount", "jaeger") else { unreachable!() };
     sa.metadata.labels.get_or_insert_default().insert("team".into(), "-sre".into());
-    set.objects.push(Object::Service(Service {
+    set.objects.push(Object::from(Service {
         metadata: ObjectMeta {
             name: Some("4317-otlp".into()),
             namespace: Some("observability".into()),
@@ -298,7 +298,7 @@ fn identities_names_labels_and_namespaces() {
 }
 
 fn hpa(target: &str, min: i32, max: i32, resource: &str) -> Object {
-    Object::HorizontalPodAutoscaler(HorizontalPodAutoscaler {
+    Object::from(HorizontalPodAutoscaler {
         metadata: ObjectMeta {
             name: Some("gateway".into()),
             namespace: Some("observability".into()),
@@ -357,7 +357,7 @@ fn an_autoscaler_must_target_a_rendered_workload_with_requests() {
 }
 
 fn pdb(labels: &[(&str, &str)], min_available: i32) -> Object {
-    Object::PodDisruptionBudget(PodDisruptionBudget {
+    Object::from(PodDisruptionBudget {
         metadata: ObjectMeta {
             name: Some("gateway".into()),
             namespace: Some("observability".into()),

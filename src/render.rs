@@ -186,10 +186,12 @@ pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
             Err(Error::Duplicate { kind: kind.into(), name: name.into(), file: entry.key().clone() })
         }
     };
-    for bundle in &parts.bundles {
+    // Each object is dropped once written, so its memory serves the next files instead of the heap
+    // growing by the whole stack again.
+    for bundle in parts.bundles {
         let mut order: Vec<(usize, String)> = Vec::with_capacity(bundle.objects.len());
-        for object in &bundle.objects {
-            let name = file_name(object);
+        for object in bundle.objects {
+            let name = file_name(&object);
             let text = crate::yaml::to_string_after(&header, &object.manifest())?;
             insert(join(&bundle.dir, &name), text, object.kind(), object.name())?;
             order.push((kind_rank(object.kind()), name));
@@ -203,10 +205,10 @@ pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
         let text = crate::yaml::to_string_after(&header, &kustomization)?;
         insert(join(&bundle.dir, "kustomization.yaml"), text, "Kustomization", &bundle.dir)?;
     }
-    for doc in &parts.documents {
-        let text = match &doc.body {
-            DocumentBody::Yaml(value) => crate::yaml::to_string_after(&header, &Ordered::new(value.clone()))?,
-            DocumentBody::Markdown(text) => format!("{}{text}", source.markdown_header()),
+    for doc in parts.documents {
+        let text = match doc.body {
+            DocumentBody::Yaml(value) => crate::yaml::to_string_after(&header, &Ordered::new(value))?,
+            DocumentBody::Markdown(text) => source.markdown_header() + &text,
         };
         insert(doc.path.clone(), text, "document", &doc.path)?;
     }

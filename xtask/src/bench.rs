@@ -14,8 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-/// Runs per in-process figure; the median is reported.
+/// Runs per in-process figure; the median is reported, with the 10th and 90th percentiles.
 const RUNS: usize = 301;
+/// The in-process runs are taken in this many rounds, each running every case in turn (`RUNS`
+/// is a multiple of it), so that every case samples the same stretch of a machine whose speed
+/// drifts: on a shared virtual machine it can change by a third from one second to the next.
+const ROUNDS: usize = 7;
 /// Runs of the 1,000-variant child process.
 const VARIANT_RUNS: usize = 3;
 /// Runs per wall-time figure of `cargo xtask render`.
@@ -43,6 +47,35 @@ impl Figure {
             passed: Some(ms <= limit_ms),
         }
     }
+
+    /// A sampled time, shown as its median with the 10th–90th percentile range; the median is held
+    /// to `limit_ms` when there is one.
+    fn sampled(what: impl Into<String>, samples: &Samples, limit_ms: Option<f64>) -> Self {
+        let spread = format!("{:<11} p10–p90 {}–{}", millis(samples.median), millis(samples.p10), millis(samples.p90));
+        match limit_ms {
+            Some(limit) => Self {
+                what: what.into(),
+                shown: format!("{spread:<40} target ≤ {limit} ms"),
+                passed: Some(samples.median.as_secs_f64() * 1000.0 <= limit),
+            },
+            None => Self { what: what.into(), shown: spread, passed: None },
+        }
+    }
+}
+
+/// The median and the 10th and 90th percentiles of a set of run times.
+struct Samples {
+    median: Duration,
+    p10: Duration,
+    p90: Duration,
+}
+
+impl Samples {
+    fn of(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        let at = |q: usize| samples.get((samples.len() - 1) * q / 100).copied().unwrap_or_default();
+        Self { median: at(50), p10: at(10), p90: at(90) }
+    }
 }
 
 fn millis(d: Duration) -> String {
@@ -69,19 +102,27 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode, String> {
         return hand_over_to_release(root, options);
     }
     println!("tracestack benchmarks: {}", machine());
-    println!("in-process figures from an optimised build, median of {RUNS} runs unless stated\n");
+    println!(
+        "in-process figures from an optimised build: median (and 10th–90th percentile) of {RUNS} runs in \
+         {ROUNDS} interleaved rounds, unless stated\n"
+    );
     let mut figures = Vec::new();
     let profiles = workload::builtin_profiles(&root.join("profiles"))?;
+    let mut cases: Vec<Case<'_>> = Vec::new();
     for profile in &profiles {
-        figures.push(Figure::time(
-            format!("load + validate {}", profile.name),
-            time_median(RUNS, || tracestack::load::load_str(&profile.origin, &profile.text).map(drop))
-                .map_err(|e| e.to_string())?,
-        ));
-        figures.push(Figure::time_within(
+        cases.push(Box::new(|| {
+            tracestack::load::load_str(&profile.origin, &profile.text).map(drop).map_err(|e| e.to_string())
+        }));
+        cases.push(Box::new(|| workload::render_text(profile).map(drop).map_err(|e| e.to_string())));
+    }
+    let mut samples = interleaved(&mut cases)?.into_iter();
+    for profile in &profiles {
+        let (Some(load), Some(render)) = (samples.next(), samples.next()) else { break };
+        figures.push(Figure::sampled(format!("load + validate {}", profile.name), &load, None));
+        figures.push(Figure::sampled(
             format!("render {} to bytes (load, validate, build, render)", profile.name),
-            time_median(RUNS, || workload::render_text(profile).map(drop)).map_err(|e| e.to_string())?,
-            1.0,
+            &render,
+            Some(1.0),
         ));
     }
     let (total, peak_kb) = variants_in_children()?;
@@ -103,6 +144,7 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode, String> {
         figures.extend(cold_build(root)?);
     }
     let width = figures.iter().map(|f| f.what.chars().count()).max().unwrap_or(0);
+    let shown_width = figures.iter().map(|f| f.shown.chars().count()).max().unwrap_or(0);
     let mut failed = 0;
     for figure in &figures {
         let verdict = match figure.passed {
@@ -114,7 +156,9 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode, String> {
             None => "",
         };
         let pad = width - figure.what.chars().count();
-        println!("{}{}  {:<34} {verdict}", figure.what, " ".repeat(pad), figure.shown);
+        let shown_pad = shown_width - figure.shown.chars().count();
+        let line = format!("{}{}  {}{}  {verdict}", figure.what, " ".repeat(pad), figure.shown, " ".repeat(shown_pad));
+        println!("{}", line.trim_end());
     }
     if failed == 0 {
         println!("\nevery target met");
@@ -150,17 +194,28 @@ fn cargo(root: &Path) -> Command {
     command
 }
 
-fn time_median<E>(runs: usize, mut f: impl FnMut() -> Result<(), E>) -> Result<Duration, E> {
-    for _ in 0..runs / 10 {
-        f()?;
+/// One timed in-process case.
+type Case<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
+
+/// Times every case `RUNS` times after a warm-up of a tenth of that, in `ROUNDS` rounds that each
+/// run every case in turn.
+fn interleaved(cases: &mut [Case<'_>]) -> Result<Vec<Samples>, String> {
+    for case in cases.iter_mut() {
+        for _ in 0..RUNS / 10 {
+            case()?;
+        }
     }
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        f()?;
-        samples.push(start.elapsed());
+    let mut times: Vec<Vec<Duration>> = cases.iter().map(|_| Vec::with_capacity(RUNS)).collect();
+    for _ in 0..ROUNDS {
+        for (case, times) in cases.iter_mut().zip(&mut times) {
+            for _ in 0..RUNS / ROUNDS {
+                let start = Instant::now();
+                case()?;
+                times.push(start.elapsed());
+            }
+        }
     }
-    Ok(median(samples))
+    Ok(times.into_iter().map(Samples::of).collect())
 }
 
 /// `cargo xtask bench --variants-child`: renders the variants once and prints

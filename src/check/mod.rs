@@ -67,7 +67,7 @@ impl fmt::Display for ObjectRef {
 }
 
 /// An identity borrowed from an object or an [`ObjectRef`]: kind, namespace, name. The checks look
-/// objects up and compare them by it, so that checking allocates nothing while nothing fails.
+/// objects up and compare them by it, so that no lookup copies a string.
 type Key<'a> = (&'a str, Option<&'a str>, &'a str);
 
 fn key_of(object: &Object) -> Key<'_> {

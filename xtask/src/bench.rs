@@ -83,11 +83,6 @@ fn millis(d: Duration) -> String {
     if ms < 10.0 { format!("{ms:.3} ms") } else { format!("{ms:.1} ms") }
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
-
 /// What `cargo xtask bench` was asked to do.
 pub struct Options {
     /// Exit non-zero when a figure misses its target.
@@ -270,7 +265,7 @@ fn variants_in_children() -> Result<(Duration, Option<u64>), String> {
     }
     peaks.sort_unstable();
     let peak = (peaks.len() == VARIANT_RUNS).then(|| peaks[peaks.len() / 2]);
-    Ok((median(times), peak))
+    Ok((Samples::of(times).median, peak))
 }
 
 /// Cores, CPU model and memory from /proc, and the rustc version.
@@ -444,7 +439,7 @@ fn wall_time(runs: usize, command: impl Fn() -> Command) -> Result<Duration, Str
             return Err(format!("{:?} failed:\n{}", c, String::from_utf8_lossy(&out.stderr)));
         }
     }
-    Ok(median(samples))
+    Ok(Samples::of(samples).median)
 }
 
 /// `--cold`: clones the repository (its committed HEAD) into a temporary directory and times

@@ -98,6 +98,11 @@ impl Duration {
             total = total.checked_add(part).ok_or_else(|| bad("it is too long"))?;
             rest = after;
         }
+        // Go keeps a duration in an int64 of nanoseconds: anything longer fails to parse in the
+        // collector and in Jaeger (about 2562047h).
+        if total > i64::MAX as u64 {
+            return Err(bad("it is longer than Go's longest duration, 2562047h47m16.854775807s"));
+        }
         Ok(Self { nanos: total })
     }
 }

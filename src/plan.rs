@@ -182,6 +182,19 @@ impl Plan {
             gateway.batch_size = size;
         }
         if let Some(max) = c.batch.send_batch_max_size {
+            // The batch processor refuses `send_batch_max_size` below `send_batch_size` at start-up
+            // (collector `processor/batchprocessor/config.go`, `Validate`), whichever of the two
+            // was derived.
+            if max != 0 && max < gateway.batch_size {
+                return Err(Error::Invalid {
+                    path: "collector.batch.send_batch_max_size".into(),
+                    message: format!(
+                        "({max}) must be 0 or at least `send_batch_size` ({}{})",
+                        gateway.batch_size,
+                        if c.batch.send_batch_size.is_some() { "" } else { ", derived from `load`" }
+                    ),
+                });
+            }
             gateway.batch_max = max;
         } else if gateway.batch_max != 0 && gateway.batch_max < gateway.batch_size {
             gateway.batch_max = gateway.batch_size;

@@ -352,7 +352,7 @@ impl Default for AutoscalingSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct QueueSpec {
     /// Spans the queue holds while Jaeger is slow or down; beyond it new spans are dropped (and
-    /// counted in `otelcol_exporter_enqueue_failed_spans_total`). Counted in spans, not batches, so
+    /// counted in `otelcol_exporter_enqueue_failed_spans`). Counted in spans, not batches, so
     /// its memory cost is bounded: about `queue_size` × average span size.
     /// Default: derived from `load` (the outage at peak), else 50000.
     pub queue_size: Option<u64>,
@@ -1048,6 +1048,18 @@ impl Profile {
             err("collector.queue.num_consumers", "must be at least 1 (got 0)".into());
         }
         let r = &self.collector.retry;
+        // configretry's `validateMaxElapsedTime` (collector config/configretry v1.65.0, the
+        // collector v0.159.0 release): 0 means "retry forever"; any other value below either
+        // interval is refused at start-up.
+        if r.max_elapsed_time.as_nanos() > 0 && r.max_elapsed_time < r.max_interval.max(r.initial_interval) {
+            err(
+                "collector.retry.max_elapsed_time",
+                format!(
+                    "({}) must be 0 (retry until the queue gives up) or at least `max_interval` ({}) and `initial_interval` ({})",
+                    r.max_elapsed_time, r.max_interval, r.initial_interval
+                ),
+            );
+        }
         if r.max_interval < r.initial_interval {
             err(
                 "collector.retry.max_interval",

@@ -15,33 +15,35 @@ pub const API_VERSION: &str = "monitoring.coreos.com/v1";
 
 /// Metric names as Prometheus sees them from the pinned versions.
 ///
-/// The collector's own metrics are served by its `service.telemetry.metrics` pull reader, which
-/// appends `_total` to monotonic sums and nothing to gauges (opentelemetry.io, "Internal
-/// telemetry", `_total` suffix; names from the mdatagen `documentation.md` of
-/// collector `receiver/receiverhelper` (e329b88b), `exporter/exporterhelper` (c6f5d60c) and
-/// `processor/memorylimiterprocessor` (cc6d049c)). Jaeger v2 is a collector build: its
+/// The collector's own metrics are served by the pull reader the configs declare explicitly under
+/// `service.telemetry.metrics.readers`, which adds neither `_total` nor unit suffixes: the names
+/// are exactly those of the mdatagen `documentation.md` of collector v0.159.0's
+/// `receiver/receiverhelper`, `exporter/exporterhelper` and `processor/memorylimiterprocessor`.
+/// The e2e `metrics` suite (`cargo xtask e2e --suite metrics`) reads every name an alert or the
+/// runbook uses off a running v0.159.0 collector and Jaeger. Jaeger v2 is a collector build: its
 /// `jaeger_storage_exporter` is an `exporterhelper` exporter (jaeger
 /// `cmd/jaeger/internal/exporters/storageexporter/factory.go`), so its write failures are
-/// `otelcol_exporter_send_failed_spans_total{exporter="jaeger_storage_exporter"}`.
+/// `otelcol_exporter_send_failed_spans{exporter="jaeger_storage_exporter"}`.
 pub mod metric {
     /// Spans a receiver took in.
-    pub const RECEIVER_ACCEPTED_SPANS: &str = "otelcol_receiver_accepted_spans_total";
+    pub const RECEIVER_ACCEPTED_SPANS: &str = "otelcol_receiver_accepted_spans";
     /// Spans a receiver refused because the pipeline behind it did (memory limiter, full queue
     /// with back-pressure); the client was told to retry.
-    pub const RECEIVER_REFUSED_SPANS: &str = "otelcol_receiver_refused_spans_total";
+    pub const RECEIVER_REFUSED_SPANS: &str = "otelcol_receiver_refused_spans";
     /// Spans an exporter delivered.
-    pub const EXPORTER_SENT_SPANS: &str = "otelcol_exporter_sent_spans_total";
+    pub const EXPORTER_SENT_SPANS: &str = "otelcol_exporter_sent_spans";
     /// Spans an exporter gave up on after its retries: lost.
-    pub const EXPORTER_SEND_FAILED_SPANS: &str = "otelcol_exporter_send_failed_spans_total";
+    pub const EXPORTER_SEND_FAILED_SPANS: &str = "otelcol_exporter_send_failed_spans";
     /// Spans an exporter could not queue because the queue was full: lost.
-    pub const EXPORTER_ENQUEUE_FAILED_SPANS: &str = "otelcol_exporter_enqueue_failed_spans_total";
+    pub const EXPORTER_ENQUEUE_FAILED_SPANS: &str = "otelcol_exporter_enqueue_failed_spans";
     /// Items (here spans) waiting in an exporter's queue.
     pub const EXPORTER_QUEUE_SIZE: &str = "otelcol_exporter_queue_size";
     /// Capacity of an exporter's queue, in the same unit.
     pub const EXPORTER_QUEUE_CAPACITY: &str = "otelcol_exporter_queue_capacity";
-    /// Spans the `memory_limiter` refused (deprecated since v0.110.0 but still emitted by its
-    /// `metadata.yaml`; the same refusals also show as [`RECEIVER_REFUSED_SPANS`]).
-    pub const PROCESSOR_REFUSED_SPANS: &str = "otelcol_processor_refused_spans_total";
+    /// Spans the `memory_limiter` refused (`otelcol_processor_refused_spans` until v0.155.0; the
+    /// collector v0.159.0 `processor/memorylimiterprocessor/documentation.md`). The same refusals
+    /// also show as [`RECEIVER_REFUSED_SPANS`].
+    pub const PROCESSOR_REFUSED_SPANS: &str = "otelcol_processor_memory_limiter_refused_spans";
     /// Container restarts, from kube-state-metrics (labels `namespace`, `pod`, `container`).
     pub const CONTAINER_RESTARTS: &str = "kube_pod_container_status_restarts_total";
     /// Whether Prometheus's last scrape of a target succeeded (1) or not (0).

@@ -199,17 +199,6 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
             "{{ $labels.pod }} restarted {{ $value | humanize }} times in 15 minutes".into(),
             "Container {{ $labels.container }} of {{ $labels.pod }} keeps restarting (out of memory, failing probes or a bad config). See the runbook, \"Connection refused\".".into(),
         ),
-        alert(
-            "TracestackJaegerStorageWriteFailing",
-            {
-                let m = [("namespace", "=", ns), ("job", "=", s.jaeger_job), ("exporter", "=", "jaeger_storage_exporter")];
-                format!("{} > 0", rate(metric::EXPORTER_SEND_FAILED_SPANS, &m, "namespace, job, pod"))
-            },
-            "5m",
-            "critical",
-            "Jaeger cannot write spans to its storage".into(),
-            "{{ $labels.pod }} fails to write {{ $value | humanize }} spans/s to storage after retries: they are lost. Check the storage backend and the pod's log.".into(),
-        ),
     ]
 }
 

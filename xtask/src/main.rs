@@ -4,6 +4,7 @@
 
 mod bench;
 mod components;
+mod e2e;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the rendered stack for real: the real collector, Jaeger and telemetrygen, built from
+    /// source and cached, in a simulated cluster of network namespaces (needs root and Go).
+    E2e {
+        /// Run only this suite (repeatable): validate, flow, metrics, faults, load.
+        #[arg(long)]
+        suite: Vec<String>,
+        /// Write the collector builder manifest (xtask/e2e/otelcol-builder.yaml) and exit.
+        #[arg(long)]
+        manifest: bool,
+    },
     /// Measure render speed, memory and warm render wall time against their targets (BENCHMARKS.md).
     Bench {
         /// Exit non-zero when a figure misses its target.
@@ -78,6 +89,7 @@ fn main() -> ExitCode {
         Command::Bench { enforce, cold, variants_child: false } => {
             bench::run(&root(), &bench::Options { enforce, cold })
         }
+        Command::E2e { suite, manifest } => e2e::run(&root(), &suite, manifest),
         Command::Validate { profiles } => {
             let root = root();
             let profiles = profiles.unwrap_or_else(|| root.join("profiles"));

@@ -41,31 +41,23 @@ macro_rules! refuse {
 }
 
 pub mod check;
-pub mod collector;
 pub mod components;
-pub mod duration;
+pub mod config;
 pub mod error;
-pub mod istio;
-pub mod jaeger;
-pub mod k8s;
-pub mod kustomize;
-pub mod load;
-pub mod locate;
-pub mod names;
-pub mod output;
-pub mod plan;
-pub mod ports;
-pub mod profile;
-pub mod project;
-pub mod prometheus;
-pub mod prose;
-pub mod quantity;
+pub mod format;
+pub mod io;
+pub mod model;
 pub mod render;
-pub mod runbook;
-pub mod schema;
-pub mod sizing;
 pub mod stack;
-pub mod yaml;
+pub mod value;
+
+pub use config::collector::jaeger;
+pub use config::{collector, istio, k8s, kustomize, prometheus};
+pub use format::{prose, yaml};
+pub use io::{output, project};
+pub use model::{load, locate, plan, profile, schema, sizing};
+pub use render::runbook;
+pub use value::{duration, names, ports, quantity};
 
 pub use error::Error;
 pub use profile::Profile;

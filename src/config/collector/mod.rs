@@ -6,6 +6,7 @@
 pub mod component;
 pub mod distribution;
 mod distribution_table;
+pub mod jaeger;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,6 +1,8 @@
 //! Objects to files: one YAML file per object, a `kustomization.yaml`, and a header on each that
 //! says where it came from. Pure: no IO happens here.
 
+pub mod runbook;
+
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::collector::ConfigError;
-use crate::load::LoadError;
+use crate::config::collector::ConfigError;
+use crate::model::load::LoadError;
 
 /// Everything that can go wrong between a profile file and the files on disk.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum Error {
     },
     /// A profile built in code failed validation.
     #[error("invalid profile:\n{}", list(.0.iter().map(|e| format!("{}: {}", e.path, e.message))))]
-    Profile(Vec<crate::profile::FieldError>),
+    Profile(Vec<crate::model::profile::FieldError>),
     /// A value derived from the profile is unusable.
     #[error("{path}: {message}")]
     Invalid {
@@ -41,7 +41,7 @@ pub enum Error {
     },
     /// The Istio configuration would not reach the collector gateway it is rendered with.
     #[error("the Istio configuration does not reach the gateway:\n{}", list(.0.iter()))]
-    Istio(Vec<crate::istio::CheckError>),
+    Istio(Vec<crate::config::istio::CheckError>),
     /// The rendered objects or configs fail cross-object checks (see [`crate::check`]).
     #[error("the rendered objects fail {} cross-object check(s):\n{}", .0.len(), list(.0.iter()))]
     Check(Vec<crate::check::Violation>),
@@ -82,7 +82,7 @@ pub enum Error {
     },
     /// Output on disk differs from what the profiles render.
     #[error("{} generated file(s) are out of date:\n{}\nrun `cargo xtask render` and commit the result", .0.len(), list(.0.iter()))]
-    Stale(Vec<crate::output::Drift>),
+    Stale(Vec<crate::io::output::Drift>),
 }
 
 fn list<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {

@@ -3,18 +3,18 @@
 use k8s_openapi::api::core::v1::Namespace;
 
 use crate::check::{self, ConfigRef, External, Summary};
-use crate::components::elasticsearch::{self, Lifecycle};
+use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
+use crate::config::k8s::{self, Object};
 use crate::error::Error;
-use crate::k8s::{self, Object};
-use crate::plan::Plan;
-use crate::profile::Profile;
+use crate::model::plan::Plan;
+use crate::model::profile::Profile;
+use crate::render::runbook;
 use crate::render::{Bundle, Document, DocumentBody, Parts};
-use crate::runbook;
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,7 +107,7 @@ impl Stack {
         // the namespaces of onboarded applications.
         let foreign_namespaces = istio
             .as_ref()
-            .map(|_| crate::istio::ROOT_NAMESPACE.to_owned())
+            .map(|_| crate::config::istio::ROOT_NAMESPACE.to_owned())
             .into_iter()
             .chain(profile.apps.iter().map(|app| app.namespace.clone()));
         external.objects.extend(foreign_namespaces.map(|ns| check::ObjectRef::cluster("Namespace", &ns)));

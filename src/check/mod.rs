@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::collector::{Config, Distribution, Version, Written};
+use crate::config::collector::{Config, Distribution, Version, Written};
+use crate::config::k8s::Object;
 use crate::error::Error;
-use crate::k8s::Object;
 
 /// An object's identity: kind, namespace (for namespaced kinds) and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

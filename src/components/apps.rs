@@ -9,12 +9,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::components::collector;
+use crate::config::k8s::{self, CustomKind, CustomResource};
+use crate::config::kustomize::{Component, Patch};
 use crate::error::Error;
-use crate::k8s::{self, CustomKind, CustomResource};
-use crate::kustomize::{Component, Patch};
-use crate::ports;
-use crate::profile::{AppSpec, Language, OtlpProtocol, Profile};
+use crate::model::profile::{AppSpec, Language, OtlpProtocol, Profile};
 use crate::render::{Bundle, Document, DocumentBody};
+use crate::value::ports;
 
 /// Directory of the app Components in a profile's output.
 pub const DIR: &str = "apps";
@@ -370,7 +370,10 @@ impl Apps {
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
-            body: DocumentBody::Markdown(crate::prose::markdown(crate::prose::Template::AppsReadme, readme)?),
+            body: DocumentBody::Markdown(crate::format::prose::markdown(
+                crate::format::prose::Template::AppsReadme,
+                readme,
+            )?),
         });
         Ok(docs)
     }
@@ -379,7 +382,7 @@ impl Apps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{SamplerKind, SamplerSpec};
+    use crate::model::profile::{SamplerKind, SamplerSpec};
 
     fn app(name: &str, namespace: &str, language: Language) -> AppSpec {
         AppSpec {

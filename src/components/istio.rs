@@ -9,16 +9,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::components::collector::{self, Gateway};
-use crate::error::Error;
-use crate::istio::{
+use crate::config::istio::{
     self, CustomTag, ExtensionProvider, IstioOperator, IstiodValues, LiteralTag, MeshConfig, OpenTelemetryProvider,
     ProviderRef, ProxyConfig, ProxyTracing, SourcedTag, Telemetry, TelemetrySpec, Tracing, ZipkinTracer,
 };
-use crate::k8s::{self, CustomResource, Object};
-use crate::kustomize::{Component, Patch, Target};
-use crate::ports;
-use crate::profile::{self, Profile};
+use crate::config::k8s::{self, CustomResource, Object};
+use crate::config::kustomize::{Component, Patch, Target};
+use crate::error::Error;
+use crate::model::profile::{self, Profile};
 use crate::render::{Document, DocumentBody};
+use crate::value::ports;
 
 /// Name of the mesh-wide Telemetry (the name Istio's own examples use).
 pub const TELEMETRY: &str = "mesh-default";
@@ -268,7 +268,10 @@ impl Istio {
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
-            body: DocumentBody::Markdown(crate::prose::markdown(crate::prose::Template::IstioReadme, readme)?),
+            body: DocumentBody::Markdown(crate::format::prose::markdown(
+                crate::format::prose::Template::IstioReadme,
+                readme,
+            )?),
         });
         Ok(docs)
     }
@@ -281,7 +284,7 @@ fn or_default(default: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collector::{PipelineId, Signal};
+    use crate::config::collector::{PipelineId, Signal};
 
     fn profile(legacy: bool) -> Profile {
         let mut profile = Profile::default();
@@ -292,7 +295,7 @@ mod tests {
     }
 
     fn build(profile: &Profile) -> (Gateway, Option<Istio>) {
-        let plan = crate::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::model::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
         let gateway = collector::gateway(profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
         let istio = istio(profile, &gateway).unwrap_or_else(|e| panic!("{e}"));
         (gateway, istio)
@@ -327,7 +330,7 @@ mod tests {
         let traces = &gateway.config.service.pipelines[&PipelineId::new(Signal::Traces, None)];
         let receivers: Vec<String> = traces.receivers.iter().map(ToString::to_string).collect();
         assert_eq!(receivers, ["otlp", "zipkin"]);
-        let text = crate::yaml::to_string(&gateway.config).unwrap_or_else(|e| panic!("{e}"));
+        let text = crate::format::yaml::to_string(&gateway.config).unwrap_or_else(|e| panic!("{e}"));
         assert!(text.contains("  zipkin:\n    protocols:\n      http:\n        endpoint: 0.0.0.0:9411\n"), "{text}");
     }
 

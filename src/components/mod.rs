@@ -2,7 +2,6 @@
 
 pub mod apps;
 pub mod collector;
-pub mod elasticsearch;
 pub mod istio;
 pub mod jaeger;
 pub mod monitoring;
@@ -11,7 +10,7 @@ pub mod network;
 pub mod smoke_test;
 pub mod workload;
 
-use crate::k8s::Object;
+use crate::config::k8s::Object;
 
 /// Memory settings derived from a container's memory limit.
 ///

@@ -13,10 +13,10 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::components::Component;
+use crate::config::k8s::{self, Object};
 use crate::error::Error;
-use crate::k8s::{self, Object};
-use crate::profile::{CpuMemory, Profile, Resources};
-use crate::quantity::Quantity;
+use crate::model::profile::{CpuMemory, Profile, Resources};
+use crate::value::quantity::Quantity;
 
 /// Directory of the smoke-test kustomization, relative to the profile's output.
 pub const DIR: &str = "smoke-test";
@@ -44,9 +44,9 @@ pub const CURL_VERSION: &str = "8.12.1";
 /// The user the checker runs as. curlimages/curl's own `curl_user` is UID 100 (curl/curl-container
 /// `create_base_image.sh`), which can collide with a host user; the script only runs `sh` and
 /// `curl` and writes nothing but `/tmp`, so it runs as the stack's high UID like every other pod.
-pub const CURL_UID: i64 = crate::k8s::RUN_AS_USER;
+pub const CURL_UID: i64 = crate::config::k8s::RUN_AS_USER;
 /// The checker's group.
-pub const CURL_GID: i64 = crate::k8s::RUN_AS_USER;
+pub const CURL_GID: i64 = crate::config::k8s::RUN_AS_USER;
 /// How far back the checker searches: the sender ran just before it in the same pod, so this only
 /// bounds the search; the run tag decides which traces count.
 pub const WINDOW_SECONDS: u32 = 600;

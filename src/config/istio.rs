@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::collector::Receiver;
 use crate::components::collector::Gateway;
-use crate::k8s::CustomKind;
+use crate::config::collector::Receiver;
+use crate::config::k8s::CustomKind;
 
 /// The namespace Istio reads mesh-wide configuration from (its default `rootNamespace`).
 pub const ROOT_NAMESPACE: &str = "istio-system";
@@ -342,7 +342,9 @@ fn resolve(gateway: &Gateway, host: &str, port: u16) -> Result<Backend, String> 
     Ok(Backend { service_port: name, container_port })
 }
 
-fn otlp_receivers(gateway: &Gateway) -> impl Iterator<Item = (String, &crate::collector::component::OtlpReceiver)> {
+fn otlp_receivers(
+    gateway: &Gateway,
+) -> impl Iterator<Item = (String, &crate::config::collector::component::OtlpReceiver)> {
     gateway.config.receivers.iter().filter_map(|(id, r)| match r {
         Receiver::Otlp(otlp) => Some((id.to_string(), otlp)),
         _ => None,
@@ -380,10 +382,10 @@ fn port_of(endpoint: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Profile;
+    use crate::model::profile::Profile;
 
     fn gateway(profile: &Profile) -> Gateway {
-        let plan = crate::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::model::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
         crate::components::collector::gateway(profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"))
     }
 

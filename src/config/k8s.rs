@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::{Metadata, NamespaceResourceScope, Resource};
 use serde::Serialize;
 
-use crate::profile::Resources;
+use crate::model::profile::Resources;
 
 /// `app.kubernetes.io/part-of` of every object.
 pub const PART_OF: &str = "tracestack";
@@ -129,7 +129,7 @@ pub fn http_probe(path: &str, port_name: &str, period: i32, failures: i32) -> Pr
 /// Requests and limits from a profile's [`Resources`].
 #[must_use]
 pub fn resources(r: &Resources) -> ResourceRequirements {
-    let pair = |cpu: &crate::quantity::Quantity, memory: &crate::quantity::Quantity| {
+    let pair = |cpu: &crate::value::quantity::Quantity, memory: &crate::value::quantity::Quantity| {
         BTreeMap::from([
             ("cpu".to_owned(), K8sQuantity(cpu.to_string())),
             ("memory".to_owned(), K8sQuantity(memory.to_string())),

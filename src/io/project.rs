@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::load;
+use crate::model::load;
+use crate::model::schema;
 use crate::render::{self, Source};
-use crate::schema;
 
 /// The profile files in `dir` (`*.yaml`), sorted by name.
 ///

@@ -43,7 +43,7 @@ enum Command {
         #[arg(long)]
         profiles: Option<PathBuf>,
     },
-    /// Regenerate src/config/collector/distribution_table.rs from ../shared/schemas/collector/components.json.
+    /// Regenerate src/config/collector/distribution/table.rs from ../shared/schemas/collector/components.json.
     Components {
         /// Write nothing; fail if the committed table differs.
         #[arg(long)]
@@ -139,7 +139,7 @@ fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>
 fn regenerate_components(check: bool) -> Result<(), String> {
     let root = root();
     let text = components::generate(&root.join("../shared"))?;
-    let target = root.join("src/config/collector/distribution_table.rs");
+    let target = root.join("src/config/collector/distribution/table.rs");
     let current = std::fs::read_to_string(&target).unwrap_or_default();
     if current == text {
         println!("{}: up to date", target.display());

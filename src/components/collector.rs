@@ -22,6 +22,7 @@ use crate::config::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
     Written, distribution,
 };
+use crate::config::istio;
 use crate::config::k8s::{self, Object, ServicePortSpec};
 use crate::error::Error;
 use crate::model::plan::Plan;
@@ -76,6 +77,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// What the Istio configuration must reach, for [`istio::check`].
+    #[must_use]
+    pub fn istio_ref(&self) -> istio::GatewayRef<'_> {
+        istio::GatewayRef { service: &self.service, deployment: &self.deployment, config: &self.config }
+    }
+
     /// The config with where it runs, for [`crate::check`].
     #[must_use]
     pub fn config_ref(&self) -> ConfigRef {

@@ -50,7 +50,7 @@ pub struct Istio {
 /// and, in legacy mode, the Zipkin tracer on the gateway's `zipkin` receiver.
 #[must_use]
 pub fn mesh_config(profile: &Profile, gateway: &Gateway) -> MeshConfig {
-    let host = istio::gateway_host(gateway);
+    let host = istio::gateway_host(gateway.istio_ref());
     MeshConfig {
         enable_tracing: true,
         default_config: ProxyConfig {
@@ -107,8 +107,8 @@ pub fn istio(profile: &Profile, gateway: &Gateway) -> Result<Option<Istio>, Erro
     }
     let mesh_config = mesh_config(profile, gateway);
     let telemetry = telemetry(&profile.istio);
-    istio::check(&mesh_config, &telemetry, &format!("{}/{TELEMETRY}", istio::ROOT_NAMESPACE), gateway)
-        .map_err(Error::Istio)?;
+    let telemetry_id = format!("{}/{TELEMETRY}", istio::ROOT_NAMESPACE);
+    istio::check(&mesh_config, &telemetry, &telemetry_id, gateway.istio_ref()).map_err(Error::Istio)?;
     let labels = BTreeMap::from([
         ("app.kubernetes.io/managed-by".to_owned(), k8s::PART_OF.to_owned()),
         ("app.kubernetes.io/part-of".to_owned(), k8s::PART_OF.to_owned()),

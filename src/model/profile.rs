@@ -13,6 +13,7 @@ use crate::config::collector::{Distribution, Version};
 use crate::value::duration::Duration;
 use crate::value::names;
 use crate::value::quantity::Quantity;
+pub use crate::value::resources::{CpuMemory, Resources};
 
 /// One stack: where it runs, the collector gateway, Jaeger and sampling.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -161,27 +162,6 @@ impl Default for Profile {
             monitoring: MonitoringSpec::default(),
         }
     }
-}
-
-/// CPU and memory of one container.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Resources {
-    /// What the scheduler reserves.
-    pub requests: CpuMemory,
-    /// The most the container may use; the memory limit also sizes the collector's
-    /// `memory_limiter` and `GOMEMLIMIT`.
-    pub limits: CpuMemory,
-}
-
-/// A CPU and a memory quantity.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CpuMemory {
-    /// CPU, e.g. `250m` or `2`.
-    pub cpu: Quantity,
-    /// Memory, e.g. `512Mi`.
-    pub memory: Quantity,
 }
 
 /// The collector gateway.

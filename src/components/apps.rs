@@ -9,11 +9,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::components::collector;
+use crate::components::parts::{Bundle, Document, DocumentBody};
 use crate::config::k8s::{self, CustomKind, CustomResource};
 use crate::config::kustomize::{Component, Patch};
 use crate::error::Error;
 use crate::model::profile::{AppSpec, Language, OtlpProtocol, Profile};
-use crate::render::{Bundle, Document, DocumentBody};
 use crate::value::ports;
 
 /// Directory of the app Components in a profile's output.

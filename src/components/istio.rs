@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::components::collector::{self, Gateway};
+use crate::components::parts::{self, Document, DocumentBody};
 use crate::config::istio::{
     self, CustomTag, ExtensionProvider, IstioOperator, IstiodValues, LiteralTag, MeshConfig, OpenTelemetryProvider,
     ProviderRef, ProxyConfig, ProxyTracing, SourcedTag, Telemetry, TelemetrySpec, Tracing, ZipkinTracer,
@@ -17,7 +18,6 @@ use crate::config::k8s::{self, CustomResource, Object};
 use crate::config::kustomize::{Component, Patch, Target};
 use crate::error::Error;
 use crate::model::profile::{self, Profile};
-use crate::render::{Document, DocumentBody};
 use crate::value::ports;
 
 /// Name of the mesh-wide Telemetry (the name Istio's own examples use).
@@ -233,7 +233,7 @@ impl Istio {
             provider: &provider.name,
             root_namespace: istio::ROOT_NAMESPACE,
             telemetry: TELEMETRY,
-            telemetry_file: crate::render::file_name(&Object::from(self.telemetry_object.clone())),
+            telemetry_file: parts::file_name(&Object::from(self.telemetry_object.clone())),
             sampling: self.spec.sampling_percentage.to_string(),
             custom_tags: self
                 .spec

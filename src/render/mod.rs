@@ -8,6 +8,10 @@ use std::collections::btree_map::Entry;
 
 use serde::Serialize;
 
+use crate::check::{self, Summary};
+use crate::components::Component;
+pub use crate::components::parts::{Bundle, Document, DocumentBody, Parts, file_name, file_name_of};
+use crate::components::smoke_test;
 use crate::config::k8s::{Object, Ordered};
 use crate::error::Error;
 use crate::model::profile::Profile;
@@ -52,43 +56,40 @@ impl Source {
     }
 }
 
-/// Objects applied together through one `kustomization.yaml` in `dir` (`""` is the profile's own
-/// directory; e.g. `smoke-test` for a separately applied set).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bundle {
-    /// Directory relative to the profile's output directory, `/`-separated, `""` for the root.
-    pub dir: String,
-    /// The objects, one file each.
-    pub objects: Vec<Object>,
-}
+/// What a [`Stack`] renders and checks includes its runbook, which is written from the built stack:
+/// so these methods live here, in the layer of the runbook, rather than beside [`Stack::build`].
+impl Stack {
+    /// Runs the cross-object checks over everything the stack applies.
+    ///
+    /// # Errors
+    /// [`Error::Check`] naming every violation; [`Error::Serialize`] or [`Error::Template`] when
+    /// its parts cannot be assembled.
+    pub fn check(&self) -> Result<Summary, Error> {
+        let parts = self.clone().into_parts()?;
+        let objects: Vec<Object> = parts.bundles.into_iter().flat_map(|b| b.objects).collect();
+        check::check(&objects, &self.configs(), &self.external)
+    }
 
-/// What an extra document holds.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DocumentBody {
-    /// A YAML document (an operator overlay, Helm values, a kustomize patch …): written with the
-    /// same writer and key order as objects.
-    Yaml(serde_json::Value),
-    /// Prose (Markdown), produced by a template from the same model as the manifests.
-    Markdown(String),
-}
-
-/// A file that no kustomization applies: install-time configuration for other tools, patches for
-/// objects the stack does not own, documentation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Document {
-    /// Path relative to the profile's output directory.
-    pub path: String,
-    /// Contents.
-    pub body: DocumentBody,
-}
-
-/// Everything a stack renders: bundles of objects and extra documents.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Parts {
-    /// Kustomize-applied object sets; the first is the profile root.
-    pub bundles: Vec<Bundle>,
-    /// Other files.
-    pub documents: Vec<Document>,
+    /// Everything the stack renders: the root bundle of objects, the `smoke-test` bundle, the
+    /// Istio and application bundles and documents, and the runbook (`README.md`), written from
+    /// these same objects.
+    ///
+    /// # Errors
+    /// [`Error::Serialize`] when a document does not serialise; [`Error::Template`] when the
+    /// runbook template fails.
+    pub fn into_parts(self) -> Result<Parts, Error> {
+        let readme = runbook::render(&runbook::Context::from_stack(&self))?;
+        let smoke = self.smoke_test.clone().into_objects();
+        let mut documents = vec![Document { path: runbook::FILE.into(), body: DocumentBody::Markdown(readme) }];
+        if let Some(istio) = &self.istio {
+            documents.extend(istio.documents()?);
+        }
+        documents.extend(self.apps.documents()?);
+        let mut bundles = self.apps.bundles();
+        bundles.insert(0, Bundle { dir: smoke_test::DIR.into(), objects: smoke });
+        bundles.insert(0, Bundle { dir: String::new(), objects: self.into_objects() });
+        Ok(Parts { bundles, documents })
+    }
 }
 
 /// Renders a profile: builds its [`Stack`] and writes each part to text.
@@ -109,25 +110,8 @@ pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
     let configs = stack.configs();
     let external = stack.external.clone();
     let parts = stack.into_parts()?;
-    crate::check::check(parts.bundles.iter().flat_map(|b| &b.objects), &configs, &external)?;
+    check::check(parts.bundles.iter().flat_map(|b| &b.objects), &configs, &external)?;
     render_parts(parts, source)
-}
-
-/// The file an object is written to: `<name>-<kind>.yaml`, e.g. `otlp-service.yaml`.
-#[must_use]
-pub fn file_name(object: &Object) -> String {
-    file_name_of(object.name(), object.kind())
-}
-
-/// The file an object of `kind` named `name` is written to (see [`file_name`]).
-#[must_use]
-pub fn file_name_of(name: &str, kind: &str) -> String {
-    let mut file = String::with_capacity(name.len() + kind.len() + 6);
-    file.push_str(name);
-    file.push('-');
-    file.extend(kind.chars().map(|c| c.to_ascii_lowercase()));
-    file.push_str(".yaml");
-    file
 }
 
 /// Position of a kind in the apply order: namespaces and identities before what uses them,

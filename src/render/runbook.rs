@@ -574,7 +574,7 @@ impl Context {
 
         Self {
             description: stack.description.clone(),
-            namespace_file: crate::render::file_name_of(
+            namespace_file: crate::components::parts::file_name_of(
                 stack.namespace.metadata.name.as_deref().unwrap_or_default(),
                 <k8s_openapi::api::core::v1::Namespace as k8s_openapi::Resource>::KIND,
             ),

@@ -6,6 +6,7 @@
 use k8s_openapi::api::core::v1::Namespace;
 
 use crate::check::{self, ConfigRef, External};
+use crate::components::Error;
 use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
@@ -13,7 +14,7 @@ use crate::components::network::{self, Endpoint, Policies, Topology};
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::config::k8s::{self, Object};
-use crate::error::Error;
+use crate::model;
 use crate::model::plan::Plan;
 use crate::model::profile::Profile;
 
@@ -89,11 +90,11 @@ impl Stack {
     /// Builds the stack a profile describes.
     ///
     /// # Errors
-    /// [`Error::Profile`] when the profile is invalid; [`Error::Config`] when a generated config
+    /// [`Error::Model`] when the profile is invalid; [`Error::Config`] when a generated config
     /// would not start (e.g. a component the pinned distribution lacks); [`Error::Istio`] when the
     /// Istio configuration would not reach the gateway.
     pub fn build(profile: &Profile) -> Result<Self, Error> {
-        profile.validate().map_err(Error::Profile)?;
+        profile.validate().map_err(model::Error::Profile)?;
         let plan = Plan::resolve(profile)?;
         let jaeger = components::jaeger::jaeger(profile, &plan)?;
         let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;

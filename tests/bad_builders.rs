@@ -12,7 +12,7 @@ use tracestack::collector::{
 use tracestack::k8s::Object;
 use tracestack::profile::{ElasticsearchSpec, StorageSpec};
 use tracestack::render::{self, Source};
-use tracestack::{Error, Profile, Stack};
+use tracestack::{Profile, Stack, components, model};
 
 const K8S: Distribution = Distribution::OtelcolK8s;
 const V159: Version = Version::new(0, 159, 0);
@@ -212,7 +212,7 @@ fn profile_error(edit: impl FnOnce(&mut Profile)) -> String {
     let mut profile = Profile::default();
     edit(&mut profile);
     let err = render::render_profile(&profile, &source()).expect_err("the profile is invalid");
-    assert!(matches!(err, Error::Profile(_)), "{err:?}");
+    assert!(matches!(err, render::Error::Build(components::Error::Model(model::Error::Profile(_)))), "{err:?}");
     err.to_string()
 }
 

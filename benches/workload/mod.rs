@@ -41,7 +41,7 @@ pub fn builtin_profiles(dir: &Path) -> Result<Vec<ProfileText>, String> {
 /// The load or render error.
 pub fn render_text(profile: &ProfileText) -> Result<Rendered, Error> {
     let parsed = load::load_str(&profile.origin, &profile.text)?;
-    render::render_profile(&parsed, &Source { profile: profile.name.clone(), origin: profile.origin.clone() })
+    Ok(render::render_profile(&parsed, &Source { profile: profile.name.clone(), origin: profile.origin.clone() })?)
 }
 
 /// How many variants the variant benchmark renders.

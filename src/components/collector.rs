@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::check::{ConfigRef, ObjectRef};
 use crate::components::Component;
+use crate::components::Error;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
@@ -24,7 +25,6 @@ use crate::config::collector::{
 };
 use crate::config::istio;
 use crate::config::k8s::{self, Object, ServicePortSpec};
-use crate::error::Error;
 use crate::model::plan::Plan;
 use crate::model::profile::Profile;
 use crate::value::ports;

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+use crate::components::Error;
 use crate::components::collector::{self, Gateway};
 use crate::components::parts::{self, Document, DocumentBody};
 use crate::config::istio::{
@@ -16,7 +17,7 @@ use crate::config::istio::{
 };
 use crate::config::k8s::{self, CustomResource, Object};
 use crate::config::kustomize::{Component, Patch, Target};
-use crate::error::Error;
+use crate::format;
 use crate::model::profile::{self, Profile};
 use crate::value::ports;
 
@@ -100,7 +101,7 @@ pub fn telemetry(spec: &profile::IstioSpec) -> Telemetry {
 ///
 /// # Errors
 /// [`Error::Istio`] when the mesh config or the Telemetry would not reach `gateway` (see
-/// [`istio::check`]); [`Error::Serialize`] if the Telemetry does not serialise.
+/// [`istio::check`]); [`Error::Format`] if the Telemetry does not serialise.
 pub fn istio(profile: &Profile, gateway: &Gateway) -> Result<Option<Istio>, Error> {
     if !profile.istio.enabled {
         return Ok(None);
@@ -114,7 +115,7 @@ pub fn istio(profile: &Profile, gateway: &Gateway) -> Result<Option<Istio>, Erro
         ("app.kubernetes.io/part-of".to_owned(), k8s::PART_OF.to_owned()),
     ]);
     let telemetry_object = CustomResource::new(k8s::meta(TELEMETRY, istio::ROOT_NAMESPACE, &labels), &telemetry)
-        .map_err(|e| Error::Serialize { what: format!("Telemetry `{TELEMETRY}`"), message: e.to_string() })?;
+        .map_err(|e| format::Error::Serialize { what: format!("Telemetry `{TELEMETRY}`"), message: e.to_string() })?;
     Ok(Some(Istio {
         mesh_config,
         telemetry,
@@ -156,8 +157,8 @@ struct Readme<'a> {
 }
 
 fn yaml<T: Serialize>(path: String, value: &T) -> Result<Document, Error> {
-    let value =
-        serde_json::to_value(value).map_err(|e| Error::Serialize { what: path.clone(), message: e.to_string() })?;
+    let value = serde_json::to_value(value)
+        .map_err(|e| format::Error::Serialize { what: path.clone(), message: e.to_string() })?;
     Ok(Document { path, body: DocumentBody::Yaml(value) })
 }
 
@@ -193,7 +194,7 @@ impl Istio {
     /// Component with one namespace patch per enrolled namespace, and a README.
     ///
     /// # Errors
-    /// [`Error::Serialize`] on a serialiser or template error.
+    /// [`Error::Format`] on a serialiser or template error.
     pub fn documents(&self) -> Result<Vec<Document>, Error> {
         let mut docs = vec![
             yaml(

@@ -7,6 +7,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::components::Component;
+use crate::components::Error;
 use crate::components::collector::Gateway;
 use crate::components::jaeger::{self as jaeger_component, Jaeger};
 use crate::config::k8s::{self, CustomKind, CustomResource, Object};
@@ -14,7 +15,7 @@ use crate::config::prometheus::{
     self as prom, AlertRule, PodMetricsEndpoint, PodMonitor, PodMonitorSpec, PrometheusRule, PrometheusRuleSpec,
     RuleGroup, metric, span_label,
 };
-use crate::error::Error;
+use crate::format;
 use crate::model::profile::{Profile, RedSpec};
 
 /// Name of the PrometheusRule.
@@ -56,7 +57,7 @@ fn meta(name: &str, component: &str, profile: &Profile, version: &str) -> Object
 fn custom<T: CustomKind>(meta: ObjectMeta, body: &T) -> Result<CustomResource, Error> {
     let name = meta.name.clone().unwrap_or_default();
     CustomResource::new(meta, body)
-        .map_err(|e| Error::Serialize { what: format!("{} `{name}`", T::KIND), message: e.to_string() })
+        .map_err(|e| format::Error::Serialize { what: format!("{} `{name}`", T::KIND), message: e.to_string() }.into())
 }
 
 /// The container name and `app.kubernetes.io/name` of a Deployment's pods.

@@ -13,8 +13,9 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::components::Component;
+use crate::components::Error;
 use crate::config::k8s::{self, Object};
-use crate::error::Error;
+use crate::model;
 use crate::model::profile::{CpuMemory, Profile, Resources};
 use crate::value::quantity::Quantity;
 
@@ -102,9 +103,11 @@ fn service_port(service: &Service, name: &str) -> Result<i32, Error> {
         .and_then(|s| s.ports.as_ref())
         .and_then(|ports| ports.iter().find(|p| p.name.as_deref() == Some(name)))
         .map(|p| p.port)
-        .ok_or_else(|| Error::Invalid {
-            path: format!("Service `{service_name}`"),
-            message: format!("has no port named `{name}`"),
+        .ok_or_else(|| {
+            Error::Model(model::Error::Invalid {
+                path: format!("Service `{service_name}`"),
+                message: format!("has no port named `{name}`"),
+            })
         })
 }
 
@@ -145,7 +148,7 @@ fn send_args(profile: &Profile, otlp_endpoint: &str) -> Vec<String> {
 /// The smoke-test Job: telemetrygen sends to `otlp`, then the checker asks `query`.
 ///
 /// # Errors
-/// [`Error::Invalid`] when a Service lacks the port the Job uses.
+/// [`Error::Model`] ([`model::Error::Invalid`]) when a Service lacks the port the Job uses.
 pub fn smoke_test(profile: &Profile, otlp: &Service, query: &Service) -> Result<SmokeTest, Error> {
     let spec = &profile.smoke_test;
     let ns = profile.namespace.as_str();

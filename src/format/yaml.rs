@@ -18,7 +18,7 @@ use std::hash::BuildHasherDefault;
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-use crate::error::Error;
+use crate::format::Error;
 use crate::value::hash::Fnv1a;
 
 /// Serialises `value` as block-style YAML that reads back identically under YAML 1.1 (what kubectl

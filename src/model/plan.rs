@@ -1,7 +1,7 @@
 //! The effective size of every workload: a value set in the profile wins, else the value derived
 //! from the declared `load` (see [`crate::model::sizing`]), else the built-in default.
 
-use crate::error::Error;
+use crate::model::Error;
 use crate::model::profile::{AutoscalingSpec, CpuMemory, Profile, Resources, RoleSpec};
 use crate::model::sizing::{self, Capacity, MemorySizing, Sizing};
 use crate::value::quantity::Quantity;

@@ -1,6 +1,6 @@
 //! The JSON Schema of the profile format, for editors (yaml-language-server) and reviewers.
 
-use crate::error::Error;
+use crate::format::Error;
 use crate::model::profile::Profile;
 
 /// Path of the schema under the output root, as profiles reference it.

@@ -13,9 +13,33 @@ use crate::components::Component;
 pub use crate::components::parts::{Bundle, Document, DocumentBody, Parts, file_name, file_name_of};
 use crate::components::smoke_test;
 use crate::config::k8s::{Object, Ordered};
-use crate::error::Error;
 use crate::model::profile::Profile;
 use crate::stack::Stack;
+use crate::{components, format};
+
+/// What can go wrong rendering a stack.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The stack could not be built.
+    #[error(transparent)]
+    Build(#[from] components::Error),
+    /// The rendered objects or configs fail cross-object checks (see [`crate::check`]).
+    #[error(transparent)]
+    Check(#[from] check::Error),
+    /// Two objects would be written to the same file.
+    #[error("{kind} `{name}` is rendered twice (file `{file}`)")]
+    Duplicate {
+        /// Object kind.
+        kind: String,
+        /// Object name.
+        name: String,
+        /// The file both would be written to.
+        file: String,
+    },
+    /// A file does not serialise.
+    #[error(transparent)]
+    Format(#[from] format::Error),
+}
 
 /// First characters of every file tracestack generates; [`crate::io::output`] only ever deletes or
 /// overwrites files that start with it.
@@ -62,12 +86,12 @@ impl Stack {
     /// Runs the cross-object checks over everything the stack applies.
     ///
     /// # Errors
-    /// [`Error::Check`] naming every violation; [`Error::Serialize`] or [`Error::Template`] when
-    /// its parts cannot be assembled.
+    /// [`Error::Check`] naming every violation; [`Error::Build`] when its parts cannot be
+    /// assembled.
     pub fn check(&self) -> Result<Summary, Error> {
         let parts = self.clone().into_parts()?;
         let objects: Vec<Object> = parts.bundles.into_iter().flat_map(|b| b.objects).collect();
-        check::check(&objects, &self.configs(), &self.external)
+        Ok(check::check(&objects, &self.configs(), &self.external)?)
     }
 
     /// Everything the stack renders: the root bundle of objects, the `smoke-test` bundle, the
@@ -75,9 +99,9 @@ impl Stack {
     /// these same objects.
     ///
     /// # Errors
-    /// [`Error::Serialize`] when a document does not serialise; [`Error::Template`] when the
-    /// runbook template fails.
-    pub fn into_parts(self) -> Result<Parts, Error> {
+    /// [`components::Error::Format`] when a document does not serialise or the runbook template
+    /// fails.
+    pub fn into_parts(self) -> Result<Parts, components::Error> {
         let readme = runbook::render(&runbook::Context::from_stack(&self))?;
         let smoke = self.smoke_test.clone().into_objects();
         let mut documents = vec![Document { path: runbook::FILE.into(), body: DocumentBody::Markdown(readme) }];
@@ -159,7 +183,7 @@ pub fn render_objects(objects: Vec<Object>, source: &Source) -> Result<Rendered,
 /// and documents.
 ///
 /// # Errors
-/// [`Error::Duplicate`] when two outputs map to one file; [`Error::Serialize`] on a serialiser error.
+/// [`Error::Duplicate`] when two outputs map to one file; [`Error::Format`] on a serialiser error.
 pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
     let header = source.header();
     let mut files = BTreeMap::new();

@@ -16,7 +16,7 @@ use crate::components::smoke_test;
 use crate::config::collector::jaeger::Backend;
 use crate::config::collector::{Exporter, Extension, Processor};
 use crate::config::prometheus::metric;
-use crate::error::Error;
+use crate::format::Error;
 use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.

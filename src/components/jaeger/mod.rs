@@ -13,6 +13,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::check::{ConfigRef, External, ObjectRef};
 use crate::components::Component;
+use crate::components::Error;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     Batch, ClientTls, Empty, ExplicitBuckets, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer,
@@ -27,7 +28,6 @@ use crate::config::collector::{
     Telemetry, Version, Written,
 };
 use crate::config::k8s::{self, Object, ServicePortSpec};
-use crate::error::Error;
 use crate::model::plan::{Plan, WorkloadPlan};
 use crate::model::profile::{ElasticsearchSpec, LifecycleMode, Profile, StorageSpec};
 use crate::value::duration::Duration;

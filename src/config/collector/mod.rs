@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::format;
+
 pub use component::{Connector, Exporter, Extension, Processor, Receiver};
 pub use distribution::{ComponentKind, Distribution, Version};
 
@@ -31,8 +33,8 @@ impl Written {
     /// Serialises `config`.
     ///
     /// # Errors
-    /// [`crate::Error::Serialize`] when it does not serialise.
-    pub fn new(config: &Config) -> Result<Self, crate::Error> {
+    /// [`format::Error::Serialize`] when it does not serialise.
+    pub fn new(config: &Config) -> Result<Self, format::Error> {
         Ok(Self { text: crate::format::yaml::to_string(config)?, config: config.clone() })
     }
 

@@ -14,8 +14,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::*;
 use crate::config::collector::component::{Batch, Empty};
 use crate::config::collector::{Exporter, PipelineId, Processor, Signal};
+use crate::config::k8s;
+use crate::model::profile::Profile;
 use crate::model::profile::{CredentialsRef, ElasticsearchSpec, SecretKeyRef, StorageSpec};
-use crate::{Profile, Stack, k8s};
+use crate::stack::Stack;
 
 /// A stack's objects, configs and external declarations, to break one by one.
 struct Set {

@@ -490,7 +490,7 @@ mod tests {
         let mut profile = Profile::default();
         profile.collector.k8s_attributes = false;
         assert_eq!(processors(&profile), ["memory_limiter", "resource/defaults", "batch"]);
-        let stack = crate::Stack::build(&profile).unwrap_or_else(|e| panic!("{e}"));
+        let stack = crate::stack::Stack::build(&profile).unwrap_or_else(|e| panic!("{e}"));
         assert!(stack.gateway.cluster_role.is_none() && stack.gateway.cluster_role_binding.is_none());
         let pod = stack.gateway.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         assert_eq!(pod.and_then(|p| p.automount_service_account_token), Some(false));

@@ -1,6 +1,6 @@
 //! The output formats: the one YAML writer and the one Markdown (minijinja) environment.
 
-pub mod prose;
+pub(crate) mod prose;
 pub mod yaml;
 
 /// What can go wrong writing YAML or Markdown.

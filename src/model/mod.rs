@@ -2,7 +2,7 @@
 //! plan, the JSON Schema.
 
 pub mod load;
-pub mod locate;
+pub(crate) mod locate;
 pub mod plan;
 pub mod profile;
 pub mod schema;

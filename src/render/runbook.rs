@@ -1,6 +1,6 @@
 //! The per-profile runbook (`README.md`): a typed [`Context`] read off a built [`Stack`] — names,
 //! ports, labels, images and Secrets of the objects actually rendered — and one minijinja
-//! template (`src/format/templates/runbook.md.j2`, compiled once by [`crate::format::prose`]) that turns it into prose and commands.
+//! template (`src/format/templates/runbook.md.j2`, compiled once by `format::prose`) that turns it into prose and commands.
 //!
 //! Nothing the runbook names is typed into the template: every object name, port, label and
 //! image comes from the stack, so the commands always match what is applied.

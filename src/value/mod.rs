@@ -2,8 +2,8 @@
 //! stack's well-known ports, the content hash.
 
 pub mod duration;
-pub mod hash;
-pub mod names;
+pub(crate) mod hash;
+pub(crate) mod names;
 pub mod ports;
 pub mod quantity;
 pub mod resources;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracestack::{output, project};
+use tracestack::io::{output, project};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "tracestack's project tasks")]

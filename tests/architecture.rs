@@ -3,7 +3,7 @@
 //! one below it, and no two modules may import each other, directly or around a cycle.
 //!
 //! Comments, string literals and `#[cfg(test)]` items are not read: a unit test may build a whole
-//! stack to test a piece of it.
+//! stack to test a piece of it. ARCHITECTURE.md's map must rank the same modules the same way.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -30,6 +30,26 @@ fn modules_import_only_their_own_layer_or_below_and_form_no_cycle() {
     assert!(files.len() > 40, "expected the crate's sources, found {}", files.len());
     let problems = check(&files, LAYERS);
     assert!(problems.is_empty(), "{} architecture problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn architecture_md_maps_the_same_layers() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+        .expect("ARCHITECTURE.md is readable");
+    // Rows `| 5 components | `src/components/` | ...`: a rank, then the folders and files.
+    let mut mapped = BTreeSet::new();
+    for row in text.lines().filter_map(|line| line.strip_prefix("| ")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let Some(rank) = cells[0].split(' ').next().and_then(|n| n.parse::<u8>().ok()) else { continue };
+        for path in cells.get(1).map_or("", |c| *c).split(", ") {
+            let name = path.trim_matches('`').trim_start_matches("src/").trim_end_matches('/').trim_end_matches(".rs");
+            if name != "lib" {
+                mapped.insert((name.to_owned(), rank));
+            }
+        }
+    }
+    let layers: BTreeSet<(String, u8)> = LAYERS.iter().map(|(name, rank)| ((*name).to_owned(), *rank)).collect();
+    assert_eq!(mapped, layers, "ARCHITECTURE.md's map and LAYERS disagree");
 }
 
 #[test]

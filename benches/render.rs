@@ -21,7 +21,7 @@ fn load(c: &mut Criterion) {
     let mut group = c.benchmark_group("load");
     for profile in profiles() {
         group.bench_function(&profile.name, |b| {
-            b.iter(|| black_box(tracestack::load::load_str(&profile.origin, black_box(&profile.text))))
+            b.iter(|| black_box(tracestack::model::load::load_str(&profile.origin, black_box(&profile.text))))
         });
     }
     group.finish();

@@ -1,14 +1,20 @@
 //! tracestack renders a distributed-tracing stack for Kubernetes — OpenTelemetry Collector gateway
 //! → Jaeger v2 — from a typed [`Profile`] into plain, reviewable YAML.
 //!
-//! Data flows one way: profile file ([`load`]) → validated [`Profile`] → component builders
-//! ([`components`], over the typed [`collector`] and [`jaeger`] configs) → Kubernetes objects
-//! ([`k8s::Object`]) gathered in a [`Stack`] → files ([`render`]) → disk ([`output`]).
+//! Data flows one way: profile file ([`model::load`]) → validated [`Profile`] → component builders
+//! ([`components`], over the typed [`collector`] and [`collector::jaeger`] configs) → Kubernetes
+//! objects ([`config::k8s::Object`]) gathered in a [`Stack`] → files ([`render`]) → disk
+//! ([`io::output`]).
 //!
-//! Beside the stack's own objects a profile can render Istio mesh tracing ([`istio`],
+//! Beside the stack's own objects a profile can render Istio mesh tracing ([`config::istio`],
 //! [`components::istio`]) and per-application onboarding ([`components::apps`]): install-time files
-//! and kustomize Components ([`kustomize`]) for objects the stack does not own, with READMEs
-//! ([`prose`]).
+//! and kustomize Components ([`config::kustomize`]) for objects the stack does not own, with
+//! READMEs.
+//!
+//! The modules are layers, lowest first: [`value`] → [`format`](mod@format) → [`config`] →
+//! [`model`] → [`check`] → [`components`] and the [`Stack`] → [`render`] → [`io`]. Each imports
+//! only from its own layer or below (ARCHITECTURE.md). An error belongs to the layer that raises
+//! it; [`Error`] wraps them all.
 //!
 //! # Examples
 //!
@@ -40,33 +46,29 @@ macro_rules! refuse {
     };
 }
 
+// The layers, lowest first, ranked as in tests/architecture.rs: a module imports only from its own
+// layer or below. (The comments also keep rustfmt from sorting the list.)
+// 0: value types.
+pub mod value;
+// 1: the YAML and Markdown writers.
+pub mod format;
+// 2: typed configuration.
+pub mod config;
+// 3: the profile and what is derived from it.
+pub mod model;
+// 4: cross-object checks.
 pub mod check;
-pub mod collector;
+// 5: the components, and the stack that gathers them.
 pub mod components;
-pub mod duration;
-pub mod error;
-pub mod istio;
-pub mod jaeger;
-pub mod k8s;
-pub mod kustomize;
-pub mod load;
-pub mod locate;
-pub mod names;
-pub mod output;
-pub mod plan;
-pub mod ports;
-pub mod profile;
-pub mod project;
-pub mod prometheus;
-pub mod prose;
-pub mod quantity;
+mod stack;
+// 6: objects and documents to files.
 pub mod render;
-pub mod runbook;
-pub mod schema;
-pub mod sizing;
-pub mod stack;
-pub mod yaml;
+// 7: the file system.
+pub mod io;
+// 8: the crate's error, wrapping every layer's.
+mod error;
 
+pub use config::collector;
 pub use error::Error;
-pub use profile::Profile;
+pub use model::profile::Profile;
 pub use stack::Stack;

@@ -1,20 +1,22 @@
 //! A whole stack: every component of a validated profile, as typed objects in apply order.
+//!
+//! What a stack renders ([`Stack::into_parts`]) and its checks ([`Stack::check`]) include the
+//! runbook, which is written from the built stack: they are defined in [`crate::render`].
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use crate::check::{self, ConfigRef, External, Summary};
-use crate::components::elasticsearch::{self, Lifecycle};
+use crate::check::{self, ConfigRef, External};
+use crate::components::Error;
+use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
-use crate::error::Error;
-use crate::k8s::{self, Object};
-use crate::plan::Plan;
-use crate::profile::Profile;
-use crate::render::{Bundle, Document, DocumentBody, Parts};
-use crate::runbook;
+use crate::config::k8s::{self, Object};
+use crate::model;
+use crate::model::plan::Plan;
+use crate::model::profile::Profile;
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,11 +90,11 @@ impl Stack {
     /// Builds the stack a profile describes.
     ///
     /// # Errors
-    /// [`Error::Profile`] when the profile is invalid; [`Error::Config`] when a generated config
+    /// [`Error::Model`] when the profile is invalid; [`Error::Config`] when a generated config
     /// would not start (e.g. a component the pinned distribution lacks); [`Error::Istio`] when the
     /// Istio configuration would not reach the gateway.
     pub fn build(profile: &Profile) -> Result<Self, Error> {
-        profile.validate().map_err(Error::Profile)?;
+        profile.validate().map_err(model::Error::Profile)?;
         let plan = Plan::resolve(profile)?;
         let jaeger = components::jaeger::jaeger(profile, &plan)?;
         let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
@@ -107,7 +109,7 @@ impl Stack {
         // the namespaces of onboarded applications.
         let foreign_namespaces = istio
             .as_ref()
-            .map(|_| crate::istio::ROOT_NAMESPACE.to_owned())
+            .map(|_| crate::config::istio::ROOT_NAMESPACE.to_owned())
             .into_iter()
             .chain(profile.apps.iter().map(|app| app.namespace.clone()));
         external.objects.extend(foreign_namespaces.map(|ns| check::ObjectRef::cluster("Namespace", &ns)));
@@ -190,38 +192,6 @@ impl Stack {
         let mut configs = vec![self.gateway.config_ref()];
         configs.extend(self.jaeger.config_refs());
         configs
-    }
-
-    /// Runs the cross-object checks over everything the stack applies.
-    ///
-    /// # Errors
-    /// [`Error::Check`] naming every violation; [`Error::Serialize`] or [`Error::Template`] when
-    /// its parts cannot be assembled.
-    pub fn check(&self) -> Result<Summary, Error> {
-        let parts = self.clone().into_parts()?;
-        let objects: Vec<Object> = parts.bundles.into_iter().flat_map(|b| b.objects).collect();
-        check::check(&objects, &self.configs(), &self.external)
-    }
-
-    /// Everything the stack renders: the root bundle of objects, the `smoke-test` bundle, the
-    /// Istio and application bundles and documents, and the runbook (`README.md`), written from
-    /// these same objects.
-    ///
-    /// # Errors
-    /// [`Error::Serialize`] when a document does not serialise; [`Error::Template`] when the
-    /// runbook template fails.
-    pub fn into_parts(self) -> Result<Parts, Error> {
-        let readme = runbook::render(&runbook::Context::from_stack(&self))?;
-        let smoke = self.smoke_test.clone().into_objects();
-        let mut documents = vec![Document { path: runbook::FILE.into(), body: DocumentBody::Markdown(readme) }];
-        if let Some(istio) = &self.istio {
-            documents.extend(istio.documents()?);
-        }
-        documents.extend(self.apps.documents()?);
-        let mut bundles = self.apps.bundles();
-        bundles.insert(0, Bundle { dir: smoke_test::DIR.into(), objects: smoke });
-        bundles.insert(0, Bundle { dir: String::new(), objects: self.into_objects() });
-        Ok(Parts { bundles, documents })
     }
 
     /// Every object of the root bundle, namespace first.

@@ -9,10 +9,10 @@ use tracestack::collector::{
     ComponentId, Config, Connector, Distribution, Exporter, Extension, Pipeline, PipelineId, Processor, Receiver,
     Signal, Version,
 };
-use tracestack::k8s::Object;
-use tracestack::profile::{ElasticsearchSpec, StorageSpec};
+use tracestack::config::k8s::Object;
+use tracestack::model::profile::{ElasticsearchSpec, StorageSpec};
 use tracestack::render::{self, Source};
-use tracestack::{Error, Profile, Stack};
+use tracestack::{Profile, Stack, components, model};
 
 const K8S: Distribution = Distribution::OtelcolK8s;
 const V159: Version = Version::new(0, 159, 0);
@@ -28,7 +28,7 @@ fn config() -> Config {
     let batch = config.add_processor(
         None,
         Processor::Batch(Batch {
-            timeout: tracestack::duration::Duration::from_millis(200),
+            timeout: tracestack::value::duration::Duration::from_millis(200),
             send_batch_size: 10,
             send_batch_max_size: 20,
         }),
@@ -127,7 +127,7 @@ fn a_component_the_distribution_lacks() {
     let mut c = config();
     let storage = c.add_exporter(
         None,
-        Exporter::JaegerStorage(tracestack::jaeger::StorageExporter {
+        Exporter::JaegerStorage(tracestack::collector::jaeger::StorageExporter {
             trace_storage: "traces".into(),
             queue: None,
             retry_on_failure: None,
@@ -212,7 +212,7 @@ fn profile_error(edit: impl FnOnce(&mut Profile)) -> String {
     let mut profile = Profile::default();
     edit(&mut profile);
     let err = render::render_profile(&profile, &source()).expect_err("the profile is invalid");
-    assert!(matches!(err, Error::Profile(_)), "{err:?}");
+    assert!(matches!(err, render::Error::Build(components::Error::Model(model::Error::Profile(_)))), "{err:?}");
     err.to_string()
 }
 
@@ -250,7 +250,7 @@ fn a_namespace_that_is_not_dns_1123() {
 fn elasticsearch_without_urls_and_a_bad_secret_name() {
     let message = profile_error(|p| {
         p.jaeger.storage = StorageSpec::Elasticsearch(Box::new(ElasticsearchSpec {
-            credentials: Some(tracestack::profile::CredentialsRef {
+            credentials: Some(tracestack::model::profile::CredentialsRef {
                 secret: "ES creds".into(),
                 username_key: "username".into(),
                 password_key: "password".into(),
@@ -289,7 +289,7 @@ fn an_endpoint_to_a_service_that_does_not_exist_fails_the_render() {
             e.endpoint = "jaeger.tracing.svc.cluster.local:4317".into();
         }
     }
-    let text = tracestack::yaml::to_string(&stack.gateway.config).expect("renders");
+    let text = tracestack::format::yaml::to_string(&stack.gateway.config).expect("renders");
     stack.gateway.config_map.data = Some([("collector.yaml".to_owned(), text)].into());
     let err = render::render_stack(stack, &source()).expect_err("the endpoint resolves to nothing");
     assert_eq!(
@@ -329,7 +329,7 @@ fn duplicate_object_names() {
 fn an_object_name_that_is_not_dns_1123() {
     let (mut objects, configs, external) = demo();
     objects.push(Object::from(ConfigMap {
-        metadata: tracestack::k8s::meta("Extra_Config", "observability", &Default::default()),
+        metadata: tracestack::config::k8s::meta("Extra_Config", "observability", &Default::default()),
         ..ConfigMap::default()
     }));
     assert_eq!(
@@ -346,7 +346,7 @@ fn a_secret_that_is_neither_rendered_nor_declared_external() {
     profile.jaeger.storage = StorageSpec::Elasticsearch(Box::new(ElasticsearchSpec {
         shards: 1,
         replicas: 0,
-        credentials: Some(tracestack::profile::CredentialsRef {
+        credentials: Some(tracestack::model::profile::CredentialsRef {
             secret: "es".into(),
             username_key: "u".into(),
             password_key: "p".into(),

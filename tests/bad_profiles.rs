@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tracestack::load::{self, MAX_PROFILE_BYTES};
+use tracestack::model::load::{self, MAX_PROFILE_BYTES};
 use tracestack::render::{self, Source};
 
 /// Where the broken profiles live, relative to the package root (the tests' working directory).
@@ -131,7 +131,7 @@ fn check_build(file: &str, expected: &[&str]) -> String {
     assert!(tracestack::Stack::build(&profile).is_err(), "{file}: render_profile failed but Stack::build succeeded");
     // Through the project layer (what `cargo xtask render` uses) the error names the file.
     let path = bad(file);
-    match tracestack::project::render_file(&path, "bad") {
+    match tracestack::io::project::render_file(&path, "bad") {
         Ok(_) => panic!("{file} rendered through project::render_file"),
         Err(e) => assert!(
             e.to_string().starts_with(&format!("{}: ", path.display())),

@@ -116,17 +116,18 @@ fn mutated_profiles_never_panic() {
     let source = Source { profile: "fuzz".into(), origin: "fuzz.yaml".into() };
     for i in 0..iterations {
         let bytes = mutate(&mut rng, &seeds);
-        let outcome = catch_unwind(AssertUnwindSafe(|| match tracestack::load::load_bytes("fuzz.yaml", &bytes) {
-            Err(e) => {
-                let text = e.to_string();
-                assert!(text.starts_with("fuzz.yaml"), "an error without the file name: {text}");
-                (false, false)
-            }
-            Ok(profile) => match render::render_profile(&profile, &source) {
-                Ok(_) => (true, true),
-                Err(e) => panic!("a profile that loads must render, but: {e}"),
-            },
-        }));
+        let outcome =
+            catch_unwind(AssertUnwindSafe(|| match tracestack::model::load::load_bytes("fuzz.yaml", &bytes) {
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(text.starts_with("fuzz.yaml"), "an error without the file name: {text}");
+                    (false, false)
+                }
+                Ok(profile) => match render::render_profile(&profile, &source) {
+                    Ok(_) => (true, true),
+                    Err(e) => panic!("a profile that loads must render, but: {e}"),
+                },
+            }));
         match outcome {
             Ok((false, _)) => rejected += 1,
             Ok((true, _)) => loaded += 1,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use support::rendered;
-use tracestack::output;
+use tracestack::io::output;
 
 #[test]
 fn generated_is_fresh() {
@@ -99,12 +99,12 @@ fn kubectl_kustomize_builds_every_kustomization_with_every_object() {
 #[test]
 fn the_direct_writer_matches_the_sorted_tree_for_every_object() {
     let mut compared = 0;
-    for path in tracestack::project::profile_files(Path::new("profiles")).expect("profiles/") {
-        let profile = tracestack::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    for path in tracestack::io::project::profile_files(Path::new("profiles")).expect("profiles/") {
+        let profile = tracestack::model::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
         let parts = tracestack::Stack::build(&profile).and_then(tracestack::Stack::into_parts);
         for object in parts.unwrap_or_else(|e| panic!("{e}")).bundles.iter().flat_map(|b| &b.objects) {
-            let direct = tracestack::yaml::to_string(&object.manifest()).expect("direct");
-            let tree = tracestack::yaml::to_string(&object.to_ordered().expect("tree")).expect("tree");
+            let direct = tracestack::format::yaml::to_string(&object.manifest()).expect("direct");
+            let tree = tracestack::format::yaml::to_string(&object.to_ordered().expect("tree")).expect("tree");
             assert_eq!(direct, tree, "{} `{}`", object.kind(), object.name());
             compared += 1;
         }

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use k8s_openapi::api::core::v1::PodSpec;
 use tracestack::Stack;
-use tracestack::k8s::Object;
-use tracestack::load;
-use tracestack::profile::{LifecycleMode, Profile, StorageSpec, TlsSecretRef};
+use tracestack::config::k8s::Object;
+use tracestack::model::load;
+use tracestack::model::profile::{LifecycleMode, Profile, StorageSpec, TlsSecretRef};
 
 fn prod() -> Profile {
     load::load_file(Path::new("profiles/prod-elasticsearch.yaml")).expect("prod profile loads")
@@ -47,7 +47,7 @@ fn config_text(objects: &[Object], name: &str) -> String {
     }
 }
 
-fn with_es(profile: &mut Profile, f: impl FnOnce(&mut tracestack::profile::ElasticsearchSpec)) {
+fn with_es(profile: &mut Profile, f: impl FnOnce(&mut tracestack::model::profile::ElasticsearchSpec)) {
     match &mut profile.jaeger.storage {
         StorageSpec::Elasticsearch(es) => f(es),
         StorageSpec::Memory(_) => panic!("prod profile uses Elasticsearch"),

@@ -55,8 +55,8 @@ fn with_a_revision_the_component_labels_istio_io_rev() {
     if !kubectl_or_skip("the Istio injection Component with a revision") {
         return;
     }
-    let mut profile =
-        tracestack::load::load_file(std::path::Path::new("profiles/istio-demo.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let mut profile = tracestack::model::load::load_file(std::path::Path::new("profiles/istio-demo.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
     profile.istio.revision = Some("1-27".into());
     let source = tracestack::render::Source { profile: "istio-demo".into(), origin: "test".into() };
     let rendered = tracestack::render::render_profile(&profile, &source).unwrap_or_else(|e| panic!("{e}"));

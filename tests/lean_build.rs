@@ -38,7 +38,7 @@ fn no_package_has_a_build_script() {
     }
 }
 
-/// The library and xtask include no files but their own prose templates (`src/templates/`, program
+/// The library and xtask include no files but their own prose templates (`src/format/templates/`, program
 /// text like the code); tests and benchmarks may include fixtures, but never a profile.
 #[test]
 fn no_profile_is_compiled_in() {

@@ -19,7 +19,7 @@ const TARGET_LABELS: [&str; 7] =
     ["namespace", "pod", "container", "endpoint", "job", "instance", "app_kubernetes_io_component"];
 
 /// Documented metrics and their own labels, independent of the names the library builds, so a
-/// misspelt constant in `src/prometheus.rs` fails here.
+/// misspelt constant in `src/config/prometheus.rs` fails here.
 fn documented() -> BTreeMap<&'static str, Vec<&'static str>> {
     let spans = ["service_name", "span_name", "span_kind", "status_code"];
     BTreeMap::from([

@@ -2,7 +2,7 @@
 //! file, line, field path and what is wrong.
 
 fn error(text: &str) -> String {
-    match tracestack::load::load_str("profiles/mine.yaml", text) {
+    match tracestack::model::load::load_str("profiles/mine.yaml", text) {
         Ok(profile) => panic!("accepted: {profile:#?}"),
         Err(e) => e.to_string(),
     }

@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use tracestack::k8s::Object;
+use tracestack::config::k8s::Object;
+use tracestack::io::project;
+use tracestack::model::load;
 use tracestack::render::{self, DocumentBody, Source};
-use tracestack::{Profile, Stack, load, project};
+use tracestack::{Profile, Stack};
 
 /// Names the runbook uses for the reader's own application, never for rendered objects.
 const PLACEHOLDERS: [&str; 2] = ["YOUR_NAMESPACE", "YOUR_APP"];

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn rendered() -> std::collections::BTreeMap<String, String> {
-    match tracestack::project::render_all(Path::new("profiles")) {
+    match tracestack::io::project::render_all(Path::new("profiles")) {
         Ok(files) => files,
         Err(errors) => panic!("profiles fail to render: {errors:#?}"),
     }

@@ -16,7 +16,7 @@ use tracestack::collector::component::{
     Batch, ClientTls, DebugExporter, HealthCheck, OtlpHttpExporter, OtlpReceiver, ProbabilisticSampler, SendingQueue,
 };
 use tracestack::collector::{Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal};
-use tracestack::k8s::{self, Object};
+use tracestack::config::k8s::{self, Object};
 use tracestack::render::{self, Source};
 
 #[test]
@@ -229,7 +229,7 @@ fn config(rng: &mut Rng) -> Config {
     let batch = config.add_processor(
         None,
         Processor::Batch(Batch {
-            timeout: tracestack::duration::Duration::from_millis(rng.next() % 100_000),
+            timeout: tracestack::value::duration::Duration::from_millis(rng.next() % 100_000),
             send_batch_size: rng.next() as u32,
             send_batch_max_size: 0,
         }),
@@ -275,7 +275,8 @@ fn objects(rng: &mut Rng, config_text: &str) -> Vec<Object> {
     let mut meta = k8s::meta("generated", "observability", &labels);
     meta.annotations = Some(annotations);
     let config_map = ConfigMap { metadata: meta, data: Some(data), ..ConfigMap::default() };
-    let resources = tracestack::plan::Plan::resolve(&tracestack::Profile::default()).expect("plan").gateway.resources;
+    let resources =
+        tracestack::model::plan::Plan::resolve(&tracestack::Profile::default()).expect("plan").gateway.resources;
     let mut container = k8s::container("c", &string(rng), vec![string(rng), string(rng)], &resources);
     container.env = Some((0..3).map(|i| k8s::env(&format!("V{i}"), &string(rng))).collect());
     let deployment = k8s_openapi::api::apps::v1::Deployment {
@@ -311,7 +312,7 @@ fn generated_strings_and_numbers_survive_a_yaml_1_1_reader() {
     for case in 0..cases {
         let config = config(&mut rng);
         let config_json = serde_json::to_value(&config).expect("config serialises");
-        let config_text = tracestack::yaml::to_string(&config).expect("config renders");
+        let config_text = tracestack::format::yaml::to_string(&config).expect("config renders");
         let objects = objects(&mut rng, &config_text);
         let expected: Vec<(String, Value)> =
             objects.iter().map(|o| (render::file_name(o), o.to_ordered().expect("orders").value().clone())).collect();
@@ -340,10 +341,11 @@ fn generated_strings_and_numbers_survive_a_yaml_1_1_reader() {
 fn every_scalar_of_every_rendered_file_survives_a_yaml_1_1_reader() {
     let mut scalars = 0;
     let mut failures = Vec::new();
-    let paths = tracestack::project::profile_files(std::path::Path::new("profiles")).expect("profiles/ is readable");
+    let paths =
+        tracestack::io::project::profile_files(std::path::Path::new("profiles")).expect("profiles/ is readable");
     assert!(paths.len() >= 2);
     for path in paths {
-        let profile = tracestack::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        let profile = tracestack::model::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
         let stack = tracestack::Stack::build(&profile).unwrap_or_else(|e| panic!("{e}"));
         let source = Source { profile: "p".into(), origin: path.display().to_string() };
         let configs = stack.configs();
@@ -365,7 +367,7 @@ fn every_scalar_of_every_rendered_file_survives_a_yaml_1_1_reader() {
         }
         // The collector and Jaeger config files inside the ConfigMaps are YAML too.
         for config in configs {
-            let text = tracestack::yaml::to_string(&config.config).expect("renders");
+            let text = tracestack::format::yaml::to_string(&config.config).expect("renders");
             let value = serde_json::to_value(&config.config).expect("serialises");
             check(format!("{}: {} {}", path.display(), config.config_map, config.key), &text, &value);
         }

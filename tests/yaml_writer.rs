@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use support::Rng;
 use tracestack::Stack;
+use tracestack::format::yaml;
 use tracestack::render::DocumentBody;
-use tracestack::yaml;
 
 #[track_caller]
 fn assert_same<T: Serialize>(what: &str, value: &T) {
@@ -36,7 +36,7 @@ fn stack_documents(name: &str, stack: Stack) -> usize {
     }
     for doc in &parts.documents {
         if let DocumentBody::Yaml(value) = &doc.body {
-            assert_same(&format!("{name}: {}", doc.path), &tracestack::k8s::Ordered::new(value.clone()));
+            assert_same(&format!("{name}: {}", doc.path), &tracestack::config::k8s::Ordered::new(value.clone()));
             count += 1;
         }
     }
@@ -50,7 +50,8 @@ fn every_document_of_every_profile_and_variant_is_written_as_serde_saphyr_writes
     profiles.extend(workload::variants(300));
     let mut documents = 0;
     for profile in &profiles {
-        let loaded = tracestack::load::load_str(&profile.origin, &profile.text).unwrap_or_else(|e| panic!("{e}"));
+        let loaded =
+            tracestack::model::load::load_str(&profile.origin, &profile.text).unwrap_or_else(|e| panic!("{e}"));
         let stack = Stack::build(&loaded).unwrap_or_else(|e| panic!("{}: {e}", profile.name));
         documents += stack_documents(&profile.name, stack);
     }

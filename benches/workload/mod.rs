@@ -6,8 +6,9 @@
 
 use std::path::Path;
 
+use tracestack::Error;
+use tracestack::model::load;
 use tracestack::render::{self, Rendered, Source};
-use tracestack::{Error, load};
 
 /// One profile as text, with the name and origin its files are rendered under.
 pub struct ProfileText {
@@ -24,7 +25,7 @@ pub struct ProfileText {
 /// # Errors
 /// When the directory or a file cannot be read, as a message naming it.
 pub fn builtin_profiles(dir: &Path) -> Result<Vec<ProfileText>, String> {
-    let paths = tracestack::project::profile_files(dir).map_err(|e| e.to_string())?;
+    let paths = tracestack::io::project::profile_files(dir).map_err(|e| e.to_string())?;
     let mut profiles = Vec::with_capacity(paths.len());
     for path in paths {
         let name = load::profile_name(&path).map_err(|e| e.to_string())?;
@@ -41,7 +42,7 @@ pub fn builtin_profiles(dir: &Path) -> Result<Vec<ProfileText>, String> {
 /// The load or render error.
 pub fn render_text(profile: &ProfileText) -> Result<Rendered, Error> {
     let parsed = load::load_str(&profile.origin, &profile.text)?;
-    render::render_profile(&parsed, &Source { profile: profile.name.clone(), origin: profile.origin.clone() })
+    Ok(render::render_profile(&parsed, &Source { profile: profile.name.clone(), origin: profile.origin.clone() })?)
 }
 
 /// How many variants the variant benchmark renders.

@@ -1,5 +1,5 @@
 //! Checks of collector and Jaeger configs against their build and the objects around them: wiring
-//! and shipped components (via [`Config::validate`](crate::collector::Config::validate)), the
+//! and shipped components (via [`Config::validate`](crate::config::collector::Config::validate)), the
 //! ConfigMap that carries each config and the workload that mounts it, every endpoint the config
 //! connects to, and a listener behind every port the workload declares.
 
@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 use super::endpoints::{self, Client};
 use super::{Checker, ConfigRef, Index};
-use crate::k8s::Object;
+use crate::config::k8s::Object;
 
 pub(super) fn check(index: &Index<'_>, configs: &[ConfigRef], checker: &mut Checker) {
     for config in configs {
@@ -42,7 +42,7 @@ fn one(index: &Index<'_>, r: &ConfigRef, checker: &mut Checker) {
     if let Some(held) = held {
         let same = match r.written.as_deref().and_then(|w| w.text_of(&r.config)) {
             Some(text) => text == held,
-            None => crate::yaml::to_string(&r.config).is_ok_and(|text| &text == held),
+            None => crate::format::yaml::to_string(&r.config).is_ok_and(|text| &text == held),
         };
         checker.check("config-map", same, || {
             format!(
@@ -134,7 +134,7 @@ fn endpoint(index: &Index<'_>, whose: &str, namespace: &str, client: &Client, ch
 
 /// Every port a container running the config declares is one the config listens on, on an address
 /// other pods can reach.
-fn listeners(whose: &str, config: &crate::collector::Config, runners: &[&Container], checker: &mut Checker) {
+fn listeners(whose: &str, config: &crate::config::collector::Config, runners: &[&Container], checker: &mut Checker) {
     let servers = endpoints::servers(config);
     for container in runners {
         for port in container.ports.iter().flatten() {

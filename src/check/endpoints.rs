@@ -4,8 +4,8 @@
 //! Every component variant is matched by name, without a catch-all, so a component added to the
 //! typed model cannot compile until it says which endpoints it has.
 
-use crate::collector::{Config, Connector, Exporter, Extension, Processor, Receiver};
-use crate::jaeger::{Backend, MetricBackend};
+use crate::config::collector::jaeger::{Backend, MetricBackend};
+use crate::config::collector::{Config, Connector, Exporter, Extension, Processor, Receiver};
 
 /// The protocol a client speaks to an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,7 +246,7 @@ pub fn service_of<'a>(host: &'a str, namespace: &'a str) -> Option<(&'a str, &'a
     let host = host.strip_suffix(".cluster.local").unwrap_or(host);
     let host = host.strip_suffix(".svc").unwrap_or(host);
     let parts: Vec<&str> = host.split('.').collect();
-    let label = |s: &str| crate::names::dns1123_label(s).is_ok();
+    let label = |s: &str| crate::value::names::dns1123_label(s).is_ok();
     match parts.as_slice() {
         [name] if label(name) && !name.bytes().all(|b| b.is_ascii_digit()) => Some((name, namespace)),
         [name, ns] if label(name) && label(ns) => Some((name, ns)),

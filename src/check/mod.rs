@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::collector::{Config, Distribution, Version, Written};
-use crate::error::Error;
-use crate::k8s::Object;
+use crate::config::collector::{Config, Distribution, Version, Written};
+use crate::config::k8s::Object;
+use crate::format::list;
 
 /// An object's identity: kind, namespace (for namespaced kinds) and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,6 +145,11 @@ impl fmt::Display for Violation {
     }
 }
 
+/// The objects or configs fail cross-object checks: every violation.
+#[derive(Debug, thiserror::Error)]
+#[error("the rendered objects fail {} cross-object check(s):\n{}", .0.len(), list(.0.iter()))]
+pub struct Error(pub Vec<Violation>);
+
 /// How much was checked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -191,14 +196,14 @@ pub fn run<'a>(objects: impl IntoIterator<Item = &'a Object>, configs: &[ConfigR
 /// [`run`], as a `Result`.
 ///
 /// # Errors
-/// [`Error::Check`] with every violation when any check fails.
+/// [`Error`] with every violation when any check fails.
 pub fn check<'a>(
     objects: impl IntoIterator<Item = &'a Object>,
     configs: &[ConfigRef],
     external: &External,
 ) -> Result<Summary, Error> {
     let outcome = run(objects, configs, external);
-    if outcome.violations.is_empty() { Ok(outcome.summary) } else { Err(Error::Check(outcome.violations)) }
+    if outcome.violations.is_empty() { Ok(outcome.summary) } else { Err(Error(outcome.violations)) }
 }
 
 /// Counts checks and collects failures.

@@ -12,8 +12,8 @@ use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Checker, Id, Index, describe_labels, key_of, selector, short};
-use crate::k8s::Object;
-use crate::names;
+use crate::config::k8s::Object;
+use crate::value::names;
 
 pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
     identities(index, checker);

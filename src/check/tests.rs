@@ -12,10 +12,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::collector::component::{Batch, Empty};
-use crate::collector::{Exporter, PipelineId, Processor, Signal};
-use crate::profile::{CredentialsRef, ElasticsearchSpec, SecretKeyRef, StorageSpec};
-use crate::{Profile, Stack, k8s};
+use crate::config::collector::component::{Batch, Empty};
+use crate::config::collector::{Exporter, PipelineId, Processor, Signal};
+use crate::config::k8s;
+use crate::model::profile::Profile;
+use crate::model::profile::{CredentialsRef, ElasticsearchSpec, SecretKeyRef, StorageSpec};
+use crate::stack::Stack;
 
 /// A stack's objects, configs and external declarations, to break one by one.
 struct Set {
@@ -85,9 +87,9 @@ impl Set {
     }
 
     /// Changes a config and keeps its ConfigMap in step, so only the change itself is wrong.
-    fn edit_config(&mut self, index: usize, edit: impl FnOnce(&mut crate::collector::Config)) {
+    fn edit_config(&mut self, index: usize, edit: impl FnOnce(&mut crate::config::collector::Config)) {
         edit(&mut self.configs[index].config);
-        let text = crate::yaml::to_string(&self.configs[index].config).expect("serialises");
+        let text = crate::format::yaml::to_string(&self.configs[index].config).expect("serialises");
         let (name, key) = (self.configs[index].config_map.clone(), self.configs[index].key.clone());
         if let Object::ConfigMap(cm) = self.object("ConfigMap", &name) {
             cm.data = Some(BTreeMap::from([(key, text)]));
@@ -402,7 +404,7 @@ fn a_pipeline_naming_an_undefined_processor_fails_with_the_config_message() {
     let mut set = Set::demo();
     set.edit_config(0, |config| {
         let pipeline = config.service.pipelines.get_mut(&PipelineId::new(Signal::Traces, None)).expect("traces");
-        pipeline.processors.push(crate::collector::ComponentId::new("batch", Some("late")));
+        pipeline.processors.push(crate::config::collector::ComponentId::new("batch", Some("late")));
     });
     assert_fails(
         &set,
@@ -418,7 +420,7 @@ fn unused_components_and_unshipped_ones_fail() {
         config.add_processor(
             Some("spare"),
             Processor::Batch(Batch {
-                timeout: crate::duration::Duration::from_secs(1),
+                timeout: crate::value::duration::Duration::from_secs(1),
                 send_batch_size: 1,
                 send_batch_max_size: 1,
             }),
@@ -531,9 +533,9 @@ fn external_elasticsearch_urls_are_skipped_only_when_declared() {
 fn every_declared_port_needs_a_reachable_listener() {
     let mut set = Set::demo();
     set.edit_config(0, |config| {
-        config.service.telemetry.metrics = crate::collector::Metrics::prometheus("normal", 8889);
+        config.service.telemetry.metrics = crate::config::collector::Metrics::prometheus("normal", 8889);
         for receiver in config.receivers.values_mut() {
-            if let crate::collector::Receiver::Otlp(r) = receiver
+            if let crate::config::collector::Receiver::Otlp(r) = receiver
                 && let Some(grpc) = r.protocols.grpc.as_mut()
             {
                 grpc.endpoint = "localhost:4317".into();

@@ -8,13 +8,14 @@ use k8s_openapi::api::core::v1::EnvVar;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+use crate::components::Error;
 use crate::components::collector;
-use crate::error::Error;
-use crate::k8s::{self, CustomKind, CustomResource};
-use crate::kustomize::{Component, Patch};
-use crate::ports;
-use crate::profile::{AppSpec, Language, OtlpProtocol, Profile};
-use crate::render::{Bundle, Document, DocumentBody};
+use crate::components::parts::{Bundle, Document, DocumentBody};
+use crate::config::k8s::{self, CustomKind, CustomResource};
+use crate::config::kustomize::{Component, Patch};
+use crate::format;
+use crate::model::profile::{AppSpec, Language, OtlpProtocol, Profile};
+use crate::value::ports;
 
 /// Directory of the app Components in a profile's output.
 pub const DIR: &str = "apps";
@@ -235,7 +236,7 @@ pub fn instrumentation(stack_namespace: &str) -> Instrumentation {
 /// Every app of `profile`.
 ///
 /// # Errors
-/// [`Error::Serialize`] if an `Instrumentation` does not serialise.
+/// [`Error::Format`] if an `Instrumentation` does not serialise.
 pub fn apps(profile: &Profile) -> Result<Apps, Error> {
     let labels = BTreeMap::from([
         ("app.kubernetes.io/managed-by".to_owned(), k8s::PART_OF.to_owned()),
@@ -250,7 +251,7 @@ pub fn apps(profile: &Profile) -> Result<Apps, Error> {
             k8s::meta(INSTRUMENTATION, &app.namespace, &labels),
             &instrumentation(&profile.namespace),
         )
-        .map_err(|e| Error::Serialize {
+        .map_err(|e| format::Error::Serialize {
             what: format!("Instrumentation `{}/{INSTRUMENTATION}`", app.namespace),
             message: e.to_string(),
         })?;
@@ -310,7 +311,7 @@ impl Apps {
     /// nothing when no app is onboarded.
     ///
     /// # Errors
-    /// [`Error::Serialize`] on a serialiser or template error.
+    /// [`Error::Format`] on a serialiser or template error.
     pub fn documents(&self) -> Result<Vec<Document>, Error> {
         if self.apps.is_empty() {
             return Ok(Vec::new());
@@ -318,7 +319,7 @@ impl Apps {
         let yaml = |path: String, value: Result<serde_json::Value, serde_json::Error>| {
             value
                 .map(|v| Document { path: path.clone(), body: DocumentBody::Yaml(v) })
-                .map_err(|e| Error::Serialize { what: path, message: e.to_string() })
+                .map_err(|e| format::Error::Serialize { what: path, message: e.to_string() })
         };
         let mut docs = Vec::new();
         for app in &self.apps {
@@ -370,7 +371,10 @@ impl Apps {
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
-            body: DocumentBody::Markdown(crate::prose::markdown(crate::prose::Template::AppsReadme, readme)?),
+            body: DocumentBody::Markdown(crate::format::prose::markdown(
+                crate::format::prose::Template::AppsReadme,
+                readme,
+            )?),
         });
         Ok(docs)
     }
@@ -379,7 +383,7 @@ impl Apps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{SamplerKind, SamplerSpec};
+    use crate::model::profile::{SamplerKind, SamplerSpec};
 
     fn app(name: &str, namespace: &str, language: Language) -> AppSpec {
         AppSpec {

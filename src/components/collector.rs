@@ -11,22 +11,23 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Ro
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::check::{ConfigRef, ObjectRef};
-use crate::collector::component::{
+use crate::components::Component;
+use crate::components::Error;
+use crate::components::workload::{self, WorkloadSpec};
+use crate::config::collector::component::{
     AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
     MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor, RetryOnFailure,
     SendingQueue, ZipkinReceiver,
 };
-use crate::collector::{
+use crate::config::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
     Written, distribution,
 };
-use crate::components::Component;
-use crate::components::workload::{self, WorkloadSpec};
-use crate::error::Error;
-use crate::k8s::{self, Object, ServicePortSpec};
-use crate::plan::Plan;
-use crate::ports;
-use crate::profile::Profile;
+use crate::config::istio;
+use crate::config::k8s::{self, Object, ServicePortSpec};
+use crate::model::plan::Plan;
+use crate::model::profile::Profile;
+use crate::value::ports;
 
 /// `app.kubernetes.io/name` and Deployment name of the gateway.
 pub const NAME: &str = "otel-collector";
@@ -76,6 +77,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// What the Istio configuration must reach, for [`istio::check`].
+    #[must_use]
+    pub fn istio_ref(&self) -> istio::GatewayRef<'_> {
+        istio::GatewayRef { service: &self.service, deployment: &self.deployment, config: &self.config }
+    }
+
     /// The config with where it runs, for [`crate::check`].
     #[must_use]
     pub fn config_ref(&self) -> ConfigRef {
@@ -130,7 +137,7 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
     let mut processors = vec![config.add_processor(
         None,
         Processor::MemoryLimiter(MemoryLimiter {
-            check_interval: crate::duration::Duration::from_secs(1),
+            check_interval: crate::value::duration::Duration::from_secs(1),
             limit_mib: sizing.limit_mib,
             spike_limit_mib: sizing.spike_limit_mib,
         }),
@@ -163,7 +170,7 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
             None => ClientTls::plaintext(),
         },
         compression: None,
-        timeout: Some(crate::duration::Duration::from_secs(10)),
+        timeout: Some(crate::value::duration::Duration::from_secs(10)),
         sending_queue: Some(SendingQueue {
             enabled: true,
             num_consumers: spec.queue.num_consumers,
@@ -253,7 +260,7 @@ pub fn k8s_attributes(dist: distribution::Distribution, version: distribution::V
     let modern =
         distribution::ships(dist, version, ComponentKind::Processor, "k8s_attributes").map_err(|e| Error::Config {
             component: NAME.into(),
-            errors: vec![crate::collector::ConfigError::UnknownVersion(e.to_string())],
+            errors: vec![crate::config::collector::ConfigError::UnknownVersion(e.to_string())],
         })?;
     Ok(if modern { Processor::K8sAttributes(processor) } else { Processor::K8sAttributesLegacy(processor) })
 }
@@ -286,7 +293,7 @@ pub fn otlp_grpc_exporter(
     let modern =
         distribution::ships(dist, version, ComponentKind::Exporter, "otlp_grpc").map_err(|e| Error::Config {
             component: NAME.into(),
-            errors: vec![crate::collector::ConfigError::UnknownVersion(e.to_string())],
+            errors: vec![crate::config::collector::ConfigError::UnknownVersion(e.to_string())],
         })?;
     Ok(if modern { Exporter::OtlpGrpc(exporter) } else { Exporter::Otlp(exporter) })
 }
@@ -424,10 +431,10 @@ fn rbac(namespace: &str, labels: &std::collections::BTreeMap<String, String>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collector::Version;
+    use crate::config::collector::Version;
 
     fn processors(profile: &Profile) -> Vec<String> {
-        let plan = crate::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::model::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
         let config = config(profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
         let pipeline = &config.service.pipelines[&PipelineId::new(Signal::Traces, None)];
         pipeline.processors.iter().map(ToString::to_string).collect()
@@ -483,7 +490,7 @@ mod tests {
         let mut profile = Profile::default();
         profile.collector.k8s_attributes = false;
         assert_eq!(processors(&profile), ["memory_limiter", "resource/defaults", "batch"]);
-        let stack = crate::Stack::build(&profile).unwrap_or_else(|e| panic!("{e}"));
+        let stack = crate::stack::Stack::build(&profile).unwrap_or_else(|e| panic!("{e}"));
         assert!(stack.gateway.cluster_role.is_none() && stack.gateway.cluster_role_binding.is_none());
         let pod = stack.gateway.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         assert_eq!(pod.and_then(|p| p.automount_service_account_token), Some(false));
@@ -498,7 +505,7 @@ mod tests {
     #[test]
     fn the_gateway_reads_the_api_with_least_privilege() {
         let profile = Profile::default();
-        let plan = crate::plan::Plan::resolve(&profile).unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::model::plan::Plan::resolve(&profile).unwrap_or_else(|e| panic!("{e}"));
         let gateway = gateway(&profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
         let spec = gateway.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         assert_eq!(spec.and_then(|s| s.automount_service_account_token), Some(true));

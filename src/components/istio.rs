@@ -8,17 +8,18 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+use crate::components::Error;
 use crate::components::collector::{self, Gateway};
-use crate::error::Error;
-use crate::istio::{
+use crate::components::parts::{self, Document, DocumentBody};
+use crate::config::istio::{
     self, CustomTag, ExtensionProvider, IstioOperator, IstiodValues, LiteralTag, MeshConfig, OpenTelemetryProvider,
     ProviderRef, ProxyConfig, ProxyTracing, SourcedTag, Telemetry, TelemetrySpec, Tracing, ZipkinTracer,
 };
-use crate::k8s::{self, CustomResource, Object};
-use crate::kustomize::{Component, Patch, Target};
-use crate::ports;
-use crate::profile::{self, Profile};
-use crate::render::{Document, DocumentBody};
+use crate::config::k8s::{self, CustomResource, Object};
+use crate::config::kustomize::{Component, Patch, Target};
+use crate::format;
+use crate::model::profile::{self, Profile};
+use crate::value::ports;
 
 /// Name of the mesh-wide Telemetry (the name Istio's own examples use).
 pub const TELEMETRY: &str = "mesh-default";
@@ -50,7 +51,7 @@ pub struct Istio {
 /// and, in legacy mode, the Zipkin tracer on the gateway's `zipkin` receiver.
 #[must_use]
 pub fn mesh_config(profile: &Profile, gateway: &Gateway) -> MeshConfig {
-    let host = istio::gateway_host(gateway);
+    let host = istio::gateway_host(gateway.istio_ref());
     MeshConfig {
         enable_tracing: true,
         default_config: ProxyConfig {
@@ -100,21 +101,21 @@ pub fn telemetry(spec: &profile::IstioSpec) -> Telemetry {
 ///
 /// # Errors
 /// [`Error::Istio`] when the mesh config or the Telemetry would not reach `gateway` (see
-/// [`istio::check`]); [`Error::Serialize`] if the Telemetry does not serialise.
+/// [`istio::check`]); [`Error::Format`] if the Telemetry does not serialise.
 pub fn istio(profile: &Profile, gateway: &Gateway) -> Result<Option<Istio>, Error> {
     if !profile.istio.enabled {
         return Ok(None);
     }
     let mesh_config = mesh_config(profile, gateway);
     let telemetry = telemetry(&profile.istio);
-    istio::check(&mesh_config, &telemetry, &format!("{}/{TELEMETRY}", istio::ROOT_NAMESPACE), gateway)
-        .map_err(Error::Istio)?;
+    let telemetry_id = format!("{}/{TELEMETRY}", istio::ROOT_NAMESPACE);
+    istio::check(&mesh_config, &telemetry, &telemetry_id, gateway.istio_ref()).map_err(Error::Istio)?;
     let labels = BTreeMap::from([
         ("app.kubernetes.io/managed-by".to_owned(), k8s::PART_OF.to_owned()),
         ("app.kubernetes.io/part-of".to_owned(), k8s::PART_OF.to_owned()),
     ]);
     let telemetry_object = CustomResource::new(k8s::meta(TELEMETRY, istio::ROOT_NAMESPACE, &labels), &telemetry)
-        .map_err(|e| Error::Serialize { what: format!("Telemetry `{TELEMETRY}`"), message: e.to_string() })?;
+        .map_err(|e| format::Error::Serialize { what: format!("Telemetry `{TELEMETRY}`"), message: e.to_string() })?;
     Ok(Some(Istio {
         mesh_config,
         telemetry,
@@ -156,8 +157,8 @@ struct Readme<'a> {
 }
 
 fn yaml<T: Serialize>(path: String, value: &T) -> Result<Document, Error> {
-    let value =
-        serde_json::to_value(value).map_err(|e| Error::Serialize { what: path.clone(), message: e.to_string() })?;
+    let value = serde_json::to_value(value)
+        .map_err(|e| format::Error::Serialize { what: path.clone(), message: e.to_string() })?;
     Ok(Document { path, body: DocumentBody::Yaml(value) })
 }
 
@@ -193,7 +194,7 @@ impl Istio {
     /// Component with one namespace patch per enrolled namespace, and a README.
     ///
     /// # Errors
-    /// [`Error::Serialize`] on a serialiser or template error.
+    /// [`Error::Format`] on a serialiser or template error.
     pub fn documents(&self) -> Result<Vec<Document>, Error> {
         let mut docs = vec![
             yaml(
@@ -233,7 +234,7 @@ impl Istio {
             provider: &provider.name,
             root_namespace: istio::ROOT_NAMESPACE,
             telemetry: TELEMETRY,
-            telemetry_file: crate::render::file_name(&Object::from(self.telemetry_object.clone())),
+            telemetry_file: parts::file_name(&Object::from(self.telemetry_object.clone())),
             sampling: self.spec.sampling_percentage.to_string(),
             custom_tags: self
                 .spec
@@ -268,7 +269,10 @@ impl Istio {
         };
         docs.push(Document {
             path: format!("{DIR}/README.md"),
-            body: DocumentBody::Markdown(crate::prose::markdown(crate::prose::Template::IstioReadme, readme)?),
+            body: DocumentBody::Markdown(crate::format::prose::markdown(
+                crate::format::prose::Template::IstioReadme,
+                readme,
+            )?),
         });
         Ok(docs)
     }
@@ -281,7 +285,7 @@ fn or_default(default: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collector::{PipelineId, Signal};
+    use crate::config::collector::{PipelineId, Signal};
 
     fn profile(legacy: bool) -> Profile {
         let mut profile = Profile::default();
@@ -292,7 +296,7 @@ mod tests {
     }
 
     fn build(profile: &Profile) -> (Gateway, Option<Istio>) {
-        let plan = crate::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::model::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
         let gateway = collector::gateway(profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"));
         let istio = istio(profile, &gateway).unwrap_or_else(|e| panic!("{e}"));
         (gateway, istio)
@@ -327,7 +331,7 @@ mod tests {
         let traces = &gateway.config.service.pipelines[&PipelineId::new(Signal::Traces, None)];
         let receivers: Vec<String> = traces.receivers.iter().map(ToString::to_string).collect();
         assert_eq!(receivers, ["otlp", "zipkin"]);
-        let text = crate::yaml::to_string(&gateway.config).unwrap_or_else(|e| panic!("{e}"));
+        let text = crate::format::yaml::to_string(&gateway.config).unwrap_or_else(|e| panic!("{e}"));
         assert!(text.contains("  zipkin:\n    protocols:\n      http:\n        endpoint: 0.0.0.0:9411\n"), "{text}");
     }
 

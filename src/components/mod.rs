@@ -2,44 +2,41 @@
 
 pub mod apps;
 pub mod collector;
-pub mod elasticsearch;
 pub mod istio;
 pub mod jaeger;
 pub mod monitoring;
 pub mod namespace;
 pub mod network;
+pub mod parts;
 pub mod smoke_test;
 pub mod workload;
 
-use crate::k8s::Object;
+use crate::config::collector::ConfigError;
+use crate::config::istio::CheckError;
+use crate::config::k8s::Object;
+use crate::format::{self, list};
+use crate::model;
 
-/// Memory settings derived from a container's memory limit.
-///
-/// The collector's `memory_limiter` hard limit is 80 % of the container limit and its spike
-/// headroom 20 % of that, so data is refused from 64 % on; `GOMEMLIMIT` is set to the hard limit so
-/// the Go GC works harder before the limiter has to refuse data (the memory_limiter README
-/// recommends GOMEMLIMIT at about 80 % of the container's limit).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemorySizing {
-    /// `memory_limiter.limit_mib`.
-    pub limit_mib: u32,
-    /// `memory_limiter.spike_limit_mib`.
-    pub spike_limit_mib: u32,
-}
-
-impl MemorySizing {
-    /// Sizing for a container limit of `limit_bytes`.
-    #[must_use]
-    pub fn from_limit_bytes(limit_bytes: u64) -> Self {
-        let limit_mib = u32::try_from(limit_bytes / (1024 * 1024) * 4 / 5).unwrap_or(u32::MAX);
-        Self { limit_mib, spike_limit_mib: limit_mib / 5 }
-    }
-
-    /// The `GOMEMLIMIT` value, e.g. `409MiB`.
-    #[must_use]
-    pub fn gomemlimit(self) -> String {
-        format!("{}MiB", self.limit_mib)
-    }
+/// What can go wrong building a component.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The profile is invalid, or a value derived from it (or from a built object) is unusable.
+    #[error(transparent)]
+    Model(#[from] model::Error),
+    /// A generated collector or Jaeger config is inconsistent.
+    #[error("the `{component}` config is inconsistent:\n{}", list(.errors.iter()))]
+    Config {
+        /// The workload whose config it is.
+        component: String,
+        /// Each problem.
+        errors: Vec<ConfigError>,
+    },
+    /// The Istio configuration would not reach the collector gateway it is rendered with.
+    #[error("the Istio configuration does not reach the gateway:\n{}", list(.0.iter()))]
+    Istio(Vec<CheckError>),
+    /// An object or document does not serialise, or a README template fails.
+    #[error(transparent)]
+    Format(#[from] format::Error),
 }
 
 /// Objects in apply order, for components that return named fields.

@@ -7,15 +7,16 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::components::Component;
+use crate::components::Error;
 use crate::components::collector::Gateway;
 use crate::components::jaeger::{self as jaeger_component, Jaeger};
-use crate::error::Error;
-use crate::k8s::{self, CustomKind, CustomResource, Object};
-use crate::profile::{Profile, RedSpec};
-use crate::prometheus::{
+use crate::config::k8s::{self, CustomKind, CustomResource, Object};
+use crate::config::prometheus::{
     self as prom, AlertRule, PodMetricsEndpoint, PodMonitor, PodMonitorSpec, PrometheusRule, PrometheusRuleSpec,
     RuleGroup, metric, span_label,
 };
+use crate::format;
+use crate::model::profile::{Profile, RedSpec};
 
 /// Name of the PrometheusRule.
 pub const RULE_NAME: &str = "tracestack";
@@ -56,7 +57,7 @@ fn meta(name: &str, component: &str, profile: &Profile, version: &str) -> Object
 fn custom<T: CustomKind>(meta: ObjectMeta, body: &T) -> Result<CustomResource, Error> {
     let name = meta.name.clone().unwrap_or_default();
     CustomResource::new(meta, body)
-        .map_err(|e| Error::Serialize { what: format!("{} `{name}`", T::KIND), message: e.to_string() })
+        .map_err(|e| format::Error::Serialize { what: format!("{} `{name}`", T::KIND), message: e.to_string() }.into())
 }
 
 /// The container name and `app.kubernetes.io/name` of a Deployment's pods.
@@ -262,7 +263,7 @@ fn red_rules(red: &RedSpec, ns: &str, job: &str) -> Vec<AlertRule> {
             ),
         )
     };
-    let latency_rule = |service: ServiceMatch<'_>, p99: crate::duration::Duration| {
+    let latency_rule = |service: ServiceMatch<'_>, p99: crate::value::duration::Duration| {
         let expr = format!(
             "histogram_quantile(0.99, sum by ({by}, le) (rate({}[{WINDOW}]))) > {}\nand\n{}",
             span_selector(metric::SPAN_DURATION_BUCKET, ns, job, false, &service),
@@ -358,7 +359,7 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::RedThresholds;
+    use crate::model::profile::RedThresholds;
     use crate::stack::Stack;
 
     fn rules(edit: impl FnOnce(&mut Profile)) -> Option<PrometheusRule> {
@@ -407,9 +408,10 @@ mod tests {
 
     #[test]
     fn the_send_failure_alert_names_the_exporter_of_the_pinned_version() {
-        let old =
-            rules(|p| p.collector.version = crate::profile::VersionText(crate::collector::Version::new(0, 140, 0)))
-                .expect("enabled");
+        let old = rules(|p| {
+            p.collector.version = crate::model::profile::VersionText(crate::config::collector::Version::new(0, 140, 0))
+        })
+        .expect("enabled");
         assert!(exprs(&old, "TracestackExporterSendFailing")[0].contains(r#"exporter="otlp/jaeger""#));
         let new = rules(|_| {}).expect("enabled");
         assert!(exprs(&new, "TracestackExporterSendFailing")[0].contains(r#"exporter="otlp_grpc/jaeger""#));

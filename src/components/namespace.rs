@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::k8s;
+use crate::config::k8s;
 
 /// Labels of objects that belong to the whole stack rather than one app.
 #[must_use]

@@ -11,9 +11,9 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::k8s::{self, Object};
-use crate::ports;
-use crate::profile::{Profile, StorageSpec};
+use crate::config::k8s::{self, Object};
+use crate::model::profile::{Profile, StorageSpec};
+use crate::value::ports;
 
 /// Label every namespace carries with its own name (Kubernetes ≥ 1.21).
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

@@ -13,10 +13,11 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::components::Component;
-use crate::error::Error;
-use crate::k8s::{self, Object};
-use crate::profile::{CpuMemory, Profile, Resources};
-use crate::quantity::Quantity;
+use crate::components::Error;
+use crate::config::k8s::{self, Object};
+use crate::model;
+use crate::model::profile::{CpuMemory, Profile, Resources};
+use crate::value::quantity::Quantity;
 
 /// Directory of the smoke-test kustomization, relative to the profile's output.
 pub const DIR: &str = "smoke-test";
@@ -44,9 +45,9 @@ pub const CURL_VERSION: &str = "8.12.1";
 /// The user the checker runs as. curlimages/curl's own `curl_user` is UID 100 (curl/curl-container
 /// `create_base_image.sh`), which can collide with a host user; the script only runs `sh` and
 /// `curl` and writes nothing but `/tmp`, so it runs as the stack's high UID like every other pod.
-pub const CURL_UID: i64 = crate::k8s::RUN_AS_USER;
+pub const CURL_UID: i64 = crate::config::k8s::RUN_AS_USER;
 /// The checker's group.
-pub const CURL_GID: i64 = crate::k8s::RUN_AS_USER;
+pub const CURL_GID: i64 = crate::config::k8s::RUN_AS_USER;
 /// How far back the checker searches: the sender ran just before it in the same pod, so this only
 /// bounds the search; the run tag decides which traces count.
 pub const WINDOW_SECONDS: u32 = 600;
@@ -102,9 +103,11 @@ fn service_port(service: &Service, name: &str) -> Result<i32, Error> {
         .and_then(|s| s.ports.as_ref())
         .and_then(|ports| ports.iter().find(|p| p.name.as_deref() == Some(name)))
         .map(|p| p.port)
-        .ok_or_else(|| Error::Invalid {
-            path: format!("Service `{service_name}`"),
-            message: format!("has no port named `{name}`"),
+        .ok_or_else(|| {
+            Error::Model(model::Error::Invalid {
+                path: format!("Service `{service_name}`"),
+                message: format!("has no port named `{name}`"),
+            })
         })
 }
 
@@ -145,7 +148,7 @@ fn send_args(profile: &Profile, otlp_endpoint: &str) -> Vec<String> {
 /// The smoke-test Job: telemetrygen sends to `otlp`, then the checker asks `query`.
 ///
 /// # Errors
-/// [`Error::Invalid`] when a Service lacks the port the Job uses.
+/// [`Error::Model`] ([`model::Error::Invalid`]) when a Service lacks the port the Job uses.
 pub fn smoke_test(profile: &Profile, otlp: &Service, query: &Service) -> Result<SmokeTest, Error> {
     let spec = &profile.smoke_test;
     let ns = profile.namespace.as_str();

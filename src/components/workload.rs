@@ -18,8 +18,8 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::k8s::{self, Object};
-use crate::plan::WorkloadPlan;
+use crate::config::k8s::{self, Object};
+use crate::model::plan::WorkloadPlan;
 
 /// Annotation on the pod template holding a hash of the mounted config.
 pub const CONFIG_HASH_ANNOTATION: &str = "checksum/config";

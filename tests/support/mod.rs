@@ -13,7 +13,7 @@ use tracestack::check::crd::{Catalog, Crd};
 
 /// Every rendered file of every profile in `profiles/`, by `<profile>/<file>` (plus the schema).
 pub fn rendered() -> BTreeMap<String, String> {
-    match tracestack::project::render_all(Path::new("profiles")) {
+    match tracestack::io::project::render_all(Path::new("profiles")) {
         Ok(files) => files,
         Err(errors) => panic!("profiles fail to render: {errors:#?}"),
     }
@@ -104,12 +104,12 @@ pub fn validate_custom(catalog: &Catalog, resource: &serde_json::Value) -> Vec<S
 /// Every custom resource every profile applies (all bundles), as `(label, JSON)`.
 pub fn custom_resources() -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
-    for path in tracestack::project::profile_files(Path::new("profiles")).expect("profiles/") {
-        let name = tracestack::load::profile_name(&path).expect("name");
-        let profile = tracestack::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    for path in tracestack::io::project::profile_files(Path::new("profiles")).expect("profiles/") {
+        let name = tracestack::model::load::profile_name(&path).expect("name");
+        let profile = tracestack::model::load::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
         let parts = tracestack::Stack::build(&profile).and_then(tracestack::Stack::into_parts);
         for bundle in parts.unwrap_or_else(|e| panic!("{e}")).bundles {
-            for object in bundle.objects.iter().filter(|o| matches!(o, tracestack::k8s::Object::Custom(_))) {
+            for object in bundle.objects.iter().filter(|o| matches!(o, tracestack::config::k8s::Object::Custom(_))) {
                 let value = object.to_ordered().expect("serialises").value().clone();
                 out.push((format!("{name}/{}: {} `{}`", bundle.dir, object.kind(), object.name()), value));
             }

@@ -106,7 +106,7 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode, String> {
     let mut cases: Vec<Case<'_>> = Vec::new();
     for profile in &profiles {
         cases.push(Box::new(|| {
-            tracestack::load::load_str(&profile.origin, &profile.text).map(drop).map_err(|e| e.to_string())
+            tracestack::model::load::load_str(&profile.origin, &profile.text).map(drop).map_err(|e| e.to_string())
         }));
         cases.push(Box::new(|| workload::render_text(profile).map(drop).map_err(|e| e.to_string())));
     }
@@ -365,7 +365,7 @@ fn warm_render(root: &Path) -> Result<Vec<Figure>, String> {
 
     // Profiles are read at run time: a newer profile must leave every artifact fresh. A build script
     // watching profiles/, or an include_str! of one, would show up here as a rebuilt artifact.
-    let touched = tracestack::project::profile_files(&root.join("profiles"))
+    let touched = tracestack::io::project::profile_files(&root.join("profiles"))
         .map_err(|e| e.to_string())?
         .iter()
         .map(|p| touch(p))

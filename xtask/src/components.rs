@@ -1,4 +1,4 @@
-//! `cargo xtask components`: renders `src/collector/distribution_table.rs` from the shared
+//! `cargo xtask components`: renders `src/config/collector/distribution/table.rs` from the shared
 //! `schemas/collector/components.json`.
 //!
 //! Output is byte-deterministic: distributions in `Distribution` declaration order, versions
@@ -31,7 +31,7 @@ const KINDS: [&str; 5] = ["receivers", "processors", "exporters", "extensions", 
 /// Versions printed per line in the `versions` arrays.
 const VERSIONS_PER_LINE: usize = 6;
 
-/// Renders the text of `src/collector/distribution_table.rs` from
+/// Renders the text of `src/config/collector/distribution/table.rs` from
 /// `<shared_dir>/schemas/collector/components.json`.
 pub fn generate(shared_dir: &Path) -> Result<String, String> {
     let path = shared_dir.join(JSON_RELATIVE);
@@ -210,10 +210,10 @@ fn emit(out: &mut String, provenance: &[(String, String)], data: &[DistData]) ->
     }
     out.push_str(concat!(
         "\n",
-        "//! Generated component table behind [`super::distribution`]: for every distribution, the\n",
+        "//! Generated component table behind [`distribution`](super): for every distribution, the\n",
         "//! versions it knows and, per component kind and type, the runs of those versions that ship it.\n",
         "\n",
-        "use super::distribution::{Distribution, Version};\n",
+        "use super::{Distribution, Version};\n",
         "\n",
         "/// One distribution's versions and component types.\n",
         "pub(super) struct Table {\n",
@@ -305,11 +305,11 @@ mod tests {
             return;
         }
         let generated = generate(&shared);
-        let committed = std::fs::read_to_string(manifest.join("../src/collector/distribution_table.rs"));
+        let committed = std::fs::read_to_string(manifest.join("../src/config/collector/distribution/table.rs"));
         match (generated, committed) {
             (Ok(generated), Ok(committed)) => assert!(
                 generated == committed,
-                "src/collector/distribution_table.rs is stale: run `cargo xtask components`"
+                "src/config/collector/distribution/table.rs is stale: run `cargo xtask components`"
             ),
             (generated, committed) => {
                 panic!("generate: {:?}; read: {:?}", generated.err(), committed.err())

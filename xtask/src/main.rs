@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracestack::{output, project};
+use tracestack::io::{output, project};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "tracestack's project tasks")]
@@ -44,7 +44,7 @@ enum Command {
         #[arg(long)]
         profiles: Option<PathBuf>,
     },
-    /// Regenerate src/collector/distribution_table.rs from ../shared/schemas/collector/components.json.
+    /// Regenerate src/config/collector/distribution/table.rs from ../shared/schemas/collector/components.json.
     Components {
         /// Write nothing; fail if the committed table differs.
         #[arg(long)]
@@ -151,7 +151,7 @@ fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>
 fn regenerate_components(check: bool) -> Result<(), String> {
     let root = root();
     let text = components::generate(&root.join("../shared"))?;
-    let target = root.join("src/collector/distribution_table.rs");
+    let target = root.join("src/config/collector/distribution/table.rs");
     let current = std::fs::read_to_string(&target).unwrap_or_default();
     if current == text {
         println!("{}: up to date", target.display());

@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tracestack::Stack;
 use tracestack::check::{Summary, crd};
+use tracestack::io::project;
+use tracestack::model::load;
 use tracestack::render::{self, Source};
-use tracestack::{Stack, load, project};
 
 /// The Kubernetes versions built-in objects are validated against (kubernetes-validate 1.37.0
 /// ships schemas for 1.25.0 to 1.37.0).

@@ -1,11 +1,10 @@
 //! The effective size of every workload: a value set in the profile wins, else the value derived
-//! from the declared `load` (see [`crate::sizing`]), else the built-in default.
+//! from the declared `load` (see [`crate::model::sizing`]), else the built-in default.
 
-use crate::components::MemorySizing;
-use crate::error::Error;
-use crate::profile::{AutoscalingSpec, CpuMemory, Profile, Resources, RoleSpec};
-use crate::quantity::Quantity;
-use crate::sizing::{self, Capacity, Sizing};
+use crate::model::Error;
+use crate::model::profile::{AutoscalingSpec, CpuMemory, Profile, Resources, RoleSpec};
+use crate::model::sizing::{self, Capacity, MemorySizing, Sizing};
+use crate::value::quantity::Quantity;
 
 /// HPA targets of a workload that autoscales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,7 +247,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::LoadSpec;
+    use crate::model::profile::LoadSpec;
 
     fn with_load(peak: u64) -> Profile {
         Profile {

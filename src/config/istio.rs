@@ -9,11 +9,13 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
 use serde::Serialize;
 
-use crate::collector::Receiver;
-use crate::components::collector::Gateway;
-use crate::k8s::CustomKind;
+use crate::config::collector::component::OtlpReceiver;
+use crate::config::collector::{Config, Receiver};
+use crate::config::k8s::CustomKind;
 
 /// The namespace Istio reads mesh-wide configuration from (its default `rootNamespace`).
 pub const ROOT_NAMESPACE: &str = "istio-system";
@@ -200,6 +202,18 @@ pub struct CheckError {
     pub problem: String,
 }
 
+/// The collector gateway as the Istio configuration must reach it: its Service, the Deployment
+/// whose container ports the Service targets, and the config whose receivers listen on them.
+#[derive(Clone, Copy, Debug)]
+pub struct GatewayRef<'a> {
+    /// The Service Istio's providers name.
+    pub service: &'a Service,
+    /// The Deployment behind the Service.
+    pub deployment: &'a Deployment,
+    /// The collector config the Deployment runs.
+    pub config: &'a Config,
+}
+
 /// What a Service port of the gateway leads to.
 struct Backend {
     service_port: String,
@@ -217,7 +231,7 @@ pub fn check(
     mesh: &MeshConfig,
     telemetry: &Telemetry,
     telemetry_id: &str,
-    gateway: &Gateway,
+    gateway: GatewayRef<'_>,
 ) -> Result<(), Vec<CheckError>> {
     let mut errors = Vec::new();
     for provider in &mesh.extension_providers {
@@ -292,7 +306,7 @@ pub fn check(
 
 /// The fully qualified host of the gateway Service, as Istio's service registry names it.
 #[must_use]
-pub fn gateway_host(gateway: &Gateway) -> String {
+pub fn gateway_host(gateway: GatewayRef<'_>) -> String {
     format!(
         "{}.{}.svc.cluster.local",
         service_name(gateway),
@@ -300,12 +314,12 @@ pub fn gateway_host(gateway: &Gateway) -> String {
     )
 }
 
-fn service_name(gateway: &Gateway) -> &str {
+fn service_name(gateway: GatewayRef<'_>) -> &str {
     gateway.service.metadata.name.as_deref().unwrap_or_default()
 }
 
 /// Follows `host:port` to the container port behind the gateway Service.
-fn resolve(gateway: &Gateway, host: &str, port: u16) -> Result<Backend, String> {
+fn resolve(gateway: GatewayRef<'_>, host: &str, port: u16) -> Result<Backend, String> {
     let expected = gateway_host(gateway);
     if host != expected {
         return Err(format!(
@@ -342,7 +356,7 @@ fn resolve(gateway: &Gateway, host: &str, port: u16) -> Result<Backend, String> 
     Ok(Backend { service_port: name, container_port })
 }
 
-fn otlp_receivers(gateway: &Gateway) -> impl Iterator<Item = (String, &crate::collector::component::OtlpReceiver)> {
+fn otlp_receivers(gateway: GatewayRef<'_>) -> impl Iterator<Item = (String, &OtlpReceiver)> {
     gateway.config.receivers.iter().filter_map(|(id, r)| match r {
         Receiver::Otlp(otlp) => Some((id.to_string(), otlp)),
         _ => None,
@@ -350,7 +364,7 @@ fn otlp_receivers(gateway: &Gateway) -> impl Iterator<Item = (String, &crate::co
 }
 
 /// What the gateway's receivers serve on `port`, for messages: "`otlp` (OTLP/HTTP)", "nothing".
-fn served_on(gateway: &Gateway, port: u16) -> String {
+fn served_on(gateway: GatewayRef<'_>, port: u16) -> String {
     let mut served = Vec::new();
     for (id, receiver) in &gateway.config.receivers {
         match receiver {
@@ -380,10 +394,11 @@ fn port_of(endpoint: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Profile;
+    use crate::components::collector::Gateway;
+    use crate::model::profile::Profile;
 
     fn gateway(profile: &Profile) -> Gateway {
-        let plan = crate::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::model::plan::Plan::resolve(profile).unwrap_or_else(|e| panic!("{e}"));
         crate::components::collector::gateway(profile, &plan, "jaeger:4317").unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -413,7 +428,7 @@ mod tests {
     }
 
     fn problems(mesh: &MeshConfig, telemetry: &Telemetry, gateway: &Gateway) -> Vec<String> {
-        match check(mesh, telemetry, "istio-system/mesh-default", gateway) {
+        match check(mesh, telemetry, "istio-system/mesh-default", gateway.istio_ref()) {
             Ok(()) => Vec::new(),
             Err(errors) => errors.iter().map(ToString::to_string).collect(),
         }

@@ -1,6 +1,6 @@
 //! The per-profile runbook (`README.md`): a typed [`Context`] read off a built [`Stack`] — names,
 //! ports, labels, images and Secrets of the objects actually rendered — and one minijinja
-//! template (`src/templates/runbook.md.j2`, compiled once by [`crate::prose`]) that turns it into prose and commands.
+//! template (`src/format/templates/runbook.md.j2`, compiled once by `format::prose`) that turns it into prose and commands.
 //!
 //! Nothing the runbook names is typed into the template: every object name, port, label and
 //! image comes from the stack, so the commands always match what is applied.
@@ -11,12 +11,12 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Service};
 use serde::Serialize;
 
-use crate::collector::{Exporter, Extension, Processor};
 use crate::components::jaeger::{self as jaeger_component, RoleKind};
 use crate::components::smoke_test;
-use crate::error::Error;
-use crate::jaeger::Backend;
-use crate::prometheus::metric;
+use crate::config::collector::jaeger::Backend;
+use crate::config::collector::{Exporter, Extension, Processor};
+use crate::config::prometheus::metric;
+use crate::format::Error;
 use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.
@@ -374,7 +374,7 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
 
 /// A share (0–1) as a percentage text, e.g. `5 %`.
 fn percent(ratio: f64) -> String {
-    format!("{} %", crate::prometheus::number((ratio * 10000.0).round() / 100.0))
+    format!("{} %", crate::config::prometheus::number((ratio * 10000.0).round() / 100.0))
 }
 
 /// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`).
@@ -418,7 +418,7 @@ impl Context {
                 Processor::MemoryLimiter(m) => memory_limit_mib = m.limit_mib,
                 Processor::Batch(b) => send_batch_max_size = b.send_batch_max_size,
                 Processor::ProbabilisticSampler(p) => {
-                    sampling_percentage = Some(crate::prometheus::number(p.sampling_percentage));
+                    sampling_percentage = Some(crate::config::prometheus::number(p.sampling_percentage));
                 }
                 Processor::K8sAttributes(_) | Processor::K8sAttributesLegacy(_) | Processor::Resource(_) => {}
             }
@@ -474,7 +474,7 @@ impl Context {
             monitor_tab: reader.and_then(|r| {
                 r.config.extensions.values().find_map(|e| match e {
                     Extension::JaegerStorage(s) => s.metric_backends.values().next().map(|b| match b {
-                        crate::jaeger::MetricBackend::Prometheus(p) => p.endpoint.clone(),
+                        crate::config::collector::jaeger::MetricBackend::Prometheus(p) => p.endpoint.clone(),
                     }),
                     _ => None,
                 })
@@ -527,7 +527,7 @@ impl Context {
                 })
                 .collect();
             crds.dedup();
-            let own = crate::k8s::labels("", "", "");
+            let own = crate::config::k8s::labels("", "", "");
             let labels = m
                 .rule
                 .metadata
@@ -557,15 +557,15 @@ impl Context {
                     .collect(),
                 red: m.red.as_ref().map(|red| RedInfo {
                     error_ratio: percent(red.error_ratio),
-                    p99_latency: crate::prometheus::duration(red.p99_latency),
-                    min_request_rate: crate::prometheus::number(red.min_request_rate),
+                    p99_latency: crate::config::prometheus::duration(red.p99_latency),
+                    min_request_rate: crate::config::prometheus::number(red.min_request_rate),
                     services: red
                         .services
                         .iter()
                         .map(|(name, t)| RedServiceInfo {
                             name: name.clone(),
                             error_ratio: t.error_ratio.map(percent),
-                            p99_latency: t.p99_latency.map(crate::prometheus::duration),
+                            p99_latency: t.p99_latency.map(crate::config::prometheus::duration),
                         })
                         .collect(),
                 }),
@@ -574,7 +574,7 @@ impl Context {
 
         Self {
             description: stack.description.clone(),
-            namespace_file: crate::render::file_name_of(
+            namespace_file: crate::components::parts::file_name_of(
                 stack.namespace.metadata.name.as_deref().unwrap_or_default(),
                 <k8s_openapi::api::core::v1::Namespace as k8s_openapi::Resource>::KIND,
             ),
@@ -606,7 +606,7 @@ impl Context {
 /// # Errors
 /// [`Error::Template`] when the template does not compile or reads a field the context lacks.
 pub fn render(context: &Context) -> Result<String, Error> {
-    Ok(tidy(&crate::prose::markdown(crate::prose::Template::Runbook, context)?))
+    Ok(tidy(&crate::format::prose::markdown(crate::format::prose::Template::Runbook, context)?))
 }
 
 /// Collapses runs of blank lines the template's conditionals leave, so the Markdown reads clean.
@@ -635,7 +635,7 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{CredentialsRef, ElasticsearchSpec, Profile, SecretKeyRef, StorageSpec};
+    use crate::model::profile::{CredentialsRef, ElasticsearchSpec, Profile, SecretKeyRef, StorageSpec};
 
     fn context(edit: impl FnOnce(&mut Profile)) -> Context {
         let mut profile = Profile::default();
@@ -710,10 +710,10 @@ mod tests {
         let c = context(|p| {
             p.monitoring.enabled = true;
             p.monitoring.labels.insert("release".into(), "prom".into());
-            p.monitoring
-                .red
-                .services
-                .insert("cart".into(), crate::profile::RedThresholds { error_ratio: Some(0.015), p99_latency: None });
+            p.monitoring.red.services.insert(
+                "cart".into(),
+                crate::model::profile::RedThresholds { error_ratio: Some(0.015), p99_latency: None },
+            );
         });
         let m = c.monitoring.expect("monitoring on");
         assert_eq!(m.pod_monitors, ["otel-collector", "jaeger"]);

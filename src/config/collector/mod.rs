@@ -1,16 +1,19 @@
 //! Typed OpenTelemetry Collector configuration: components, pipelines and the `service` section.
 //!
 //! Jaeger v2 is a collector distribution, so its configuration is a [`Config`] too; the Jaeger-only
-//! components live in [`crate::jaeger`] and plug into the same enums.
+//! components live in [`crate::config::collector::jaeger`] and plug into the same enums.
 
 pub mod component;
 pub mod distribution;
-mod distribution_table;
+pub mod jaeger;
+pub mod settings;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
+
+use crate::format;
 
 pub use component::{Connector, Exporter, Extension, Processor, Receiver};
 pub use distribution::{ComponentKind, Distribution, Version};
@@ -30,9 +33,9 @@ impl Written {
     /// Serialises `config`.
     ///
     /// # Errors
-    /// [`crate::Error::Serialize`] when it does not serialise.
-    pub fn new(config: &Config) -> Result<Self, crate::Error> {
-        Ok(Self { text: crate::yaml::to_string(config)?, config: config.clone() })
+    /// [`format::Error::Serialize`] when it does not serialise.
+    pub fn new(config: &Config) -> Result<Self, format::Error> {
+        Ok(Self { text: crate::format::yaml::to_string(config)?, config: config.clone() })
     }
 
     /// The YAML.
@@ -239,7 +242,7 @@ impl Default for Telemetry {
     fn default() -> Self {
         Self {
             logs: Logs { level: "info".into(), encoding: "json".into() },
-            metrics: Metrics::prometheus("normal", crate::ports::COLLECTOR_METRICS),
+            metrics: Metrics::prometheus("normal", crate::value::ports::COLLECTOR_METRICS),
         }
     }
 }

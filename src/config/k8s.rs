@@ -20,7 +20,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::{Metadata, NamespaceResourceScope, Resource};
 use serde::Serialize;
 
-use crate::profile::Resources;
+use crate::value::hash::Fnv1a;
+use crate::value::quantity::Quantity;
+use crate::value::resources::Resources;
 
 /// `app.kubernetes.io/part-of` of every object.
 pub const PART_OF: &str = "tracestack";
@@ -129,7 +131,7 @@ pub fn http_probe(path: &str, port_name: &str, period: i32, failures: i32) -> Pr
 /// Requests and limits from a profile's [`Resources`].
 #[must_use]
 pub fn resources(r: &Resources) -> ResourceRequirements {
-    let pair = |cpu: &crate::quantity::Quantity, memory: &crate::quantity::Quantity| {
+    let pair = |cpu: &Quantity, memory: &Quantity| {
         BTreeMap::from([
             ("cpu".to_owned(), K8sQuantity(cpu.to_string())),
             ("memory".to_owned(), K8sQuantity(memory.to_string())),
@@ -252,31 +254,6 @@ pub fn content_hash(parts: &[&str]) -> String {
         hash.write_u8(0);
     }
     format!("{:016x}", hash.finish())
-}
-
-/// 64-bit FNV-1a: the content hash above, and the hasher of lookup tables keyed by short strings,
-/// for which it is far cheaper than the default SipHash. Such a table (the YAML writer's, of at
-/// most a few thousand entries) gains nothing from SipHash's resistance to chosen collisions.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 macro_rules! objects {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use crate::error::Error;
+use crate::format::Error;
 
 /// A template, by the name errors use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

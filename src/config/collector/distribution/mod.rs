@@ -1,8 +1,10 @@
 //! Collector distributions (otelcol*, Jaeger v2) and which component types each version ships.
 
+mod table;
+
 use std::fmt;
 
-use super::distribution_table::{self as table, Entry};
+use table::Entry;
 
 /// A release version `MAJOR.MINOR.PATCH`, ordered numerically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -12,10 +12,10 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::components::jaeger::NAME;
-use crate::k8s::{self, Object};
-use crate::profile::{CpuMemory, ElasticsearchSpec, LifecycleMode, Profile, Resources, StorageSpec};
-use crate::quantity::Quantity;
+use super::NAME;
+use crate::config::k8s::{self, Object};
+use crate::model::profile::{CpuMemory, ElasticsearchSpec, LifecycleMode, Profile, Resources, StorageSpec};
+use crate::value::quantity::Quantity;
 
 /// `app.kubernetes.io/component` of the maintenance pods.
 pub const COMPONENT: &str = "es-maintenance";

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::load;
+use crate::io::Error;
+use crate::model::load;
+use crate::model::schema;
 use crate::render::{self, Source};
-use crate::schema;
 
 /// The profile files in `dir` (`*.yaml`), sorted by name.
 ///
@@ -55,7 +55,7 @@ pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<E
                 rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect()
             })
         }
-        None => schema::profile_schema().map(|text| vec![(schema::SCHEMA_FILE.to_owned(), text)]),
+        None => schema::profile_schema().map(|text| vec![(schema::SCHEMA_FILE.to_owned(), text)]).map_err(Error::from),
     });
     let mut files = BTreeMap::new();
     let mut errors = Vec::new();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::io::Error;
 use crate::render::MARKER;
 
 /// How a file on disk differs from what was rendered.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
-use crate::duration::Duration;
-use crate::k8s::CustomKind;
+use crate::config::k8s::CustomKind;
+use crate::value::duration::Duration;
 
 /// `apiVersion` of the Prometheus Operator kinds (CRDs of prometheus-operator v0.93.0 in
 /// `../shared/crds`).

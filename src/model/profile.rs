@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::collector::distribution::{UnknownVersion, known_versions};
-use crate::collector::{Distribution, Version};
-use crate::duration::Duration;
-use crate::names;
-use crate::quantity::Quantity;
+use crate::config::collector::distribution::{UnknownVersion, known_versions};
+use crate::config::collector::{Distribution, Version};
+use crate::value::duration::Duration;
+use crate::value::names;
+use crate::value::quantity::Quantity;
+pub use crate::value::resources::{CpuMemory, Resources};
 
 /// One stack: where it runs, the collector gateway, Jaeger and sampling.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -89,8 +90,8 @@ fn default_outage_seconds() -> u64 {
 impl LoadSpec {
     /// The load as the sizing model takes it.
     #[must_use]
-    pub fn load(&self) -> crate::sizing::Load {
-        crate::sizing::Load {
+    pub fn load(&self) -> crate::model::sizing::Load {
+        crate::model::sizing::Load {
             spans_per_second: self.spans_per_second,
             average_span_bytes: self.average_span_bytes,
             outage_seconds: self.outage_seconds,
@@ -161,27 +162,6 @@ impl Default for Profile {
             monitoring: MonitoringSpec::default(),
         }
     }
-}
-
-/// CPU and memory of one container.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Resources {
-    /// What the scheduler reserves.
-    pub requests: CpuMemory,
-    /// The most the container may use; the memory limit also sizes the collector's
-    /// `memory_limiter` and `GOMEMLIMIT`.
-    pub limits: CpuMemory,
-}
-
-/// A CPU and a memory quantity.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CpuMemory {
-    /// CPU, e.g. `250m` or `2`.
-    pub cpu: Quantity,
-    /// Memory, e.g. `512Mi`.
-    pub memory: Quantity,
 }
 
 /// The collector gateway.

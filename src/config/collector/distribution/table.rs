@@ -5,10 +5,10 @@
 //   open-telemetry/opentelemetry-collector 934999fbab274d10cbf18704b4594a6fb2049887
 //   open-telemetry/opentelemetry-collector-releases ceccc19da2df99e24c1d826bd1600e0edbdbea3d
 
-//! Generated component table behind [`super::distribution`]: for every distribution, the
+//! Generated component table behind [`distribution`](super): for every distribution, the
 //! versions it knows and, per component kind and type, the runs of those versions that ship it.
 
-use super::distribution::{Distribution, Version};
+use super::{Distribution, Version};
 
 /// One distribution's versions and component types.
 pub(super) struct Table {

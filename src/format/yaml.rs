@@ -18,8 +18,8 @@ use std::hash::BuildHasherDefault;
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-use crate::error::Error;
-use crate::k8s::Fnv1a;
+use crate::format::Error;
+use crate::value::hash::Fnv1a;
 
 /// Serialises `value` as block-style YAML that reads back identically under YAML 1.1 (what kubectl
 /// uses): strings such as `on`, `n`, `1:30` or `2024-01-01` are quoted; long strings stay on one

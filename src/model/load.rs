@@ -4,9 +4,9 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::locate::{self, Segment};
-use crate::names;
-use crate::profile::Profile;
+use crate::model::locate::{self, Segment};
+use crate::model::profile::Profile;
+use crate::value::names;
 
 /// Profiles larger than this are refused before parsing: a real profile is a few KiB.
 pub const MAX_PROFILE_BYTES: usize = 1024 * 1024;

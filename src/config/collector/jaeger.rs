@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::collector::component::{ClientTls, GrpcServer, HttpServer, RetryOnFailure, SendingQueue};
-use crate::duration::Duration;
+use super::settings::{ClientTls, Empty, GrpcServer, HttpServer, RetryOnFailure, SendingQueue};
+use crate::value::duration::Duration;
 
 /// `jaeger_storage`: named storage backends that the query extension and the storage exporter use.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -72,7 +72,7 @@ pub struct IndexOptions {
 pub struct Rotation {
     /// Read and write through the `<prefix>-jaeger-span-read`/`-write` aliases that an external
     /// tool (`jaeger-es-rollover`) creates and rolls over.
-    pub manual_rollover: crate::collector::component::Empty,
+    pub manual_rollover: Empty,
 }
 
 /// `indices`: index names and settings.

@@ -1,5 +1,8 @@
 //! Jaeger v2: one all-in-one process over in-memory storage, or separate collector and query roles
-//! over Elasticsearch; always behind the `jaeger-collector` and `jaeger-query` Services.
+//! over Elasticsearch; always behind the `jaeger-collector` and `jaeger-query` Services. Jaeger's
+//! own Elasticsearch index maintenance is in [`elasticsearch`].
+
+pub mod elasticsearch;
 
 use std::sync::Arc;
 
@@ -9,26 +12,26 @@ use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, Vol
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::check::{ConfigRef, External, ObjectRef};
-use crate::collector::component::{
+use crate::components::Component;
+use crate::components::Error;
+use crate::components::workload::{self, WorkloadSpec};
+use crate::config::collector::component::{
     Batch, ClientTls, Empty, ExplicitBuckets, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer,
     MemoryLimiter, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
     ServerTls, SpanMetrics, SpanMetricsHistogram,
 };
-use crate::collector::{
+use crate::config::collector::jaeger::{
+    self as model, Auth, Backend, BasicAuth, IndexOptions, Indices, Query, QueryStorage, Rotation, StorageExporter,
+};
+use crate::config::collector::{
     Config, Connector, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal,
     Telemetry, Version, Written,
 };
-use crate::components::Component;
-use crate::components::workload::{self, WorkloadSpec};
-use crate::duration::Duration;
-use crate::error::Error;
-use crate::jaeger::{
-    self as model, Auth, Backend, BasicAuth, IndexOptions, Indices, Query, QueryStorage, Rotation, StorageExporter,
-};
-use crate::k8s::{self, Object, ServicePortSpec};
-use crate::plan::{Plan, WorkloadPlan};
-use crate::ports;
-use crate::profile::{ElasticsearchSpec, LifecycleMode, Profile, StorageSpec};
+use crate::config::k8s::{self, Object, ServicePortSpec};
+use crate::model::plan::{Plan, WorkloadPlan};
+use crate::model::profile::{ElasticsearchSpec, LifecycleMode, Profile, StorageSpec};
+use crate::value::duration::Duration;
+use crate::value::ports;
 
 /// `app.kubernetes.io/name` of every Jaeger object.
 pub const NAME: &str = "jaeger";
@@ -250,7 +253,7 @@ fn backend(profile: &Profile, kind: RoleKind) -> Backend {
 
 fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch {
     let rotation = (es.lifecycle.mode == LifecycleMode::Rollover)
-        .then_some(Rotation { manual_rollover: crate::collector::component::Empty {} });
+        .then_some(Rotation { manual_rollover: crate::config::collector::component::Empty {} });
     let spans = IndexOptions { shards: es.shards, replicas: es.replicas, rotation: rotation.clone() };
     // Service and dependency indices are tiny next to span indices: one shard is enough.
     let small = IndexOptions { shards: 1, replicas: es.replicas, rotation };
@@ -466,7 +469,7 @@ pub fn span_duration_buckets(profile: &Profile) -> Vec<Duration> {
 /// `exporters: [jaeger_storage_exporter, spanmetrics]`, then `receivers: [spanmetrics]`,
 /// `exporters: [prometheus]` on `0.0.0.0:8889`). It runs in Jaeger rather than in the gateway
 /// because `otelcol-k8s` ships `spanmetrics` but no `prometheus` exporter, while Jaeger ships both.
-fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::collector::ComponentId {
+fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::config::collector::ComponentId {
     let connector = config.add_connector(
         None,
         Connector::SpanMetrics(SpanMetrics {
@@ -515,7 +518,7 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
     let config = config(profile, plan, kind)?;
     let written = Arc::new(Written::new(&config)?);
     let (mut env, mut volumes) = storage_mounts(profile);
-    let lifecycle = crate::components::elasticsearch::lifecycle(profile);
+    let lifecycle = elasticsearch::lifecycle(profile);
     let init = lifecycle.init_container.as_ref().filter(|_| kind == RoleKind::Collector);
     if kind == RoleKind::Collector
         && let Some(tls) = &profile.jaeger.collector_tls

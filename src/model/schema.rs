@@ -1,7 +1,7 @@
 //! The JSON Schema of the profile format, for editors (yaml-language-server) and reviewers.
 
-use crate::error::Error;
-use crate::profile::Profile;
+use crate::format::Error;
+use crate::model::profile::Profile;
 
 /// Path of the schema under the output root, as profiles reference it.
 pub const SCHEMA_FILE: &str = "schema/profile.schema.json";

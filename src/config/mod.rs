@@ -1,0 +1,8 @@
+//! Typed configuration tracestack writes: collector and Jaeger configs, Kubernetes objects, Istio,
+//! Prometheus Operator and kustomize kinds.
+
+pub mod collector;
+pub mod istio;
+pub mod k8s;
+pub mod kustomize;
+pub mod prometheus;

@@ -148,7 +148,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Profile, LoadError> {
     })?;
     // Sizes derived from `load` are checked where they are decided; a size that the components
     // would refuse is reported at the field that led to it.
-    if let Err(crate::error::Error::Invalid { path, message }) = crate::plan::Plan::resolve(&profile) {
+    if let Err(crate::model::Error::Invalid { path, message }) = crate::model::plan::Plan::resolve(&profile) {
         let at = locate::locate(text, &locate::parse_path(&path));
         return Err(LoadError { file: file.to_owned(), problems: vec![problem(text, at, Some(path), message)] });
     }

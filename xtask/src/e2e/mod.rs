@@ -29,8 +29,9 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use tracestack::Profile;
+use tracestack::model::load;
 use tracestack::render::{self, Source};
-use tracestack::{Profile, load};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
 pub const SUITES: [&str; 5] = ["validate", "flow", "metrics", "faults", "load"];
@@ -196,7 +197,7 @@ pub fn render_variant(
 
 /// Every built-in profile's name.
 pub fn profiles(root: &Path) -> Result<Vec<String>, String> {
-    let files = tracestack::project::profile_files(&root.join("profiles")).map_err(|e| e.to_string())?;
+    let files = tracestack::io::project::profile_files(&root.join("profiles")).map_err(|e| e.to_string())?;
     Ok(files.iter().filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned())).collect())
 }
 

@@ -111,7 +111,7 @@ pub fn load(context: &Context, report: &mut Report) -> Result<(), String> {
     let (profile, rendered) = render_variant(&context.root, "demo", &variant())?;
     let objects = Objects::from_files(&rendered.files)?;
     let gateway_cpu = container_limit(&objects, "otel-collector", "cpu")?;
-    let planned = (tracestack::sizing::GATEWAY.spans_per_core as f64 * gateway_cpu).round() as u64;
+    let planned = (tracestack::model::sizing::GATEWAY.spans_per_core as f64 * gateway_cpu).round() as u64;
     let mut cluster = Cluster::new(&context.work.join("load"), images(context, &profile), objects)?;
     println!(
         "  limits: {}; gateway CPU limit {gateway_cpu} core(s): planned {planned} spans/s per pod",

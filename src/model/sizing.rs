@@ -15,7 +15,8 @@
 //! memory_limit = memory_need / 0.64, rounded up to 64 MiB   # memory_limiter refuses from 64 %
 //! memory_request = memory_limit                          # no overcommit for a buffering process
 //! GOMEMLIMIT = memory_limiter.limit_mib = 80 % of memory_limit; spike_limit_mib = 20 % of that
-//! batch_size   = clamp(per_pod × 200 ms, 512, 8192); batch_max = 2 × batch_size
+//! batch_max    = min(2 × clamp(per_pod × 200 ms, 512, 8192), 3 MiB / span_bytes)   # under Jaeger's 4 MiB gRPC limit
+//! batch_size   = min(clamp(per_pod × 200 ms, 512, 8192), batch_max)
 //! ```
 //!
 //! When `memory_limit` would exceed `MAX_POD_MEMORY_MIB`, `min_replicas` grows until it fits: more
@@ -119,6 +120,15 @@ impl Sizing {
     }
 }
 
+/// The largest gateway batch, in bytes of average spans: three quarters of the 4 MiB a gRPC server
+/// accepts by default.
+pub const BATCH_MAX_BYTES: u64 = 3 * 1024 * 1024;
+
+/// `send_batch_size` for a pod's peak rate: 200 ms of it, within 512–8192.
+fn batch_size_for(per_pod: u64) -> u64 {
+    (per_pod / 5).clamp(512, 8192)
+}
+
 fn ceil_div(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { a.div_ceil(b) }
 }
@@ -151,7 +161,13 @@ pub fn size(load: &Load, cap: Capacity) -> Sizing {
         )
         .max(100);
         let max_replicas = ceil_div(peak.saturating_mul(2), cap.pod_rate).max(min_replicas + 1);
-        let batch_size = (per_pod / 5).clamp(512, 8192);
+        // The batch processor counts spans, but Jaeger's OTLP gRPC receiver refuses a request
+        // over 4 MiB (grpc-go's default `max_recv_msg_size_mib`, which Jaeger keeps): a batch at
+        // most `BATCH_MAX_BYTES` of average spans leaves a quarter for encoding overhead and
+        // larger-than-average spans.
+        let max_by_bytes = (BATCH_MAX_BYTES / span_bytes).max(1);
+        let batch_max = (batch_size_for(per_pod) * 2).min(max_by_bytes);
+        let batch_size = batch_size_for(per_pod).min(batch_max);
         return Sizing {
             min_replicas: u32::try_from(min_replicas).unwrap_or(u32::MAX),
             max_replicas: u32::try_from(max_replicas).unwrap_or(u32::MAX),
@@ -161,7 +177,7 @@ pub fn size(load: &Load, cap: Capacity) -> Sizing {
             memory_mib,
             queue_spans,
             batch_size: u32::try_from(batch_size).unwrap_or(8192),
-            batch_max: u32::try_from(batch_size * 2).unwrap_or(16384),
+            batch_max: u32::try_from(batch_max).unwrap_or(16384),
         };
     }
 }

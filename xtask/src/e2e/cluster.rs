@@ -133,11 +133,6 @@ impl Pod {
         Ok(SocketAddr::from((self.ip, number)))
     }
 
-    /// The PID of a running container's process.
-    pub fn pid(&self, container: &str) -> Option<u32> {
-        self.processes.iter().find(|(n, _)| n == container).map(|(_, c)| c.id())
-    }
-
     /// A container's log file.
     pub fn log(&self, container: &str) -> PathBuf {
         self.dir.join(format!("{container}.log"))

@@ -37,6 +37,11 @@ fn documented() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("otelcol_processor_memory_limiter_refused_spans", vec!["processor"]),
         // kube-state-metrics pod metrics: namespace, pod, uid, container.
         ("kube_pod_container_status_restarts_total", vec!["uid"]),
+        // Jaeger's Elasticsearch bulk writer (jaeger internal/storage/elasticsearch/config/config.go,
+        // `bulkCallback`), read off Jaeger v2.13.0 writing to a failing Elasticsearch; the
+        // documents counter is matched with and without `_total`.
+        ("jaeger_storage_bulk_index_latency_err_seconds_count", vec!["kind", "name", "role"]),
+        ("jaeger_storage_bulk_index_errors(_total)?", vec!["kind", "name", "role"]),
         // Prometheus's own per-target series.
         ("up", vec![]),
         // contrib spanmetricsconnector: `calls` and `duration` (unit ms) in namespace
@@ -57,8 +62,10 @@ impl ExprVisitor for Selectors {
             Expr::MatrixSelector(ms) => &ms.vs,
             _ => return Ok(true),
         };
-        let labels = vs.matchers.matchers.iter().map(|m| m.name.clone()).collect();
-        self.0.push((vs.name.clone().unwrap_or_default(), labels));
+        // A selector by name regex (`{__name__=~"…"}`) is named by that regex.
+        let by_regex = vs.matchers.matchers.iter().find(|m| m.name == "__name__").map(|m| m.value.clone());
+        let labels = vs.matchers.matchers.iter().filter(|m| m.name != "__name__").map(|m| m.name.clone()).collect();
+        self.0.push((vs.name.clone().or(by_regex).unwrap_or_default(), labels));
         Ok(true)
     }
 }

@@ -16,7 +16,7 @@ use crate::config::prometheus::{
     RuleGroup, metric, span_label,
 };
 use crate::format;
-use crate::model::profile::{Profile, RedSpec};
+use crate::model::profile::{Profile, RedSpec, StorageSpec};
 
 /// Name of the PrometheusRule.
 pub const RULE_NAME: &str = "tracestack";
@@ -114,6 +114,8 @@ struct Scope<'a> {
     jaeger_job: &'a str,
     jaeger_container: &'a str,
     queue_ratio: f64,
+    /// Jaeger writes to Elasticsearch (whose failures only its bulk metrics show).
+    elasticsearch: bool,
 }
 
 fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
@@ -128,7 +130,7 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
         format!("{}|{}", prom::regex_literal(s.gateway_container), prom::regex_literal(s.jaeger_container));
     let mut send_failed = gateway.to_vec();
     send_failed.push(("exporter", "=", &s.gateway_exporter));
-    vec![
+    let mut rules = vec![
         alert(
             "TracestackCollectorDown",
             format!("absent({} == 1)", select(metric::UP, &gateway)),
@@ -200,7 +202,27 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
             "{{ $labels.pod }} restarted {{ $value | humanize }} times in 15 minutes".into(),
             "Container {{ $labels.container }} of {{ $labels.pod }} keeps restarting (out of memory, failing probes or a bad config). See the runbook, \"Connection refused\".".into(),
         ),
-    ]
+    ];
+    if s.elasticsearch {
+        let m = [("namespace", "=", ns), ("job", "=", s.jaeger_job)];
+        let documents = format!(
+            "{{__name__=~{},{}}}",
+            prom::string(&format!("{}(_total)?", metric::ES_BULK_FAILED_DOCUMENTS)),
+            m.iter().map(|(k, op, v)| format!("{k}{op}{}", prom::string(v))).collect::<Vec<_>>().join(",")
+        );
+        rules.push(alert(
+            "TracestackJaegerBulkWritesFailing",
+            format!(
+                "({} > 0) or (sum by (namespace, job, pod) (rate({documents}[{WINDOW}])) > 0)",
+                rate(metric::ES_BULK_FAILED_REQUESTS, &m, "namespace, job, pod")
+            ),
+            "5m",
+            "critical",
+            "Jaeger's writes to Elasticsearch fail".into(),
+            "{{ $labels.pod }} has bulk writes to Elasticsearch failing: those spans are lost (Jaeger's exporter does not see it; its log says `bulk request`). Check Elasticsearch's health, disk and credentials.".into(),
+        ));
+    }
+    rules
 }
 
 /// The span-metrics selector of RED alerts: this stack's Jaeger, entry spans, optionally one
@@ -341,6 +363,7 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
         jaeger_job: &jaeger_job,
         jaeger_container: &jaeger_container,
         queue_ratio: spec.queue_alert_ratio,
+        elasticsearch: matches!(profile.jaeger.storage, StorageSpec::Elasticsearch(_)),
     };
     let mut groups = vec![RuleGroup { name: "tracestack.pipeline".into(), rules: health_rules(&scope) }];
     if jaeger_component::span_metrics_enabled(profile) {

@@ -48,6 +48,19 @@ pub mod metric {
     pub const CONTAINER_RESTARTS: &str = "kube_pod_container_status_restarts_total";
     /// Whether Prometheus's last scrape of a target succeeded (1) or not (0).
     pub const UP: &str = "up";
+    /// Bulk requests Jaeger's Elasticsearch writer sent that failed as a whole (Elasticsearch
+    /// down, refusing, or timing out): the count of its error-latency histogram. Jaeger's
+    /// exporter reports success as soon as a span is handed to the bulk processor, so this, not
+    /// `otelcol_exporter_send_failed_spans`, is where lost writes show (jaeger
+    /// `internal/storage/elasticsearch/config/config.go`, `bulkCallback.invoke`; the name as a
+    /// running Jaeger serves it: scope `jaeger` → `storage` → `bulk_index`, metric `latency-err`,
+    /// read off Jaeger v2.13.0 writing to a failing Elasticsearch).
+    pub const ES_BULK_FAILED_REQUESTS: &str = "jaeger_storage_bulk_index_latency_err_seconds_count";
+    /// Documents Elasticsearch refused inside an accepted bulk request (the same callback's
+    /// `errors` counter). Jaeger v2.13.0 serves it as `…_errors_total`; releases on a collector
+    /// core that drops `_total` under explicit readers serve `…_errors`, so alerts match both
+    /// (`{__name__=~"…_errors(_total)?"}`).
+    pub const ES_BULK_FAILED_DOCUMENTS: &str = "jaeger_storage_bulk_index_errors";
     /// Span count per service, span name, kind and status: the `spanmetrics` connector's `calls`
     /// sum in namespace `traces.span.metrics`, with `_total` from the `prometheus` exporter's
     /// default `UnderscoreEscapingWithSuffixes` translation (contrib

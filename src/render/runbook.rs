@@ -255,6 +255,10 @@ pub struct MetricNames {
     pub accepted: &'static str,
     /// Span-metric call counter.
     pub span_calls: &'static str,
+    /// Jaeger's failed Elasticsearch bulk requests.
+    pub es_bulk_failed_requests: &'static str,
+    /// Documents Elasticsearch refused in Jaeger's bulk requests.
+    pub es_bulk_failed_documents: &'static str,
 }
 
 fn pod_spec(deployment: &Deployment) -> Option<&PodSpec> {
@@ -596,6 +600,8 @@ impl Context {
                 sent: metric::EXPORTER_SENT_SPANS,
                 accepted: metric::RECEIVER_ACCEPTED_SPANS,
                 span_calls: metric::SPAN_CALLS,
+                es_bulk_failed_requests: metric::ES_BULK_FAILED_REQUESTS,
+                es_bulk_failed_documents: metric::ES_BULK_FAILED_DOCUMENTS,
             },
         }
     }

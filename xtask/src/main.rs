@@ -60,6 +60,16 @@ enum Command {
         #[arg(long)]
         manifest: bool,
     },
+    /// A stand-in Elasticsearch for the e2e `metrics` suite (started by the harness).
+    #[command(hide = true)]
+    E2eFakeEs {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: String,
+        /// Fail every bulk request (HTTP 500).
+        #[arg(long)]
+        fail: bool,
+    },
     /// Measure render speed, memory and warm render wall time against their targets (BENCHMARKS.md).
     Bench {
         /// Exit non-zero when a figure misses its target.
@@ -90,6 +100,7 @@ fn main() -> ExitCode {
             bench::run(&root(), &bench::Options { enforce, cold })
         }
         Command::E2e { suite, manifest } => e2e::run(&root(), &suite, manifest),
+        Command::E2eFakeEs { listen, fail } => e2e::fake_es::serve(&listen, fail).map(|()| ExitCode::SUCCESS),
         Command::Validate { profiles } => {
             let root = root();
             let profiles = profiles.unwrap_or_else(|| root.join("profiles"));

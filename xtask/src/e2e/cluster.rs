@@ -900,12 +900,28 @@ fn cleanup_stale() {
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let name = line.split_whitespace().next().unwrap_or_default();
             if name.starts_with(PREFIX) {
+                // A process still inside (a client the harness started, or one left by an
+                // interrupted run) would keep the namespace and its veth alive.
+                if let Ok(pids) = Command::new("ip").args(["netns", "pids", name]).output() {
+                    for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+                        if let Ok(pid) = pid.parse::<u32>() {
+                            signal(pid, "KILL");
+                        }
+                    }
+                }
                 let _ = Command::new("ip").args(["netns", "del", name]).status();
                 let _ = fs::remove_dir_all(Path::new("/etc/netns").join(name));
             }
         }
     }
-    let _ = Command::new("ip").args(["link", "del", BRIDGE]).stderr(Stdio::null()).status();
+    if let Ok(out) = Command::new("ip").args(["-o", "link", "show"]).output() {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let name = line.split(':').nth(1).unwrap_or_default().trim().split('@').next().unwrap_or_default();
+            if name.starts_with(PREFIX) {
+                let _ = Command::new("ip").args(["link", "del", name]).stderr(Stdio::null()).status();
+            }
+        }
+    }
     let mut bases: Vec<PathBuf> = vec![PathBuf::from("/sys/fs/cgroup")];
     bases.extend(v1_base("memory"));
     bases.extend(v1_base("cpu"));

@@ -19,6 +19,7 @@
 
 pub mod build;
 pub mod cluster;
+pub mod fake_es;
 mod flow;
 pub mod http;
 mod metrics;

@@ -76,8 +76,10 @@ fn outage(context: &Context, cluster: &mut Cluster, traces_per_second: u64) -> R
     )?;
     std::thread::sleep(Duration::from_secs(5));
     let jaeger = jaeger_pod(cluster)?;
-    let stopped = Instant::now();
+    let signalled = Instant::now();
     cluster.stop(jaeger);
+    let stopped = Instant::now();
+    println!("  Jaeger stopped {:.1} s after SIGTERM", signalled.elapsed().as_secs_f64());
     let run = uuid();
     let sent = traces_per_second * (OUTAGE.as_secs() - 5);
     let mut counted = start_load(
@@ -90,7 +92,7 @@ fn outage(context: &Context, cluster: &mut Cluster, traces_per_second: u64) -> R
     let _ = counted.wait();
     std::thread::sleep(OUTAGE.saturating_sub(stopped.elapsed()));
     cluster.restart(jaeger, Duration::from_secs(60))?;
-    println!("  Jaeger was down {:.1} s", stopped.elapsed().as_secs_f64());
+    println!("  Jaeger was down {:.1} s (from its exit until it was ready again)", stopped.elapsed().as_secs_f64());
     let _ = steady.wait();
     let query = query_addr(cluster)?;
     let until = Instant::now() + Duration::from_secs(120);

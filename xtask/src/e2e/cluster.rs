@@ -238,33 +238,44 @@ impl Cluster {
         let started = Instant::now();
         let inits = self.pods[index].spec.init_containers.clone().unwrap_or_default();
         for container in &inits {
-            let child = self.spawn(index, container)?;
-            self.pods[index].processes.push((container.name.clone(), child));
-            let code = self.wait_exit(index, &container.name, timeout.saturating_sub(started.elapsed()))?;
-            if code != 0 {
-                return Err(format!(
-                    "Job {name}: init container {} exited {code}:\n{}",
-                    container.name,
-                    self.pods[index].log_tail(&container.name, 20)
-                ));
-            }
+            self.start_container(index, container)?;
+            self.expect_success(
+                index,
+                &format!("Job {name}: init container"),
+                &container.name,
+                timeout.saturating_sub(started.elapsed()),
+            )?;
         }
         let containers = self.pods[index].spec.containers.clone();
         for container in &containers {
-            let child = self.spawn(index, container)?;
-            self.pods[index].processes.push((container.name.clone(), child));
+            self.start_container(index, container)?;
         }
         for container in &containers {
-            let code = self.wait_exit(index, &container.name, timeout.saturating_sub(started.elapsed()))?;
-            if code != 0 {
-                return Err(format!(
-                    "Job {name}: container {} exited {code}:\n{}",
-                    container.name,
-                    self.pods[index].log_tail(&container.name, 30)
-                ));
-            }
+            self.expect_success(
+                index,
+                &format!("Job {name}: container"),
+                &container.name,
+                timeout.saturating_sub(started.elapsed()),
+            )?;
         }
         Ok(index)
+    }
+
+    /// Starts one container of a pod and keeps its process.
+    fn start_container(&mut self, index: usize, container: &Container) -> Result<(), String> {
+        let child = self.spawn(index, container)?;
+        self.pods[index].processes.push((container.name.clone(), child));
+        Ok(())
+    }
+
+    /// Waits for a container to exit 0; otherwise `Err` with the tail of its log.
+    fn expect_success(&mut self, index: usize, what: &str, container: &str, timeout: Duration) -> Result<(), String> {
+        let code = self.wait_exit(index, container, timeout)?;
+        if code == 0 {
+            Ok(())
+        } else {
+            Err(format!("{what} {container} exited {code}:\n{}", self.pods[index].log_tail(container, 30)))
+        }
     }
 
     /// Stops every process of a pod (SIGTERM, then SIGKILL after its grace period), keeping its
@@ -295,8 +306,7 @@ impl Cluster {
     pub fn restart(&mut self, index: usize, timeout: Duration) -> Result<(), String> {
         let containers = self.pods[index].spec.containers.clone();
         for container in &containers {
-            let child = self.spawn(index, container)?;
-            self.pods[index].processes.push((container.name.clone(), child));
+            self.start_container(index, container)?;
         }
         self.wait_ready(index, timeout)
     }
@@ -339,16 +349,14 @@ impl Cluster {
     ) -> Result<usize, String> {
         let index = self.create_pod(name, namespace, labels, spec)?;
         for container in self.pods[index].spec.init_containers.clone().unwrap_or_default() {
-            let child = self.spawn(index, &container)?;
-            self.pods[index].processes.push((container.name.clone(), child));
+            self.start_container(index, &container)?;
             let code = self.wait_exit(index, &container.name, Duration::from_secs(120))?;
             if code != 0 {
                 return Err(format!("pod {name}: init container {} exited {code}", container.name));
             }
         }
         for container in self.pods[index].spec.containers.clone() {
-            let child = self.spawn(index, &container)?;
-            self.pods[index].processes.push((container.name.clone(), child));
+            self.start_container(index, &container)?;
         }
         Ok(index)
     }

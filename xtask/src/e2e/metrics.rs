@@ -66,16 +66,8 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
         ("collector.retry.max_interval", "1s".into()),
         ("collector.retry.max_elapsed_time", "2s".into()),
     ];
-    let (profile, rendered) = render_variant(&context.root, "demo", &outage)?;
     {
-        let mut cluster = Cluster::new(
-            &context.work.join("metrics-outage"),
-            images(context, &profile),
-            Objects::from_files(&rendered.files)?,
-        )?;
-        start_stack(&mut cluster, report)?;
-        let jaeger = jaeger_pod(&cluster)?;
-        cluster.stop(jaeger);
+        let mut cluster = without_jaeger(context, report, "metrics-outage", &outage)?;
         send(context, &mut cluster, "outage", &["--rate=500", "--duration=8s", "--workers=2"])?;
         std::thread::sleep(Duration::from_secs(4));
         seen.extend(scrape(&cluster)?);
@@ -93,16 +85,8 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
         ),
         ("collector.queue.queue_size", 2_000_000.into()),
     ];
-    let (profile, rendered) = render_variant(&context.root, "demo", &squeeze)?;
     {
-        let mut cluster = Cluster::new(
-            &context.work.join("metrics-squeeze"),
-            images(context, &profile),
-            Objects::from_files(&rendered.files)?,
-        )?;
-        start_stack(&mut cluster, report)?;
-        let jaeger = jaeger_pod(&cluster)?;
-        cluster.stop(jaeger);
+        let mut cluster = without_jaeger(context, report, "metrics-squeeze", &squeeze)?;
         let big = format!("--telemetry-attributes=payload=\"{}\"", "x".repeat(2048));
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
@@ -194,6 +178,22 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// A `demo` variant started, then its Jaeger stopped: the gateway alone, its exports failing.
+fn without_jaeger(
+    context: &Context,
+    report: &mut Report,
+    name: &str,
+    changes: &[(&str, serde_json::Value)],
+) -> Result<Cluster, String> {
+    let (profile, rendered) = render_variant(&context.root, "demo", changes)?;
+    let mut cluster =
+        Cluster::new(&context.work.join(name), images(context, &profile), Objects::from_files(&rendered.files)?)?;
+    start_stack(&mut cluster, report)?;
+    let jaeger = jaeger_pod(&cluster)?;
+    cluster.stop(jaeger);
+    Ok(cluster)
 }
 
 /// The pod of the Jaeger Deployment that receives from the gateway.

@@ -21,12 +21,17 @@ use super::{Context, Report, images, otlp, render_variant};
 
 const OUTAGE: Duration = Duration::from_secs(30);
 
+/// telemetrygen's traces: a parent and one child span. Its `--rate` counts spans per second per
+/// worker, so a rate of traces is this many times as many spans.
+const SPANS_PER_TRACE: u64 = 2;
+
 pub fn faults(context: &Context, report: &mut Report) -> Result<(), String> {
     // Within the queue: half of it fills during the outage.
     let (profile, rendered) = render_variant(&context.root, "demo", &variant())?;
     let objects = Objects::from_files(&rendered.files)?;
     let queue = gateway_queue(&objects)?;
-    let traces_per_second = ((queue as f64 * 0.5 / OUTAGE.as_secs_f64()) / 2.0 / 2.0).max(1.0).floor() as u64;
+    let traces_per_second =
+        ((queue as f64 * 0.5 / OUTAGE.as_secs_f64()) / 2.0 / SPANS_PER_TRACE as f64).max(1.0).floor() as u64;
     println!("  queue {queue} spans; steady load and outage load each {traces_per_second} traces/s of 2 spans");
     let mut cluster = Cluster::new(&context.work.join("faults"), images(context, &profile), objects)?;
     start_stack(&mut cluster, report)?;
@@ -72,7 +77,7 @@ fn outage(context: &Context, cluster: &mut Cluster, traces_per_second: u64) -> R
         cluster,
         "steady",
         "e2e-steady",
-        &[&format!("--rate={traces_per_second}"), &format!("--duration={steady_seconds}s")],
+        &[&format!("--rate={}", traces_per_second * SPANS_PER_TRACE), &format!("--duration={steady_seconds}s")],
     )?;
     std::thread::sleep(Duration::from_secs(5));
     let jaeger = jaeger_pod(cluster)?;
@@ -87,7 +92,7 @@ fn outage(context: &Context, cluster: &mut Cluster, traces_per_second: u64) -> R
         cluster,
         &run,
         "e2e-outage",
-        &[&format!("--rate={traces_per_second}"), &format!("--traces={sent}")],
+        &[&format!("--rate={}", traces_per_second * SPANS_PER_TRACE), &format!("--traces={sent}")],
     )?;
     let _ = counted.wait();
     std::thread::sleep(OUTAGE.saturating_sub(stopped.elapsed()));
@@ -128,7 +133,7 @@ pub fn load(context: &Context, report: &mut Report) -> Result<(), String> {
         &mut cluster,
         "planned",
         "e2e-planned",
-        &[&format!("--rate={}", planned / 2 / 2), "--workers=2", "--duration=40s"],
+        &[&format!("--rate={}", planned / 2), "--workers=2", "--duration=40s"],
     )?;
     std::thread::sleep(Duration::from_secs(5));
     let otlp_http = service_addr(&cluster, "otlp", Some("otlp-http"))?;
@@ -172,7 +177,7 @@ pub fn load(context: &Context, report: &mut Report) -> Result<(), String> {
         &mut cluster,
         "overload",
         "e2e-overload",
-        &[&format!("--rate={}", rate / 2 / workers), &format!("--workers={workers}"), "--duration=40s", &payload],
+        &[&format!("--rate={}", rate / workers), &format!("--workers={workers}"), "--duration=40s", &payload],
     )?;
     let _ = overload.wait();
     let elapsed = started.elapsed().as_secs_f64();

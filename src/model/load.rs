@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::model::locate::{self, Segment};
 use crate::model::profile::Profile;
+use crate::model::schema::SCHEMA_FILE;
 use crate::value::names;
 
 /// Profiles larger than this are refused before parsing: a real profile is a few KiB.
@@ -71,7 +72,7 @@ impl LoadError {
 }
 
 /// The profile name a file gives: its stem, which must be a DNS-1123 label (it names a directory
-/// and appears in object labels).
+/// and appears in object labels), and not `schema`, the folder the profile schema is written to.
 ///
 /// # Errors
 /// When the stem is not a valid name.
@@ -79,16 +80,42 @@ pub fn profile_name(path: &Path) -> Result<String, LoadError> {
     let file = path.display().to_string();
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     names::dns1123_label(stem)
-        .map(|()| stem.to_owned())
-        .map_err(|e| LoadError::one(&file, format!("the file name gives the profile name, and {e}")))
+        .map_err(|e| LoadError::one(&file, format!("the file name gives the profile name, and {e}")))?;
+    let schema_folder = SCHEMA_FILE.split('/').next().unwrap_or_default();
+    if stem == schema_folder {
+        return Err(LoadError::one(
+            &file,
+            format!(
+                "the file name gives the profile name and its output folder, and `{schema_folder}/` holds the profile schema; rename the file"
+            ),
+        ));
+    }
+    Ok(stem.to_owned())
 }
 
 /// Reads and validates a profile file.
 ///
 /// # Errors
-/// A [`LoadError`] naming `path`.
+/// A [`LoadError`] naming `path`, saying what the path is when it is not a readable file (a
+/// directory, a symbolic link to nothing).
 pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
     let file = path.display().to_string();
+    match (path.symlink_metadata(), path.metadata()) {
+        (Ok(link), Err(_)) if link.file_type().is_symlink() => {
+            let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+            return Err(LoadError::one(
+                &file,
+                format!("is a symbolic link to `{target}`, which does not exist; fix the link or remove it"),
+            ));
+        }
+        (_, Ok(meta)) if meta.is_dir() => {
+            return Err(LoadError::one(
+                &file,
+                "is a directory, not a profile file; rename it or move it out of the profiles directory".into(),
+            ));
+        }
+        _ => {}
+    }
     let bytes = std::fs::read(path).map_err(|e| LoadError::one(&file, format!("cannot read the file: {e}")))?;
     load_bytes(&file, &bytes)
 }

@@ -51,6 +51,7 @@ const COVERED: &[&str] = &[
     "namespace-underscore.yaml",
     "namespace-uppercase.yaml",
     "not-utf8.yaml",
+    "prometheus-url-port-zero.yaml",
     "quantity-too-large.yaml",
     "quantity-two-dots.yaml",
     "quantity-unit-only.yaml",
@@ -60,9 +61,15 @@ const COVERED: &[&str] = &[
     "request-above-limit.yaml",
     "resources-list.yaml",
     "sampling-above-100.yaml",
+    "sampling-below-one-share.yaml",
     "sampling-negative.yaml",
+    "sampling-too-small-for-the-collector.yaml",
     "sampling-zero.yaml",
+    "schedule-hour-24.yaml",
+    "schedule-six-fields.yaml",
     "server-url-not-http.yaml",
+    "server-url-port-too-large.yaml",
+    "server-url-port-zero.yaml",
     "server-urls-empty.yaml",
     "server-urls-missing.yaml",
     "server-urls-number.yaml",
@@ -419,6 +426,57 @@ fn empty_server_url_list_is_rejected() {
     check(
         "server-urls-empty.yaml",
         &[":5:", "`jaeger.storage.elasticsearch.server_urls`", "must list at least one URL"],
+    );
+}
+
+#[test]
+fn sampling_below_one_share_of_the_sampler_is_rejected() {
+    // The collector would start, with a sampler that keeps nothing.
+    check(
+        "sampling-below-one-share.yaml",
+        &[
+            ":3:",
+            "`sampling.percentage`",
+            "(0.005) keeps no trace at all",
+            "smallest percentage it applies is 0.006103515625",
+        ],
+    );
+    // The collector's own `Validate` refuses this one ("sampling rate is too small").
+    check(
+        "sampling-too-small-for-the-collector.yaml",
+        &[":3:", "`sampling.percentage`", "(0.0000000000000001) keeps no trace at all"],
+    );
+}
+
+#[test]
+fn cron_schedules_kubernetes_refuses_are_rejected() {
+    check(
+        "schedule-hour-24.yaml",
+        &[
+            ":7:",
+            "`jaeger.storage.elasticsearch.lifecycle.schedule`",
+            "`30 24 * * *` is not a cron schedule Kubernetes accepts: hour `24`: above the maximum 23",
+        ],
+    );
+    check(
+        "schedule-six-fields.yaml",
+        &[":7:", "`jaeger.storage.elasticsearch.lifecycle.schedule`", "it has 6 field(s); a schedule has five"],
+    );
+}
+
+#[test]
+fn url_ports_outside_1_to_65535_are_rejected() {
+    check(
+        "server-url-port-zero.yaml",
+        &[":6:", "`jaeger.storage.elasticsearch.server_urls[0]`", "the port `0` must be a number from 1 to 65535"],
+    );
+    check(
+        "server-url-port-too-large.yaml",
+        &[":6:", "`jaeger.storage.elasticsearch.server_urls[0]`", "the port `92000` must be a number from 1 to 65535"],
+    );
+    check(
+        "prometheus-url-port-zero.yaml",
+        &[":5:", "`monitoring.red.prometheus_url`", "the port `0` must be a number from 1 to 65535"],
     );
 }
 

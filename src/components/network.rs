@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::config::k8s::{self, Object};
 use crate::model::profile::{Profile, StorageSpec};
 use crate::value::ports;
+use crate::value::url::HttpUrl;
 
 /// Label every namespace carries with its own name (Kubernetes ≥ 1.21).
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -53,21 +54,13 @@ pub struct Topology {
 }
 
 /// Namespace and port of an in-cluster `http(s)://name.namespace.svc[.cluster.local][:port]` URL;
-/// the namespace is `None` for other hosts.
+/// the namespace is `None` for other hosts. The profile's validation has parsed every URL already;
+/// one that does not parse here gives no namespace and the scheme's port.
 fn url_target(url: &str) -> (Option<String>, u16) {
-    let (rest, default) = url
-        .strip_prefix("https://")
-        .map(|r| (r, 443))
-        .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)))
-        .unwrap_or((url, 80));
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse().unwrap_or(default)),
-        None => (authority, default),
-    };
-    let labels: Vec<&str> = host.split('.').collect();
-    let namespace = (labels.len() >= 3 && labels[2] == "svc").then(|| labels[1].to_owned());
-    (namespace, port)
+    match HttpUrl::parse(url) {
+        Ok(u) => (u.namespace().map(str::to_owned), u.port),
+        Err(_) => (None, if url.starts_with("https://") { 443 } else { 80 }),
+    }
 }
 
 /// The stack's NetworkPolicies, in apply order.
@@ -159,18 +152,7 @@ fn ingress(from: Vec<NetworkPolicyPeer>, ports: &[u16]) -> NetworkPolicyIngressR
 
 /// Ports of the Elasticsearch URLs (443/80 when a URL names none).
 fn es_ports(urls: &[String]) -> Vec<u16> {
-    let mut out: Vec<u16> = urls
-        .iter()
-        .map(|url| {
-            let (rest, default) = url
-                .strip_prefix("https://")
-                .map(|r| (r, 443))
-                .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)))
-                .unwrap_or((url.as_str(), 9200));
-            let authority = rest.split(['/', '?']).next().unwrap_or_default();
-            authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(default)
-        })
-        .collect();
+    let mut out: Vec<u16> = urls.iter().map(|url| url_target(url).1).collect();
     out.sort_unstable();
     out.dedup();
     out

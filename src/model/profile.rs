@@ -10,10 +10,12 @@ use serde::Deserialize;
 
 use crate::config::collector::distribution::{UnknownVersion, known_versions};
 use crate::config::collector::{Distribution, Version};
+use crate::value::cron;
 use crate::value::duration::Duration;
 use crate::value::names;
 use crate::value::quantity::Quantity;
 pub use crate::value::resources::{CpuMemory, Resources};
+use crate::value::url::HttpUrl;
 
 /// One stack: where it runs, the collector gateway, Jaeger and sampling.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -473,7 +475,8 @@ impl Default for MemorySpec {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchSpec {
-    /// Cluster URLs, e.g. `https://elasticsearch-es-http.elastic.svc:9200`.
+    /// Cluster URLs, e.g. `https://elasticsearch-es-http.elastic.svc:9200`: `http` or `https`,
+    /// a port from 1 to 65535 when given, no credentials (`user:password@`; see `credentials`).
     pub server_urls: Vec<String>,
     /// Prefix of Jaeger's index names.
     #[serde(default = "default_index_prefix")]
@@ -511,7 +514,8 @@ pub struct LifecycleSpec {
     pub retention_days: u32,
     /// Rollover: start a new write index once the current one is this old (`1d`, `12h`).
     pub rollover_max_age: String,
-    /// Cron schedule (UTC) of the cleaner / rollover jobs.
+    /// Cron schedule (UTC) of the cleaner / rollover jobs, as a Kubernetes CronJob takes it: five
+    /// fields (minute, hour, day of month, month, day of week) or `@daily`, `@every 12h`, ….
     pub schedule: String,
 }
 
@@ -608,8 +612,9 @@ fn default_ca_key() -> String {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Sampling {
-    /// Share of traces kept, 0–100 (by trace id, so whole traces are kept or dropped); also the
-    /// default probability Jaeger's remote sampling hands to SDKs.
+    /// Share of traces kept, more than 0 and at most 100 (by trace id, so whole traces are kept or
+    /// dropped); also the default probability Jaeger's remote sampling hands to SDKs. The
+    /// collector's sampler keeps whole 1/16384 shares, rounded down, so at least 0.0062.
     pub percentage: f64,
 }
 
@@ -1046,9 +1051,8 @@ impl Profile {
                 format!("({}) must not be shorter than `initial_interval` ({})", r.max_interval, r.initial_interval),
             );
         }
-        let p = self.sampling.percentage;
-        if !(p.is_finite() && p > 0.0 && p <= 100.0) {
-            err("sampling.percentage", format!("must be more than 0 and at most 100 (got {p})"));
+        if let Err(e) = check_sampling_percentage(self.sampling.percentage) {
+            err("sampling.percentage", e);
         }
         if let Some(load) = &self.load {
             if load.spans_per_second == 0 {
@@ -1136,6 +1140,39 @@ impl Profile {
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
+}
+
+/// Hash buckets of the collector's `probabilistic_sampler` in its default `hash_seed` mode
+/// (`numHashBuckets` in contrib `processor/probabilisticsamplerprocessor/sampler_mode.go`,
+/// v0.159.0).
+const SAMPLER_BUCKETS: u32 = 0x4000;
+
+/// A sampling percentage the gateway's `probabilistic_sampler` applies as given: more than 0, at
+/// most 100, and at least one of its hash buckets.
+///
+/// The processor reads `sampling_percentage` as a `float32`; `Validate` refuses a share below
+/// 2⁻⁵⁶ and `makeSampler` in `hash_seed` mode (the default, tracestack sets no mode) keeps
+/// `uint32(pct * 163.84)` of 16384 buckets, computed in `float32` and rounded down: a percentage
+/// that makes that 0 gets a sampler that keeps nothing, without an error. Above one bucket the
+/// share is rounded down to a multiple of 100/16384 %, which the message of a rejected value
+/// states.
+///
+/// # Errors
+/// A message naming the value and the smallest one kept.
+pub fn check_sampling_percentage(p: f64) -> Result<(), String> {
+    if !(p.is_finite() && p > 0.0 && p <= 100.0) {
+        return Err(format!("must be more than 0 and at most 100 (got {p})"));
+    }
+    // `float32(pct) * percentageScaleFactor` in Go: both operands are float32.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let buckets = (p as f32 * (SAMPLER_BUCKETS as f32 / 100.0)) as u32;
+    if buckets == 0 {
+        let smallest = 100.0 / f64::from(SAMPLER_BUCKETS);
+        return Err(format!(
+            "({p}) keeps no trace at all: the collector's `probabilistic_sampler` keeps whole 1/{SAMPLER_BUCKETS} shares of trace ids, rounded down, so the smallest percentage it applies is {smallest} (one share)"
+        ));
+    }
+    Ok(())
 }
 
 /// A version the component table does not know cannot be rendered (every component is checked
@@ -1394,10 +1431,8 @@ fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
     if !(red.min_request_rate.is_finite() && red.min_request_rate >= 0.0) {
         err("monitoring.red.min_request_rate", format!("must be 0 or more (got {})", red.min_request_rate));
     }
-    if let Some(url) = &red.prometheus_url
-        && !is_http_url(url)
-    {
-        err("monitoring.red.prometheus_url", format!("`{url}` must be an `http://` or `https://` URL"));
+    if let Some(Err(e)) = red.prometheus_url.as_deref().map(HttpUrl::parse) {
+        err("monitoring.red.prometheus_url", e);
     }
     for (service, thresholds) in &red.services {
         let path = format!("monitoring.red.services.{service}");
@@ -1463,12 +1498,6 @@ fn out_of_range(q: &Quantity) -> String {
     }
 }
 
-fn is_http_url(url: &str) -> bool {
-    url.strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
-}
-
 fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String)) {
     let base = "jaeger.storage.elasticsearch";
     if es.server_urls.is_empty() {
@@ -1478,8 +1507,8 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
         );
     }
     for (i, url) in es.server_urls.iter().enumerate() {
-        if !is_http_url(url) {
-            err(&format!("{base}.server_urls[{i}]"), format!("`{url}` must be an `http://` or `https://` URL"));
+        if let Err(e) = HttpUrl::parse(url) {
+            err(&format!("{base}.server_urls[{i}]"), e);
         }
     }
     let prefix_ok = !es.index_prefix.is_empty()
@@ -1510,11 +1539,8 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
             format!("must be between 1 and 3650 (got {})", life.retention_days),
         );
     }
-    if life.schedule.split_whitespace().count() != 5 {
-        err(
-            &format!("{base}.lifecycle.schedule"),
-            format!("`{}` must be a cron schedule of five fields, e.g. `55 23 * * *`", life.schedule),
-        );
+    if let Err(e) = cron::check(&life.schedule) {
+        err(&format!("{base}.lifecycle.schedule"), e);
     }
     let age_ok = life
         .rollover_max_age
@@ -1613,7 +1639,7 @@ mod tests {
                 "monitoring.labels.release: `kube prometheus` is not a valid label value: it must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
                 "monitoring.red.p99_latency: must be at least 1ms",
                 "monitoring.red.min_request_rate: must be 0 or more (got -1)",
-                "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL",
+                "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL: the scheme is neither",
                 "monitoring.red.services.cart.error_ratio: must be more than 0 and at most 1 (got 2)",
                 "monitoring.red.services.checkout: sets no threshold; give `error_ratio`, `p99_latency` or both",
                 "monitoring.red.services.{{x}}: a service name must be non-empty text without control characters or `{{`",

@@ -1552,14 +1552,22 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
             format!("`{}` must be a whole number of days, hours or minutes, e.g. `1d` or `12h`", life.rollover_max_age),
         );
     }
-    if let Some(c) = &es.credentials
-        && let Err(e) = names::dns1123_subdomain(&c.secret)
-    {
-        err(&format!("{base}.credentials.secret"), e);
+    if let Some(c) = &es.credentials {
+        if let Err(e) = names::dns1123_subdomain(&c.secret) {
+            err(&format!("{base}.credentials.secret"), e);
+        }
+        for (field, key) in [("username_key", &c.username_key), ("password_key", &c.password_key)] {
+            if let Err(e) = names::secret_key(key) {
+                err(&format!("{base}.credentials.{field}"), e);
+            }
+        }
     }
     if let Some(ca) = &es.ca {
         if let Err(e) = names::dns1123_subdomain(&ca.secret) {
             err(&format!("{base}.ca.secret"), e);
+        }
+        if let Err(e) = names::secret_key(&ca.key) {
+            err(&format!("{base}.ca.key"), e);
         }
         if es.server_urls.iter().all(|u| u.starts_with("http://")) && !es.server_urls.is_empty() {
             err(

@@ -17,6 +17,7 @@ use crate::config::collector::jaeger::Backend;
 use crate::config::collector::{Exporter, Extension, Processor};
 use crate::config::prometheus::metric;
 use crate::format::Error;
+use crate::format::prose::{markdown_text, shell_word};
 use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.
@@ -67,7 +68,9 @@ pub struct SecretNeed {
     pub name: String,
     /// Its keys and what reads them.
     pub keys: Vec<SecretKeyUse>,
-    /// `kubectl create secret generic` arguments after the name, one per key.
+    /// `kubectl create secret generic` arguments after the name, one per key, each one shell word:
+    /// a value read as an environment variable comes from the shell variable of that name, a file
+    /// from `$SECRETS_DIR`, a directory outside the repository the reader chooses.
     pub from: Vec<String>,
 }
 
@@ -76,8 +79,10 @@ pub struct SecretNeed {
 pub struct SecretKeyUse {
     /// The key.
     pub key: String,
-    /// `environment variable ES_USERNAME` or `file /etc/…`.
-    pub used_as: String,
+    /// `environment variable` or `file`.
+    pub read_as: &'static str,
+    /// The variable's name or the file's path.
+    pub name: String,
     /// The Deployments that read it.
     pub deployments: Vec<String>,
 }
@@ -308,10 +313,42 @@ fn deployment_info(deployment: &Deployment, role: &str) -> DeploymentInfo {
 
 /// How one Secret key is read.
 struct KeyRead {
-    used_as: String,
+    read_as: &'static str,
+    name: String,
     deployments: Vec<String>,
     /// Read as an environment variable (else as a file).
     env: Option<String>,
+}
+
+/// The `.gitignore` rendered beside the runbook.
+pub const GITIGNORE: &str = ".gitignore";
+
+/// A `.gitignore` for the profile's output directory, which is committed: the runbook reads
+/// credentials from outside it, and this keeps a credential file saved here by mistake (the key
+/// names of the stack's Secrets, keys and certificates) out of the repository.
+#[must_use]
+pub fn gitignore(context: &Context) -> String {
+    let mut names: Vec<String> =
+        ["*.key", "*.pem", "*.crt", "*.p12", "*.pfx", "*.jks", ".env", "*.env", "password", "username", "token"]
+            .map(str::to_owned)
+            .to_vec();
+    for key in context.secrets.iter().flat_map(|s| &s.keys) {
+        // A key is a Secret key (letters, digits, `-`, `_`, `.`), so it is a literal pattern.
+        let pattern = format!("/{}", key.key);
+        if !names.contains(&key.key) && !names.contains(&pattern) {
+            names.push(pattern);
+        }
+    }
+    format!(
+        "# Credential files never belong here: this directory is committed, and the runbook reads them\n# from $SECRETS_DIR, outside the repository.\n{}\n",
+        names.join("\n")
+    )
+}
+
+/// Whether `name` is a shell variable name (letters, digits, `_`, not starting with a digit).
+fn is_shell_variable(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Secrets read by the Deployments' pods, from `secretKeyRef` env vars and `secret` volumes.
@@ -320,9 +357,10 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
     for deployment in deployments {
         let name = name_of(&deployment.metadata);
         let Some(pod) = pod_spec(deployment) else { continue };
-        let mut record = |secret: &str, key: &str, used_as: String, env: Option<String>| {
+        let mut record = |secret: &str, key: &str, (read_as, what): (&'static str, String), env: Option<String>| {
             let entry = found.entry(secret.to_owned()).or_default().entry(key.to_owned()).or_insert(KeyRead {
-                used_as,
+                read_as,
+                name: what,
                 deployments: Vec::new(),
                 env,
             });
@@ -333,7 +371,7 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
         for container in &pod.containers {
             for env in container.env.iter().flatten() {
                 if let Some(r) = env.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
-                    record(&r.name, &r.key, format!("environment variable `{}`", env.name), Some(env.name.clone()));
+                    record(&r.name, &r.key, ("environment variable", env.name.clone()), Some(env.name.clone()));
                 }
             }
             for volume in pod.volumes.iter().flatten() {
@@ -344,7 +382,7 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
                     record(
                         secret.secret_name.as_deref().unwrap_or_default(),
                         &item.key,
-                        format!("file `{dir}/{}`", item.path),
+                        ("file", format!("{dir}/{}", item.path)),
                         None,
                     );
                 }
@@ -354,18 +392,31 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
     found
         .into_iter()
         .map(|(name, keys)| {
+            // Each argument is one shell word: the key is quoted as a word of its own, followed by
+            // an expansion in double quotes. Values come from outside the rendered directory, so a
+            // credential file never sits beside files that are committed.
             let from = keys
                 .iter()
-                .map(|(key, read)| match &read.env {
+                .map(|(key, read)| match read.env.as_deref().filter(|v| is_shell_variable(v)) {
                     // The value of an environment variable: passed from the same-named shell variable.
-                    Some(var) => format!("--from-literal={key}=\"${var}\""),
-                    // A mounted file: read from a file of the key's name, out of shell history.
-                    None => format!("--from-file={key}=./{key}"),
+                    Some(var) => Ok(format!("{}\"${var}\"", shell_word(&format!("--from-literal={key}="))?)),
+                    // A mounted file: read from `$SECRETS_DIR`, which must be set, out of shell history.
+                    None => Ok(format!(
+                        "{}\"${{SECRETS_DIR:?}}\"/{}",
+                        shell_word(&format!("--from-file={key}="))?,
+                        shell_word(key)?
+                    )),
                 })
-                .collect();
+                .collect::<Result<Vec<String>, String>>()
+                .unwrap_or_default();
             let keys = keys
                 .into_iter()
-                .map(|(key, read)| SecretKeyUse { key, used_as: read.used_as, deployments: read.deployments })
+                .map(|(key, read)| SecretKeyUse {
+                    key,
+                    read_as: read.read_as,
+                    name: read.name,
+                    deployments: read.deployments,
+                })
                 .collect();
             SecretNeed { name, keys, from }
         })
@@ -377,22 +428,23 @@ fn percent(ratio: f64) -> String {
     format!("{} %", crate::config::prometheus::number((ratio * 10000.0).round() / 100.0))
 }
 
-/// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`).
+/// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`), the rest as
+/// escaped Markdown text (a summary carries service names from the profile).
 fn plain_summary(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
+        out.push_str(&markdown_text(&rest[..start]));
         let Some(end) = rest[start..].find("}}") else { break };
         let inner = rest[start + 2..start + end].trim();
         let word = inner
             .strip_prefix("$labels.")
-            .map(|l| format!("_{l}_"))
-            .unwrap_or_else(|| if inner.starts_with("$value") { "_value_".into() } else { inner.into() });
+            .map(|l| format!("_{}_", markdown_text(l)))
+            .unwrap_or_else(|| if inner.starts_with("$value") { "_value_".into() } else { markdown_text(inner) });
         out.push_str(&word);
         rest = &rest[start + end + 2..];
     }
-    out.push_str(rest);
+    out.push_str(&markdown_text(rest));
     out
 }
 
@@ -691,15 +743,18 @@ mod tests {
         assert_eq!(
             secrets,
             [
-                ("es-ca", &vec!["--from-file=ca.pem=./ca.pem".to_owned()]),
+                ("es-ca", &vec![r#"--from-file=ca.pem="${SECRETS_DIR:?}"/ca.pem"#.to_owned()]),
                 (
                     "es-login",
-                    &vec!["--from-file=pass=./pass".to_owned(), r#"--from-literal=user="$ES_USERNAME""#.to_owned()]
+                    &vec![
+                        r#"--from-file=pass="${SECRETS_DIR:?}"/pass"#.to_owned(),
+                        r#"--from-literal=user="$ES_USERNAME""#.to_owned()
+                    ]
                 ),
             ]
         );
         let user = &c.secrets[1].keys[1];
-        assert_eq!(user.used_as, "environment variable `ES_USERNAME`");
+        assert_eq!((user.read_as, user.name.as_str()), ("environment variable", "ES_USERNAME"));
         assert_eq!(user.deployments, ["jaeger-collector", "jaeger-query"]);
         assert_eq!(c.storage.kind, "elasticsearch");
         assert_eq!((c.jaeger.writer.as_str(), c.jaeger.reader.as_str()), ("jaeger-collector", "jaeger-query"));
@@ -741,7 +796,9 @@ mod tests {
         assert!(!text.contains("## Monitoring and alerts"));
         assert!(!text.contains("\n\n\n"), "no runs of blank lines");
         let text = render(&context(elasticsearch)).expect("renders");
-        assert!(text.contains("kubectl -n observability create secret generic es-login --from-file=pass=./pass"));
+        assert!(text.contains(
+            r#"kubectl -n observability create secret generic es-login --from-file=pass="${SECRETS_DIR:?}"/pass"#
+        ));
         assert!(text.contains("in Elasticsearch (https://es.search.svc:9200)"));
     }
 
@@ -752,5 +809,74 @@ mod tests {
             "_pod_ is _value_ full"
         );
         assert_eq!(plain_summary("no fields"), "no fields");
+    }
+
+    /// Lines of fenced code blocks.
+    fn fenced(text: &str) -> Vec<&str> {
+        let mut inside = false;
+        let mut out = Vec::new();
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                inside = !inside;
+            } else if inside {
+                out.push(line.trim_start());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hostile_values_stay_one_shell_word_and_escaped_text() {
+        let hostile = "x; rm -rf / #$(reboot) `id` 'q' \"d\" | tee";
+        let baseline = render(&context(elasticsearch)).expect("render");
+        let mut c = context(elasticsearch);
+        c.description = "desc\n```sh\nrm -rf /\n```\n# Injected heading\n<script>x</script> [a](javascript:x)".into();
+        c.namespace = hostile.into();
+        c.deployments[0].name = hostile.into();
+        c.secrets[0].name = hostile.into();
+        c.storage.server_urls = vec!["https://es:9200/`x`\n# Injected".into()];
+        let text = render(&c).expect("render");
+
+        // The document keeps its shape: the same code fences and headings, no line of the input's.
+        let marks = |t: &str| t.lines().filter(|l| l.trim_start().starts_with("```") || l.starts_with('#')).count();
+        assert_eq!(marks(&text), marks(&baseline), "{text}");
+        for line in text.lines() {
+            for injected in ["rm -rf", "# Injected", "<script>", "```sh\nrm"] {
+                assert!(!line.trim_start().starts_with(injected), "injected line {line:?}");
+            }
+        }
+        assert!(
+            text.contains(
+                r"desc \`\`\`sh rm -rf / \`\`\` \# Injected heading \<script\>x\</script\> \[a\](javascript:x)"
+            ),
+            "{text}"
+        );
+
+        // Every command parses, and each value is exactly one word.
+        let mut seen = 0;
+        for line in fenced(&text) {
+            let words = shlex::split(line).unwrap_or_else(|| panic!("does not parse: {line}"));
+            // `YOUR_NAMESPACE` stands for the reader's own namespace.
+            if words.first().map(String::as_str) == Some("kubectl")
+                && words.get(1).map(String::as_str) == Some("-n")
+                && words[2] != "YOUR_NAMESPACE"
+            {
+                assert_eq!(words[2], hostile, "{line}");
+                seen += 1;
+            }
+            if words.get(3).is_some_and(|w| w == "rollout") && words[5].starts_with("deploy/x") {
+                assert_eq!(words[3..], ["rollout", "status", &format!("deploy/{hostile}"), "--timeout=5m"], "{line}");
+                seen += 100;
+            }
+            if line.contains(" create secret generic ") && words[6] == hostile {
+                assert!(words[7..].iter().all(|w| w.starts_with("--from-")), "{line}");
+            }
+        }
+        assert!(seen > 110, "{seen}: the hostile Deployment's rollout or the kubectl commands are missing");
+        assert!(text.contains(&format!("create secret generic {}", shell_word(hostile).expect("word"))));
+
+        // A line break cannot be one word of a command: rendering refuses it.
+        c.namespace = "a\nkubectl delete ns kube-system".into();
+        assert!(render(&c).is_err());
     }
 }

@@ -21,6 +21,7 @@ const COVERED: &[&str] = &[
     "alias-missing-field.yaml",
     "all-in-one-replicas-two.yaml",
     "batch-max-below-size.yaml",
+    "bom-and-comments.yaml",
     "ca-secret-invalid.yaml",
     "collector-empty-value.yaml",
     "collector-key-misspelt.yaml",
@@ -46,6 +47,9 @@ const COVERED: &[&str] = &[
     "memory-limit-under-32mi.yaml",
     "memory-unit-mb.yaml",
     "multiple-documents.yaml",
+    "namespace-default.yaml",
+    "namespace-istio-system.yaml",
+    "namespace-kube-system.yaml",
     "namespace-null.yaml",
     "namespace-too-long.yaml",
     "namespace-underscore.yaml",
@@ -70,6 +74,7 @@ const COVERED: &[&str] = &[
     "server-url-not-http.yaml",
     "server-url-port-too-large.yaml",
     "server-url-port-zero.yaml",
+    "server-url-with-credentials.yaml",
     "server-urls-empty.yaml",
     "server-urls-missing.yaml",
     "server-urls-number.yaml",
@@ -79,6 +84,9 @@ const COVERED: &[&str] = &[
     "storage-variant-unknown.yaml",
     "syntax-bad-indentation.yaml",
     "syntax-unclosed-bracket.yaml",
+    "tag-custom.yaml",
+    "tag-include.yaml",
+    "tag-python.yaml",
     "top-level-key-misspelt.yaml",
     "version-malformed.yaml",
 ];
@@ -478,6 +486,48 @@ fn url_ports_outside_1_to_65535_are_rejected() {
         "prometheus-url-port-zero.yaml",
         &[":5:", "`monitoring.red.prometheus_url`", "the port `0` must be a number from 1 to 65535"],
     );
+}
+
+#[test]
+fn system_and_shared_namespaces_are_rejected() {
+    for (file, ns) in [
+        ("namespace-kube-system.yaml", "kube-system"),
+        ("namespace-default.yaml", "default"),
+        ("namespace-istio-system.yaml", "istio-system"),
+    ] {
+        check(
+            file,
+            &[":1:", "`namespace`", &format!("`{ns}` is a system or shared namespace"), "restricted Pod Security"],
+        );
+    }
+}
+
+#[test]
+fn yaml_tags_are_rejected_naming_the_field() {
+    let why = "which tracestack does not read";
+    check("tag-custom.yaml", &[":2:", "`collector`", "has the YAML tag `!custom`", why]);
+    check("tag-python.yaml", &[":1:", "`namespace`", "has the YAML tag `!!python/object/apply:os.system`", why]);
+    check("tag-include.yaml", &[":2:", "`jaeger`", "has the YAML tag `!include`", why]);
+}
+
+#[test]
+fn a_byte_order_mark_and_comments_are_empty() {
+    check("bom-and-comments.yaml", &["is empty; a profile is a YAML mapping"]);
+}
+
+#[test]
+fn credentials_in_a_url_are_rejected_pointing_at_the_secret() {
+    let error = check(
+        "server-url-with-credentials.yaml",
+        &[
+            ":6:",
+            "`jaeger.storage.elasticsearch.server_urls[0]`",
+            "carries credentials",
+            "jaeger.storage.elasticsearch.credentials",
+        ],
+    );
+    assert!(!error.contains("s3cret"), "the error prints the password:\n{error}");
+    assert!(error.contains("- https://…@elasticsearch-es-http"), "{error}");
 }
 
 #[test]

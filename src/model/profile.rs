@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::config::collector::distribution::{UnknownVersion, known_versions};
 use crate::config::collector::{Distribution, Version};
+use crate::config::istio::ROOT_NAMESPACE;
 use crate::value::cron;
 use crate::value::duration::Duration;
 use crate::value::names;
@@ -24,7 +25,8 @@ pub struct Profile {
     /// What this profile is for, in a sentence; shown in the generated files' header.
     #[serde(default)]
     pub description: String,
-    /// Namespace every object of the stack lives in.
+    /// Namespace every object of the stack lives in: one of its own, not `default`, `kube-system`,
+    /// `kube-public`, `kube-node-lease` or `istio-system` (the stack locks its namespace down).
     #[serde(default = "default_namespace")]
     #[schemars(default = "default_namespace")]
     pub namespace: String,
@@ -954,7 +956,12 @@ impl SamplerKind {
 }
 
 /// Namespaces Istio's injector never touches, or that a sidecar would break.
-const NO_INJECTION_NAMESPACES: [&str; 4] = ["istio-system", "kube-node-lease", "kube-public", "kube-system"];
+const NO_INJECTION_NAMESPACES: [&str; 4] = [ROOT_NAMESPACE, "kube-node-lease", "kube-public", "kube-system"];
+
+/// Namespaces the stack may not own: it enforces the restricted Pod Security Standard on its
+/// namespace and denies all traffic there by default, which would break everything else that runs
+/// in a system or shared namespace (and Istio's control plane in its root namespace).
+const SHARED_NAMESPACES: [&str; 5] = ["default", ROOT_NAMESPACE, "kube-node-lease", "kube-public", "kube-system"];
 
 /// Per-service RED thresholds; an unset one keeps the default.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
@@ -986,6 +993,14 @@ impl Profile {
         let mut err = |path: &str, message: String| errors.push(FieldError { path: path.into(), message });
         if let Err(e) = names::dns1123_label(&self.namespace) {
             err("namespace", e);
+        } else if SHARED_NAMESPACES.contains(&self.namespace.as_str()) {
+            err(
+                "namespace",
+                format!(
+                    "`{}` is a system or shared namespace: the stack labels its namespace for the restricted Pod Security Standard and denies all traffic there by default, which would break what else runs in it; use a namespace of its own, e.g. `observability`",
+                    self.namespace
+                ),
+            );
         }
         if let Err(e) = attribute_value(&self.environment) {
             err("environment", e);

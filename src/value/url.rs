@@ -36,9 +36,10 @@ impl<'a> HttpUrl<'a> {
         }
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if authority.contains('@') {
-            return Err(format!(
-                "`{url}` carries credentials (`user:password@`); they would be written into a ConfigMap and the runbook: drop them from the URL, and for Elasticsearch put them in a Secret named in `jaeger.storage.elasticsearch.credentials` (`secret`, `username_key`, `password_key`)"
-            ));
+            // The URL itself is not repeated: it holds a password.
+            return Err(
+                "the URL carries credentials (`user:password@`); they would be written into a ConfigMap and the runbook: drop them from the URL, and for Elasticsearch put them in a Secret named in `jaeger.storage.elasticsearch.credentials` (`secret`, `username_key`, `password_key`)"
+                .to_owned());
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (host, after) = v6.split_once(']').ok_or_else(|| bad("an IPv6 address lacks its `]`"))?;
@@ -116,5 +117,6 @@ mod tests {
             err.contains("carries credentials") && err.contains("jaeger.storage.elasticsearch.credentials"),
             "{err}"
         );
+        assert!(!err.contains("s3cret"), "the message repeats the password: {err}");
     }
 }

@@ -194,3 +194,14 @@ fn network_policies_deny_by_default_and_can_be_turned_off() {
     open.security.network_policy.enabled = false;
     assert!(!Stack::build(&open).expect("builds").into_objects().iter().any(|o| o.kind() == "NetworkPolicy"));
 }
+
+/// Jaeger v2's query extension traces itself by default, to `localhost:4317` where nothing
+/// listens in its pod: every config that serves the UI turns it off.
+#[test]
+fn the_query_role_does_not_trace_itself() {
+    let demo = load::load_file(Path::new("profiles/demo.yaml")).expect("demo loads");
+    for (profile, config_map) in [(demo, "jaeger"), (prod(), "jaeger-query")] {
+        let text = config_text(&objects(&profile), config_map);
+        assert!(text.contains("jaeger_query:") && text.contains("enable_tracing: false"), "{text}");
+    }
+}

@@ -20,6 +20,7 @@ const COVERED: &[&str] = &[
     "alias-bomb.yaml",
     "alias-missing-field.yaml",
     "all-in-one-replicas-two.yaml",
+    "api-server-cidr-invalid.yaml",
     "batch-max-below-size.yaml",
     "bom-and-comments.yaml",
     "ca-secret-invalid.yaml",
@@ -31,6 +32,7 @@ const COVERED: &[&str] = &[
     "credentials-secret-invalid.yaml",
     "distribution-lacks-components.yaml",
     "distribution-unknown.yaml",
+    "dns-node-local-not-an-address.yaml",
     "document-is-list.yaml",
     "duplicate-key.yaml",
     "duration-in-words.yaml",
@@ -528,6 +530,22 @@ fn credentials_in_a_url_are_rejected_pointing_at_the_secret() {
     );
     assert!(!error.contains("s3cret"), "the error prints the password:\n{error}");
     assert!(error.contains("- https://…@elasticsearch-es-http"), "{error}");
+}
+
+#[test]
+fn network_policy_addresses_must_parse() {
+    check(
+        "api-server-cidr-invalid.yaml",
+        &[
+            ":4:",
+            "`security.network_policy.api_server_cidrs[0]`",
+            "`10.0.0.1` must be an address block in CIDR notation",
+        ],
+    );
+    check(
+        "dns-node-local-not-an-address.yaml",
+        &[":5:", "`security.network_policy.dns.node_local_address`", "`node-local-dns` must be an IP address"],
+    );
 }
 
 #[test]

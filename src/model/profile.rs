@@ -127,6 +127,37 @@ pub struct NetworkPolicySpec {
     pub query_from_namespaces: Vec<String>,
     /// Namespaces whose pods may scrape the `metrics` ports (where Prometheus runs).
     pub metrics_from_namespaces: Vec<String>,
+    /// The cluster DNS the pods may query on port 53.
+    pub dns: DnsSpec,
+    /// Address blocks (CIDR, e.g. `10.0.0.1/32`) of the API server that `k8s_attributes` reads
+    /// pods from. Empty: ports 443 and 6443 to any address, because the API server is no pod a
+    /// selector can name, its address differs per cluster, and the policy sees the endpoint
+    /// behind the `kubernetes` Service (often 6443) rather than the Service address.
+    pub api_server_cidrs: Vec<String>,
+}
+
+/// Where the cluster DNS runs: DNS egress goes to those pods only, not to port 53 anywhere.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsSpec {
+    /// Namespace of the DNS pods.
+    pub namespace: String,
+    /// Labels of the DNS pods (`k8s-app: kube-dns` for kube-dns and CoreDNS in kubeadm, GKE, EKS
+    /// and AKS).
+    pub pod_labels: BTreeMap<String, String>,
+    /// The address of NodeLocal DNSCache (`169.254.20.10` by default in its manifests), which
+    /// runs on the host network and no pod selector matches: when set, DNS to it is allowed too.
+    pub node_local_address: Option<String>,
+}
+
+impl Default for DnsSpec {
+    fn default() -> Self {
+        Self {
+            namespace: "kube-system".into(),
+            pod_labels: [("k8s-app".to_owned(), "kube-dns".to_owned())].into(),
+            node_local_address: None,
+        }
+    }
 }
 
 impl Default for NetworkPolicySpec {
@@ -136,6 +167,8 @@ impl Default for NetworkPolicySpec {
             otlp_from_namespaces: Vec::new(),
             query_from_namespaces: Vec::new(),
             metrics_from_namespaces: Vec::new(),
+            dns: DnsSpec::default(),
+            api_server_cidrs: Vec::new(),
         }
     }
 }
@@ -1153,7 +1186,54 @@ impl Profile {
                 }
             }
         }
+        check_dns(&np.dns, &mut err);
+        for (i, cidr) in np.api_server_cidrs.iter().enumerate() {
+            if let Err(e) = check_cidr(cidr) {
+                err(&format!("security.network_policy.api_server_cidrs[{i}]"), e);
+            }
+        }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+fn check_dns(dns: &DnsSpec, err: &mut impl FnMut(&str, String)) {
+    let base = "security.network_policy.dns";
+    if let Err(e) = names::dns1123_label(&dns.namespace) {
+        err(&format!("{base}.namespace"), e);
+    }
+    if dns.pod_labels.is_empty() {
+        err(
+            &format!("{base}.pod_labels"),
+            "must name at least one label of the DNS pods, e.g. `k8s-app: kube-dns`".into(),
+        );
+    }
+    for (key, value) in &dns.pod_labels {
+        if let Err(e) = names::qualified_name(key).and_then(|()| names::label_value(value)) {
+            err(&format!("{base}.pod_labels.{key}"), e);
+        }
+    }
+    if let Some(address) = &dns.node_local_address
+        && address.parse::<std::net::IpAddr>().is_err()
+    {
+        err(
+            &format!("{base}.node_local_address"),
+            format!("`{address}` must be an IP address, e.g. `169.254.20.10` (NodeLocal DNSCache's default)"),
+        );
+    }
+}
+
+/// A CIDR as a NetworkPolicy `ipBlock` takes it: an IPv4 or IPv6 address, `/`, a prefix length
+/// within the address's bits.
+fn check_cidr(cidr: &str) -> Result<(), String> {
+    let bad = || format!("`{cidr}` must be an address block in CIDR notation, e.g. `10.0.0.1/32` or `fd00::/64`");
+    let (address, prefix) = cidr.split_once('/').ok_or_else(bad)?;
+    let bits = match address.parse::<std::net::IpAddr>().map_err(|_| bad())? {
+        std::net::IpAddr::V4(_) => 32,
+        std::net::IpAddr::V6(_) => 128,
+    };
+    match prefix.parse::<u8>() {
+        Ok(p) if p <= bits && prefix.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err(bad()),
     }
 }
 

@@ -586,3 +586,21 @@ jaeger:
         }
     }
 }
+
+/// On a fresh cluster the server-side dry run fails on every namespaced object until the
+/// Namespace exists: each runbook applies the Namespace's file before its first dry run.
+#[test]
+fn the_namespace_is_applied_before_the_first_dry_run() {
+    for (name, profile) in profiles() {
+        let r = rendered(&profile);
+        let lines: Vec<&str> = r.readme.lines().map(str::trim).collect();
+        let dry_run = lines.iter().position(|l| l.starts_with("kubectl apply --dry-run=server")).expect("a dry run");
+        let namespace = lines
+            .iter()
+            .position(|l| l.starts_with("kubectl apply -f") && l.ends_with("-namespace.yaml"))
+            .unwrap_or_else(|| panic!("{name}: the Namespace is never applied"));
+        assert!(namespace < dry_run, "{name}: the dry run comes before the Namespace");
+        let file = lines[namespace].rsplit(' ').next().unwrap_or_default();
+        assert!(r.files.contains(file), "{name}: {file} is not rendered");
+    }
+}

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Service};
 use serde::Serialize;
 
@@ -94,8 +95,9 @@ pub struct DeploymentInfo {
     pub name: String,
     /// What it does, in a few words.
     pub role: String,
-    /// Pods.
-    pub replicas: i32,
+    /// Pods: the Deployment's count, or `min–max` when an autoscaler owns the count (the
+    /// Deployment then omits `replicas`).
+    pub replicas: String,
     /// Image reference.
     pub image: String,
     /// Container name.
@@ -299,12 +301,19 @@ fn selector_text(deployment: &Deployment) -> String {
         .unwrap_or_default()
 }
 
-fn deployment_info(deployment: &Deployment, role: &str) -> DeploymentInfo {
+fn deployment_info(
+    deployment: &Deployment,
+    autoscaler: Option<&HorizontalPodAutoscaler>,
+    role: &str,
+) -> DeploymentInfo {
     let container = first_container(deployment);
     DeploymentInfo {
         name: name_of(&deployment.metadata),
         role: role.to_owned(),
-        replicas: deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        replicas: match autoscaler.and_then(|a| a.spec.as_ref()) {
+            Some(hpa) => format!("{}–{}", hpa.min_replicas.unwrap_or(1), hpa.max_replicas),
+            None => deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).to_string(),
+        },
         image: container.and_then(|c| c.image.clone()).unwrap_or_default(),
         container: container.map(|c| c.name.clone()).unwrap_or_default(),
         selector: selector_text(deployment),
@@ -541,10 +550,14 @@ impl Context {
                     RoleKind::Collector => "Jaeger collector role: receives from the gateway, writes to storage",
                     RoleKind::Query => "Jaeger query role: UI and query API",
                 };
-                deployment_info(&r.deployment, role)
+                deployment_info(&r.deployment, r.autoscaler.as_ref(), role)
             })
             .collect();
-        deployments.push(deployment_info(&gw.deployment, "collector gateway: receives OTLP from applications"));
+        deployments.push(deployment_info(
+            &gw.deployment,
+            gw.autoscaler.as_ref(),
+            "collector gateway: receives OTLP from applications",
+        ));
 
         let mut readers: Vec<&Deployment> = roles.iter().map(|r| &r.deployment).collect();
         readers.push(&gw.deployment);
@@ -878,5 +891,27 @@ mod tests {
         // A line break cannot be one word of a command: rendering refuses it.
         c.namespace = "a\nkubectl delete ns kube-system".into();
         assert!(render(&c).is_err());
+    }
+
+    #[test]
+    fn autoscaled_deployments_show_their_autoscalers_bounds() {
+        let c = context(|p| {
+            elasticsearch(p);
+            p.load = Some(crate::model::profile::LoadSpec {
+                spans_per_second: 20_000,
+                average_span_bytes: 1024,
+                outage_seconds: 60,
+            });
+        });
+        let replicas: Vec<(&str, &str)> =
+            c.deployments.iter().map(|d| (d.name.as_str(), d.replicas.as_str())).collect();
+        assert_eq!(replicas, [("jaeger-collector", "3–6"), ("jaeger-query", "2–4"), ("otel-collector", "2–3")]);
+        let fixed = context(|_| {});
+        assert!(fixed.deployments.iter().all(|d| d.replicas == "1"), "{:?}", fixed.deployments);
+        let text = render(&c).expect("render");
+        assert!(
+            text.contains("| `otel-collector` | collector gateway: receives OTLP from applications | 2–3 |"),
+            "{text}"
+        );
     }
 }

@@ -45,6 +45,8 @@ const COVERED: &[&str] = &[
     "jaeger-version-lacks-components.yaml",
     "jaeger-version-not-in-table.yaml",
     "key-camelcase.yaml",
+    "load-beyond-any-replica-bound.yaml",
+    "load-too-much-for-memory-storage.yaml",
     "memory-limit-too-large.yaml",
     "memory-limit-under-32mi.yaml",
     "memory-unit-mb.yaml",
@@ -545,6 +547,28 @@ fn network_policy_addresses_must_parse() {
     check(
         "dns-node-local-not-an-address.yaml",
         &[":5:", "`security.network_policy.dns.node_local_address`", "`node-local-dns` must be an IP address"],
+    );
+}
+
+#[test]
+fn loads_no_plan_can_serve_are_rejected_saying_what_they_need() {
+    check(
+        "load-too-much-for-memory-storage.yaml",
+        &[
+            ":3:",
+            "`load.spans_per_second`",
+            "is more than in-memory storage takes",
+            "use `jaeger.storage.elasticsearch`, or keep at most 37.5 %",
+        ],
+    );
+    check(
+        "load-beyond-any-replica-bound.yaml",
+        &[
+            ":3:",
+            "`load.spans_per_second`",
+            "(50000000 spans/s) would need about 6667 gateway pods",
+            "split the load over several stacks",
+        ],
     );
 }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use tracestack::config::k8s::Object;
+use tracestack::format::code_block_lines;
 use tracestack::io::project;
 use tracestack::model::load;
 use tracestack::render::{self, DocumentBody, Source};
@@ -565,20 +566,7 @@ jaeger:
                 assert!(!line.starts_with(injected), "{path}: injected line {line:?}");
             }
         }
-        // The lines of code blocks, which people copy into a shell.
-        let fenced = |text: &str| -> Vec<String> {
-            let mut inside = false;
-            let mut out = Vec::new();
-            for line in text.lines() {
-                if line.trim_start().starts_with("```") {
-                    inside = !inside;
-                } else if inside {
-                    out.push(line.trim().to_owned());
-                }
-            }
-            out
-        };
-        let (ours, theirs) = (fenced(text), fenced(base));
+        let (ours, theirs) = (code_block_lines(text), code_block_lines(base));
         assert_eq!(ours.len(), theirs.len(), "{path}");
         for (a, b) in ours.iter().zip(&theirs) {
             let words = shlex::split(a).unwrap_or_else(|| panic!("{path}: does not parse: {a}"));

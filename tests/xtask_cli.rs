@@ -215,14 +215,21 @@ fn rendering_twice_gives_identical_files() {
     assert_eq!(snapshot(first.path()), once, "rendering over the same output changed it");
 }
 
+/// `<temp>/profiles/` holding a copy of the `demo` profile under each of `names`.
+fn demo_copies(temp: &TempDir, names: &[&str]) -> PathBuf {
+    let profiles = temp.path().join("profiles");
+    std::fs::create_dir_all(&profiles).expect("mkdir profiles");
+    for name in names {
+        std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.join(name)).expect("copy demo");
+    }
+    profiles
+}
+
 /// A profiles directory holding `demo.yaml`, and an output directory rendered from it plus the
 /// output of a profile `old` rendered earlier.
 fn rendered_with_old_output(test: &str) -> (TempDir, PathBuf, PathBuf) {
     let temp = TempDir::new(test);
-    let profiles = temp.path().join("profiles");
-    std::fs::create_dir_all(&profiles).expect("mkdir profiles");
-    std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.join("demo.yaml")).expect("copy demo");
-    std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.join("old.yaml")).expect("copy old");
+    let profiles = demo_copies(&temp, &["demo.yaml", "old.yaml"]);
     let out = temp.path().join("generated");
     let first = xtask_render(&["--profiles", profiles.to_str().expect("UTF-8"), "--out", out.to_str().expect("UTF-8")]);
     assert!(first.status.success(), "{}", describe(&first));
@@ -328,9 +335,7 @@ fn a_profile_that_is_gone_keeps_its_output_until_pruned() {
 #[test]
 fn yml_profiles_render() {
     let temp = TempDir::new("yml");
-    let profiles = temp.path().join("profiles");
-    std::fs::create_dir_all(&profiles).expect("mkdir");
-    std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.join("short.yml")).expect("copy");
+    let profiles = demo_copies(&temp, &["short.yml"]);
     let out = temp.path().join("generated");
     let output =
         xtask_render(&["--profiles", profiles.to_str().expect("UTF-8"), "--out", out.to_str().expect("UTF-8")]);
@@ -342,9 +347,7 @@ fn yml_profiles_render() {
 #[test]
 fn output_into_the_profiles_directory_is_refused() {
     let temp = TempDir::new("into-profiles");
-    let profiles = temp.path().join("profiles");
-    std::fs::create_dir_all(&profiles).expect("mkdir");
-    std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.join("demo.yaml")).expect("copy");
+    let profiles = demo_copies(&temp, &["demo.yaml"]);
     let before = snapshot(temp.path());
     let p = profiles.to_str().expect("UTF-8");
     for args in [

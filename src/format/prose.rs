@@ -97,6 +97,22 @@ pub fn markdown<S: Serialize>(template: Template, context: S) -> Result<String, 
         .map_err(|e| Error::Template { template: template.name().into(), message: e.to_string() })
 }
 
+/// The lines of `markdown`'s fenced code blocks, without their indentation: what a reader copies
+/// into a shell.
+#[must_use]
+pub fn code_block_lines(markdown: &str) -> Vec<&str> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+        } else if inside {
+            out.push(line.trim());
+        }
+    }
+    out
+}
+
 /// `text` as Markdown text inside a paragraph or table cell: control characters (a line break
 /// among them) become spaces, so it never starts a line of its own (a heading, a fence, a list);
 /// Markdown's and HTML's active characters are backslash-escaped (CommonMark lets any ASCII

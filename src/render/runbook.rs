@@ -824,20 +824,6 @@ mod tests {
         assert_eq!(plain_summary("no fields"), "no fields");
     }
 
-    /// Lines of fenced code blocks.
-    fn fenced(text: &str) -> Vec<&str> {
-        let mut inside = false;
-        let mut out = Vec::new();
-        for line in text.lines() {
-            if line.trim_start().starts_with("```") {
-                inside = !inside;
-            } else if inside {
-                out.push(line.trim_start());
-            }
-        }
-        out
-    }
-
     #[test]
     fn hostile_values_stay_one_shell_word_and_escaped_text() {
         let hostile = "x; rm -rf / #$(reboot) `id` 'q' \"d\" | tee";
@@ -867,7 +853,7 @@ mod tests {
 
         // Every command parses, and each value is exactly one word.
         let mut seen = 0;
-        for line in fenced(&text) {
+        for line in crate::format::prose::code_block_lines(&text) {
             let words = shlex::split(line).unwrap_or_else(|| panic!("does not parse: {line}"));
             // `YOUR_NAMESPACE` stands for the reader's own namespace.
             if words.first().map(String::as_str) == Some("kubectl")

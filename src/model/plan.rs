@@ -143,7 +143,7 @@ fn derive(profile: &Profile, cap: Capacity, sampled: bool, workload: &str) -> Re
             } else {
                 String::new()
             },
-            unservable.explain(workload)
+            unservable.explain(workload, sampled)
         ),
     })
 }

@@ -162,12 +162,14 @@ pub struct Unservable {
 }
 
 impl Unservable {
-    /// What would be needed, as a sentence for an error message.
+    /// What would be needed, as a sentence for an error message; `sampled` when the workload
+    /// sits behind the gateway's sampler, so that a lower percentage would help.
     #[must_use]
-    pub fn explain(self, workload: &str) -> String {
+    pub fn explain(self, workload: &str, sampled: bool) -> String {
+        let sampling = if sampled { " or `sampling.percentage`" } else { "" };
         match self.replicas_needed {
             Some(n) => format!(
-                "would need about {n} {workload} pods of at most {MAX_POD_MEMORY_MIB} MiB, more than the {MAX_REPLICAS} tracestack plans for one stack: split the load over several stacks, or lower `load.outage_seconds` or `sampling.percentage`"
+                "would need about {n} {workload} pods of at most {MAX_POD_MEMORY_MIB} MiB, more than the {MAX_REPLICAS} tracestack plans for one stack: split the load over several stacks, or lower `load.outage_seconds`{sampling}"
             ),
             None => format!(
                 "leaves no room in a {workload} pod of at most {MAX_POD_MEMORY_MIB} MiB for even one span per second over the declared outage: lower `load.outage_seconds` or `load.average_span_bytes`"
@@ -354,7 +356,9 @@ mod tests {
         let heavy = Load { spans_per_second: 10_000, average_span_bytes: 1024 * 1024, outage_seconds: 3600 };
         let err = size(&heavy, GATEWAY).expect_err("unservable");
         assert!(err.replicas_needed.is_some_and(|n| n >= 7_000), "{err:?}");
-        assert!(err.explain("gateway").contains("more than the 1000 tracestack plans for one stack"));
+        assert!(err.explain("gateway", false).contains("more than the 1000 tracestack plans for one stack"));
+        assert!(!err.explain("gateway", false).contains("sampling"));
+        assert!(err.explain("jaeger.collector", true).contains("or `sampling.percentage`"));
         let huge = Load { spans_per_second: 1, average_span_bytes: 1024 * 1024, outage_seconds: 36_000 };
         assert_eq!(size(&huge, GATEWAY), Err(Unservable { replicas_needed: None }));
     }

@@ -68,6 +68,7 @@ const COVERED: &[&str] = &[
     "replicas-string.yaml",
     "request-above-limit.yaml",
     "resources-list.yaml",
+    "retry-initial-interval-zero.yaml",
     "sampling-above-100.yaml",
     "sampling-below-one-share.yaml",
     "sampling-negative.yaml",
@@ -569,6 +570,14 @@ fn loads_no_plan_can_serve_are_rejected_saying_what_they_need() {
             "(50000000 spans/s) would need about 6667 gateway pods",
             "split the load over several stacks",
         ],
+    );
+}
+
+#[test]
+fn a_retry_that_starts_at_zero_is_rejected() {
+    check(
+        "retry-initial-interval-zero.yaml",
+        &[":4:", "`collector.retry.initial_interval`", "must be longer than 0s", "every retry is immediate"],
     );
 }
 

@@ -263,6 +263,14 @@ fn profiles_that_cannot_be_read_are_errors_and_their_output_stays() {
     assert_eq!(snapshot(&out), before, "the output changed");
     std::fs::remove_dir(profiles.join("old.yaml")).expect("rmdir");
 
+    // A named pipe would block a read for ever.
+    let made = Command::new("mkfifo").arg(profiles.join("old.yaml")).status().expect("run mkfifo");
+    assert!(made.success());
+    let err = stderr(&render(&profiles));
+    assert!(err.contains("old.yaml: is not a regular file (a pipe, socket or device)"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output changed");
+    std::fs::remove_file(profiles.join("old.yaml")).expect("rm fifo");
+
     // Two files for one profile name.
     std::fs::copy(profiles.join("demo.yaml"), profiles.join("demo.yml")).expect("copy demo.yml");
     let err = stderr(&render(&profiles));

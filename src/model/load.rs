@@ -114,6 +114,13 @@ pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
                 "is a directory, not a profile file; rename it or move it out of the profiles directory".into(),
             ));
         }
+        // A pipe or device would block the read or never end.
+        (_, Ok(meta)) if !meta.is_file() => {
+            return Err(LoadError::one(
+                &file,
+                "is not a regular file (a pipe, socket or device); a profile is a YAML file".into(),
+            ));
+        }
         _ => {}
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::one(&file, format!("cannot read the file: {e}")))?;

@@ -387,7 +387,7 @@ impl Default for QueueSpec {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySpec {
-    /// First wait after a failure.
+    /// First wait after a failure; more than 0 (the backoff grows from it).
     #[schemars(with = "String")]
     pub initial_interval: Duration,
     /// Longest wait between tries.
@@ -1091,6 +1091,14 @@ impl Profile {
                     "({}) must be 0 (retry until the queue gives up) or at least `max_interval` ({}) and `initial_interval` ({})",
                     r.max_elapsed_time, r.max_interval, r.initial_interval
                 ),
+            );
+        }
+        // configretry accepts 0, but the exponential backoff (cenkalti/backoff) multiplies the
+        // interval it starts from: from 0 every retry is immediate, a busy loop against Jaeger.
+        if r.initial_interval.as_nanos() == 0 {
+            err(
+                "collector.retry.initial_interval",
+                "must be longer than 0s: from 0 the backoff never grows and every retry is immediate".into(),
             );
         }
         if r.max_interval < r.initial_interval {

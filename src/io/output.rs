@@ -52,6 +52,9 @@ pub struct Report {
     /// Profiles that were not rendered whose files were removed ([`Options::prune`]), with how
     /// many; the schema's files count under `""`.
     pub pruned: BTreeMap<String, usize>,
+    /// Set when the new files are in place but the staging directory (holding only the replaced
+    /// files) could not be removed: why, for the caller to pass on.
+    pub leftover: Option<String>,
 }
 
 /// How [`write_dir_with`] and [`diff_dir_with`] treat generated files that are not rendered.
@@ -303,8 +306,11 @@ pub fn write_dir_with(dir: &Path, files: &BTreeMap<String, String>, options: Opt
         journal.undo();
         return Err(e);
     }
-    // The switch is complete: the staging directory holds only the replaced files now.
-    std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    // The switch is complete: the staging directory holds only the replaced files now. Failing to
+    // remove it is no reason to undo a finished write; the caller is told.
+    if let Err(e) = std::fs::remove_dir_all(&staging) {
+        report.leftover = Some(format!("{}: {e}; the new files are in place, delete it by hand", staging.display()));
+    }
     report.written = writes.iter().map(|w| w.rel.clone()).collect();
     let rendered: BTreeSet<&str> = files.values().map(|c| owner(c)).collect();
     for (rel, path) in remove.into_iter().zip(&removals) {
@@ -542,6 +548,7 @@ mod tests {
                     assert_eq!(report.written, ["a.yaml", "c.yaml", "sub/deeper/b.yaml"]);
                     assert_eq!(report.removed, ["gone/x.yaml", "old.yaml"]);
                     assert_eq!(report.kept, ["other/y.yaml"]);
+                    assert_eq!(report.leftover, None);
                     break;
                 }
             }

@@ -166,6 +166,9 @@ fn render(
     for rel in &report.removed {
         println!("  removed {rel}");
     }
+    if let Some(leftover) = &report.leftover {
+        eprintln!("warning: {leftover}");
+    }
     for (profile, count) in &report.pruned {
         let name = if profile.is_empty() { "the schema".to_owned() } else { format!("profile `{profile}`") };
         println!("  pruned {name}: {count} file(s) of a profile no longer rendered removed");

@@ -18,7 +18,7 @@ use crate::config::collector::jaeger::Backend;
 use crate::config::collector::{Exporter, Extension, Processor};
 use crate::config::prometheus::metric;
 use crate::format::Error;
-use crate::format::prose::{markdown_text, shell_word};
+use crate::format::prose::{code_span, markdown_text, shell_word};
 use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.
@@ -438,12 +438,25 @@ fn percent(ratio: f64) -> String {
 }
 
 /// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`), the rest as
-/// escaped Markdown text (a summary carries service names from the profile).
+/// escaped Markdown (a summary carries service names from the profile): text between a pair of
+/// backticks as a code span, everything else as text. Both escape what they hold, so an odd or
+/// stray backtick in a name changes only how the summary looks.
 fn plain_summary(text: &str) -> String {
+    let literal = |piece: &str| -> String {
+        let parts: Vec<&str> = piece.split('`').collect();
+        if parts.len().is_multiple_of(2) {
+            return markdown_text(piece);
+        }
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| if i % 2 == 1 { code_span(part) } else { markdown_text(part) })
+            .collect()
+    };
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&markdown_text(&rest[..start]));
+        out.push_str(&literal(&rest[..start]));
         let Some(end) = rest[start..].find("}}") else { break };
         let inner = rest[start + 2..start + end].trim();
         let word = inner
@@ -453,7 +466,7 @@ fn plain_summary(text: &str) -> String {
         out.push_str(&word);
         rest = &rest[start + end + 2..];
     }
-    out.push_str(&markdown_text(rest));
+    out.push_str(&literal(rest));
     out
 }
 
@@ -822,6 +835,9 @@ mod tests {
             "_pod_ is _value_ full"
         );
         assert_eq!(plain_summary("no fields"), "no fields");
+        assert_eq!(plain_summary("no pod in `observability` is up"), "no pod in `observability` is up");
+        assert_eq!(plain_summary("cart`; rm -rf / # fails"), r"cart\`; rm -rf / \# fails");
+        assert_eq!(plain_summary("a `b|c` d"), r"a `b\|c` d");
     }
 
     #[test]

@@ -41,6 +41,7 @@ const COVERED: &[&str] = &[
     "empty.yaml",
     "image-with-tag.yaml",
     "istio-revision-dotted.yaml",
+    "istio-sampling-below-envoy-share.yaml",
     "jaeger-query-replicas-zero.yaml",
     "jaeger-version-lacks-components.yaml",
     "jaeger-version-not-in-table.yaml",
@@ -578,6 +579,14 @@ fn a_retry_that_starts_at_zero_is_rejected() {
     check(
         "retry-initial-interval-zero.yaml",
         &[":4:", "`collector.retry.initial_interval`", "must be longer than 0s", "every retry is immediate"],
+    );
+}
+
+#[test]
+fn istio_sampling_below_envoys_smallest_share_is_rejected() {
+    check(
+        "istio-sampling-below-envoy-share.yaml",
+        &[":4:", "`istio.sampling_percentage`", "(0.001) traces nothing", "use 0 to turn tracing off"],
     );
 }
 

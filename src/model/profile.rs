@@ -671,7 +671,7 @@ pub struct IstioSpec {
     /// selects.
     pub provider: String,
     /// Share of requests Envoy starts a trace for when no upstream decision came with the request,
-    /// 0–100 in steps of 0.01 (Istio's own default is 1).
+    /// 0–100 in steps of 0.01, rounded by Envoy, so above 0 at least 0.005 (Istio's own default is 1).
     pub sampling_percentage: f64,
     /// Extra tags on every span Envoy reports, by tag name: `{literal: {value}}`,
     /// `{header: {name, default_value}}` or `{environment: {name, default_value}}`.
@@ -1357,6 +1357,16 @@ fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&s
     let p = istio.sampling_percentage;
     if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
         err("istio.sampling_percentage", format!("must be from 0 to 100 (got {p})"));
+    } else if p > 0.0 && (p * 100.0).round() == 0.0 {
+        // Envoy reads `random_sampling` as a whole number of 1/10000 shares, rounded
+        // (`PROTOBUF_PERCENT_TO_ROUNDED_INTEGER_OR_DEFAULT(tracing_config, random_sampling, 10000,
+        // 10000)` in its HTTP connection manager config): below half a share it traces nothing.
+        err(
+            "istio.sampling_percentage",
+            format!(
+                "({p}) traces nothing: Envoy keeps whole 1/10000 shares of requests, rounded, so the smallest percentage it applies is 0.005; use 0 to turn tracing off"
+            ),
+        );
     }
     for (tag, source) in &istio.custom_tags {
         let path = format!("istio.custom_tags.{tag}");

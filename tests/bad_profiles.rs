@@ -20,7 +20,9 @@ const COVERED: &[&str] = &[
     "alias-bomb.yaml",
     "alias-missing-field.yaml",
     "all-in-one-replicas-two.yaml",
+    "api-server-cidr-invalid.yaml",
     "batch-max-below-size.yaml",
+    "bom-and-comments.yaml",
     "ca-secret-invalid.yaml",
     "collector-empty-value.yaml",
     "collector-key-misspelt.yaml",
@@ -30,6 +32,7 @@ const COVERED: &[&str] = &[
     "credentials-secret-invalid.yaml",
     "distribution-lacks-components.yaml",
     "distribution-unknown.yaml",
+    "dns-node-local-not-an-address.yaml",
     "document-is-list.yaml",
     "duplicate-key.yaml",
     "duration-in-words.yaml",
@@ -38,19 +41,26 @@ const COVERED: &[&str] = &[
     "empty.yaml",
     "image-with-tag.yaml",
     "istio-revision-dotted.yaml",
+    "istio-sampling-below-envoy-share.yaml",
     "jaeger-query-replicas-zero.yaml",
     "jaeger-version-lacks-components.yaml",
     "jaeger-version-not-in-table.yaml",
     "key-camelcase.yaml",
+    "load-beyond-any-replica-bound.yaml",
+    "load-too-much-for-memory-storage.yaml",
     "memory-limit-too-large.yaml",
     "memory-limit-under-32mi.yaml",
     "memory-unit-mb.yaml",
     "multiple-documents.yaml",
+    "namespace-default.yaml",
+    "namespace-istio-system.yaml",
+    "namespace-kube-system.yaml",
     "namespace-null.yaml",
     "namespace-too-long.yaml",
     "namespace-underscore.yaml",
     "namespace-uppercase.yaml",
     "not-utf8.yaml",
+    "prometheus-url-port-zero.yaml",
     "quantity-too-large.yaml",
     "quantity-two-dots.yaml",
     "quantity-unit-only.yaml",
@@ -59,10 +69,18 @@ const COVERED: &[&str] = &[
     "replicas-string.yaml",
     "request-above-limit.yaml",
     "resources-list.yaml",
+    "retry-initial-interval-zero.yaml",
     "sampling-above-100.yaml",
+    "sampling-below-one-share.yaml",
     "sampling-negative.yaml",
+    "sampling-too-small-for-the-collector.yaml",
     "sampling-zero.yaml",
+    "schedule-hour-24.yaml",
+    "schedule-six-fields.yaml",
     "server-url-not-http.yaml",
+    "server-url-port-too-large.yaml",
+    "server-url-port-zero.yaml",
+    "server-url-with-credentials.yaml",
     "server-urls-empty.yaml",
     "server-urls-missing.yaml",
     "server-urls-number.yaml",
@@ -72,6 +90,9 @@ const COVERED: &[&str] = &[
     "storage-variant-unknown.yaml",
     "syntax-bad-indentation.yaml",
     "syntax-unclosed-bracket.yaml",
+    "tag-custom.yaml",
+    "tag-include.yaml",
+    "tag-python.yaml",
     "top-level-key-misspelt.yaml",
     "version-malformed.yaml",
 ];
@@ -419,6 +440,153 @@ fn empty_server_url_list_is_rejected() {
     check(
         "server-urls-empty.yaml",
         &[":5:", "`jaeger.storage.elasticsearch.server_urls`", "must list at least one URL"],
+    );
+}
+
+#[test]
+fn sampling_below_one_share_of_the_sampler_is_rejected() {
+    // The collector would start, with a sampler that keeps nothing.
+    check(
+        "sampling-below-one-share.yaml",
+        &[
+            ":3:",
+            "`sampling.percentage`",
+            "(0.005) keeps no trace at all",
+            "smallest percentage it applies is 0.006103515625",
+        ],
+    );
+    // The collector's own `Validate` refuses this one ("sampling rate is too small").
+    check(
+        "sampling-too-small-for-the-collector.yaml",
+        &[":3:", "`sampling.percentage`", "(0.0000000000000001) keeps no trace at all"],
+    );
+}
+
+#[test]
+fn cron_schedules_kubernetes_refuses_are_rejected() {
+    check(
+        "schedule-hour-24.yaml",
+        &[
+            ":7:",
+            "`jaeger.storage.elasticsearch.lifecycle.schedule`",
+            "`30 24 * * *` is not a cron schedule Kubernetes accepts: hour `24`: above the maximum 23",
+        ],
+    );
+    check(
+        "schedule-six-fields.yaml",
+        &[":7:", "`jaeger.storage.elasticsearch.lifecycle.schedule`", "it has 6 field(s); a schedule has five"],
+    );
+}
+
+#[test]
+fn url_ports_outside_1_to_65535_are_rejected() {
+    check(
+        "server-url-port-zero.yaml",
+        &[":6:", "`jaeger.storage.elasticsearch.server_urls[0]`", "the port `0` must be a number from 1 to 65535"],
+    );
+    check(
+        "server-url-port-too-large.yaml",
+        &[":6:", "`jaeger.storage.elasticsearch.server_urls[0]`", "the port `92000` must be a number from 1 to 65535"],
+    );
+    check(
+        "prometheus-url-port-zero.yaml",
+        &[":5:", "`monitoring.red.prometheus_url`", "the port `0` must be a number from 1 to 65535"],
+    );
+}
+
+#[test]
+fn system_and_shared_namespaces_are_rejected() {
+    for (file, ns) in [
+        ("namespace-kube-system.yaml", "kube-system"),
+        ("namespace-default.yaml", "default"),
+        ("namespace-istio-system.yaml", "istio-system"),
+    ] {
+        check(
+            file,
+            &[":1:", "`namespace`", &format!("`{ns}` is a system or shared namespace"), "restricted Pod Security"],
+        );
+    }
+}
+
+#[test]
+fn yaml_tags_are_rejected_naming_the_field() {
+    let why = "which tracestack does not read";
+    check("tag-custom.yaml", &[":2:", "`collector`", "has the YAML tag `!custom`", why]);
+    check("tag-python.yaml", &[":1:", "`namespace`", "has the YAML tag `!!python/object/apply:os.system`", why]);
+    check("tag-include.yaml", &[":2:", "`jaeger`", "has the YAML tag `!include`", why]);
+}
+
+#[test]
+fn a_byte_order_mark_and_comments_are_empty() {
+    check("bom-and-comments.yaml", &["is empty; a profile is a YAML mapping"]);
+}
+
+#[test]
+fn credentials_in_a_url_are_rejected_pointing_at_the_secret() {
+    let error = check(
+        "server-url-with-credentials.yaml",
+        &[
+            ":6:",
+            "`jaeger.storage.elasticsearch.server_urls[0]`",
+            "carries credentials",
+            "jaeger.storage.elasticsearch.credentials",
+        ],
+    );
+    assert!(!error.contains("s3cret"), "the error prints the password:\n{error}");
+    assert!(error.contains("- https://…@elasticsearch-es-http"), "{error}");
+}
+
+#[test]
+fn network_policy_addresses_must_parse() {
+    check(
+        "api-server-cidr-invalid.yaml",
+        &[
+            ":4:",
+            "`security.network_policy.api_server_cidrs[0]`",
+            "`10.0.0.1` must be an address block in CIDR notation",
+        ],
+    );
+    check(
+        "dns-node-local-not-an-address.yaml",
+        &[":5:", "`security.network_policy.dns.node_local_address`", "`node-local-dns` must be an IP address"],
+    );
+}
+
+#[test]
+fn loads_no_plan_can_serve_are_rejected_saying_what_they_need() {
+    check(
+        "load-too-much-for-memory-storage.yaml",
+        &[
+            ":3:",
+            "`load.spans_per_second`",
+            "is more than in-memory storage takes",
+            "use `jaeger.storage.elasticsearch`, or keep at most 37.5 %",
+        ],
+    );
+    check(
+        "load-beyond-any-replica-bound.yaml",
+        &[
+            ":3:",
+            "`load.spans_per_second`",
+            "(50000000 spans/s) would need about 6667 gateway pods",
+            "split the load over several stacks",
+        ],
+    );
+}
+
+#[test]
+fn a_retry_that_starts_at_zero_is_rejected() {
+    check(
+        "retry-initial-interval-zero.yaml",
+        &[":4:", "`collector.retry.initial_interval`", "must be longer than 0s", "every retry is immediate"],
+    );
+}
+
+#[test]
+fn istio_sampling_below_envoys_smallest_share_is_rejected() {
+    check(
+        "istio-sampling-below-envoy-share.yaml",
+        &[":4:", "`istio.sampling_percentage`", "(0.001) traces nothing", "use 0 to turn tracing off"],
     );
 }
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tracestack::Stack;
 use tracestack::config::k8s::Object;
 use tracestack::model::load;
@@ -193,4 +194,62 @@ fn network_policies_deny_by_default_and_can_be_turned_off() {
     let mut open = prod();
     open.security.network_policy.enabled = false;
     assert!(!Stack::build(&open).expect("builds").into_objects().iter().any(|o| o.kind() == "NetworkPolicy"));
+}
+
+/// Jaeger v2's query extension traces itself by default, to `localhost:4317` where nothing
+/// listens in its pod: every config that serves the UI turns it off.
+#[test]
+fn the_query_role_does_not_trace_itself() {
+    let demo = load::load_file(Path::new("profiles/demo.yaml")).expect("demo loads");
+    for (profile, config_map) in [(demo, "jaeger"), (prod(), "jaeger-query")] {
+        let text = config_text(&objects(&profile), config_map);
+        assert!(text.contains("jaeger_query:") && text.contains("enable_tracing: false"), "{text}");
+    }
+}
+
+fn policy(objects: &[Object], name: &str) -> k8s_openapi::api::networking::v1::NetworkPolicySpec {
+    match find(objects, "NetworkPolicy", name) {
+        Object::NetworkPolicy(p) => p.spec.clone().expect("spec"),
+        _ => unreachable!(),
+    }
+}
+
+/// DNS egress reaches the cluster DNS pods only, plus NodeLocal DNSCache's address when given.
+#[test]
+fn dns_egress_is_scoped_to_the_cluster_dns() {
+    let mut profile = prod();
+    let spec = policy(&objects(&profile), "allow-dns");
+    let rule = &spec.egress.expect("egress")[0];
+    let peers = rule.to.clone().expect("peers");
+    assert_eq!(peers.len(), 1, "{peers:?}");
+    let peer = &peers[0];
+    let ns = peer.namespace_selector.as_ref().and_then(|s| s.match_expressions.clone()).expect("namespace selector");
+    assert_eq!(ns[0].values.as_deref(), Some(&["kube-system".to_owned()][..]));
+    let pods = peer.pod_selector.as_ref().and_then(|s| s.match_labels.clone()).expect("pod selector");
+    assert_eq!(pods, [("k8s-app".to_owned(), "kube-dns".to_owned())].into());
+
+    profile.security.network_policy.dns.node_local_address = Some("169.254.20.10".into());
+    let spec = policy(&objects(&profile), "allow-dns");
+    let peers = spec.egress.expect("egress")[0].to.clone().expect("peers");
+    assert_eq!(peers[1].ip_block.as_ref().map(|b| b.cidr.as_str()), Some("169.254.20.10/32"));
+}
+
+/// The gateway's API-server egress is to any address on 443/6443 unless the profile names the
+/// API server's address blocks.
+#[test]
+fn api_server_egress_narrows_to_the_given_address_blocks() {
+    let mut profile = prod();
+    let api_rule = |profile: &Profile| {
+        let spec = policy(&objects(profile), "otel-collector");
+        spec.egress
+            .expect("egress")
+            .into_iter()
+            .find(|r| r.ports.iter().flatten().any(|p| p.port == Some(IntOrString::Int(6443))))
+            .expect("an API server rule")
+    };
+    assert_eq!(api_rule(&profile).to, None);
+    profile.security.network_policy.api_server_cidrs = vec!["10.0.0.1/32".into(), "fd00::1/128".into()];
+    let cidrs: Vec<String> =
+        api_rule(&profile).to.expect("peers").into_iter().filter_map(|p| p.ip_block.map(|b| b.cidr)).collect();
+    assert_eq!(cidrs, ["10.0.0.1/32", "fd00::1/128"]);
 }

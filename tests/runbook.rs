@@ -7,6 +7,7 @@ use std::path::Path;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use tracestack::config::k8s::Object;
+use tracestack::format::code_block_lines;
 use tracestack::io::project;
 use tracestack::model::load;
 use tracestack::render::{self, DocumentBody, Source};
@@ -482,10 +483,29 @@ fn secrets_in_the_runbook_are_the_ones_the_pods_read() {
     let bad = Rendered {
         objects: good.objects.clone(),
         files: good.files.clone(),
-        readme: good.readme.replace("--from-file=password=./password", "--from-file=pass=./pass"),
+        readme: good.readme.replace("--from-file=password=", "--from-file=pass="),
     };
     let errors = check_readme(&bad).expect_err("wrong key");
     assert!(errors.iter().any(|e| e.contains("Secret `jaeger-es-credentials` gets keys")), "{errors:#?}");
+}
+
+/// Credentials are read from outside the rendered (committed) directory: `--from-file` paths are
+/// under `$SECRETS_DIR`, which must be set, never beside the runbook.
+#[test]
+fn secret_files_are_read_from_outside_the_output() {
+    let mut seen = 0;
+    for (name, profile) in profiles() {
+        let readme = rendered(&profile).readme;
+        for command in readme.lines().filter(|l| l.contains(" create secret generic ")) {
+            let words = shlex::split(command).unwrap_or_else(|| panic!("{name}: {command}"));
+            for word in words.iter().filter_map(|w| w.strip_prefix("--from-file=")) {
+                let (_, path) = word.split_once('=').unwrap_or(("", word));
+                assert!(path.starts_with("${SECRETS_DIR:?}/"), "{name}: {command}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 2, "no --from-file in any runbook");
 }
 
 #[test]
@@ -494,4 +514,81 @@ fn shell_words_and_commands_are_split_like_a_shell() {
     assert_eq!(words(r#"--from-literal=u="$U""#), [r#"--from-literal=u=$U"#]);
     let cmds = commands("text `kubectl get nodes` more\n```sh\nkubectl logs deploy/x | grep -E 'a|b'\n# note\n```\n");
     assert_eq!(cmds, ["kubectl get nodes", "kubectl logs deploy/x", "grep -E 'a|b'"]);
+}
+
+/// Profile text that reaches the documents (a description, RED service names, Elasticsearch
+/// URLs, Istio tag values) cannot add a line, a heading or a code block, and every command still
+/// parses as a shell would, with the same words as for benign text.
+#[test]
+fn hostile_profile_text_stays_text() {
+    let profile = |description: &str, service: &str, url_path: &str, tag: &str| {
+        let yaml = format!(
+            r#"description: "{description}"
+monitoring:
+  enabled: true
+  red:
+    services:
+      "{service}": {{error_ratio: 0.1}}
+istio:
+  enabled: true
+  namespaces: [shop]
+  custom_tags:
+    team: {{literal: {{value: "{tag}"}}}}
+jaeger:
+  storage:
+    elasticsearch:
+      server_urls: ["https://es.search.svc:9200/{url_path}"]
+"#
+        );
+        let profile = tracestack::model::load::load_str("hostile.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+        let source = tracestack::render::Source { profile: "hostile".into(), origin: "hostile.yaml".into() };
+        tracestack::render::render_profile(&profile, &source).unwrap_or_else(|e| panic!("{e}")).files
+    };
+    let benign = profile("A stack.", "cart", "x", "shop");
+    let hostile = profile(
+        r"A stack.\n```sh\nrm -rf /\n```\n# Injected\n<img src=x onerror=alert(1)>",
+        "cart`; rm -rf / # | x |",
+        "$(rm%20-rf);'x'&y=*",
+        r"```\n# Injected\nrm -rf /",
+    );
+    let shape = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("```") || l.starts_with('#') || l.starts_with('|'))
+            .map(|l| l.replace(r"\|", "").split('|').count().to_string() + &l.chars().take(3).collect::<String>())
+            .collect()
+    };
+    for (path, text) in hostile.iter().filter(|(p, _)| p.ends_with(".md")) {
+        let base = &benign[path];
+        assert_eq!(shape(text), shape(base), "{path}: headings, fences or table rows changed");
+        for line in text.lines() {
+            let line = line.trim_start();
+            for injected in ["rm -rf", "# Injected", "<img"] {
+                assert!(!line.starts_with(injected), "{path}: injected line {line:?}");
+            }
+        }
+        let (ours, theirs) = (code_block_lines(text), code_block_lines(base));
+        assert_eq!(ours.len(), theirs.len(), "{path}");
+        for (a, b) in ours.iter().zip(&theirs) {
+            let words = shlex::split(a).unwrap_or_else(|| panic!("{path}: does not parse: {a}"));
+            assert_eq!(Some(words), shlex::split(b), "{path}: a command changed with the profile's text");
+        }
+    }
+}
+
+/// On a fresh cluster the server-side dry run fails on every namespaced object until the
+/// Namespace exists: each runbook applies the Namespace's file before its first dry run.
+#[test]
+fn the_namespace_is_applied_before_the_first_dry_run() {
+    for (name, profile) in profiles() {
+        let r = rendered(&profile);
+        let lines: Vec<&str> = r.readme.lines().map(str::trim).collect();
+        let dry_run = lines.iter().position(|l| l.starts_with("kubectl apply --dry-run=server")).expect("a dry run");
+        let namespace = lines
+            .iter()
+            .position(|l| l.starts_with("kubectl apply -f") && l.ends_with("-namespace.yaml"))
+            .unwrap_or_else(|| panic!("{name}: the Namespace is never applied"));
+        assert!(namespace < dry_run, "{name}: the dry run comes before the Namespace");
+        let file = lines[namespace].rsplit(' ').next().unwrap_or_default();
+        assert!(r.files.contains(file), "{name}: {file} is not rendered");
+    }
 }

@@ -214,3 +214,190 @@ fn rendering_twice_gives_identical_files() {
     assert!(stdout.contains(&format!("0 written, {} unchanged, 0 removed", once.len())), "{stdout}");
     assert_eq!(snapshot(first.path()), once, "rendering over the same output changed it");
 }
+
+/// `<temp>/profiles/` holding a copy of the `demo` profile under each of `names`.
+fn demo_copies(temp: &TempDir, names: &[&str]) -> PathBuf {
+    let profiles = temp.path().join("profiles");
+    std::fs::create_dir_all(&profiles).expect("mkdir profiles");
+    for name in names {
+        std::fs::copy(Path::new(ROOT).join("profiles/demo.yaml"), profiles.join(name)).expect("copy demo");
+    }
+    profiles
+}
+
+/// A profiles directory holding `demo.yaml`, and an output directory rendered from it plus the
+/// output of a profile `old` rendered earlier.
+fn rendered_with_old_output(test: &str) -> (TempDir, PathBuf, PathBuf) {
+    let temp = TempDir::new(test);
+    let profiles = demo_copies(&temp, &["demo.yaml", "old.yaml"]);
+    let out = temp.path().join("generated");
+    let first = xtask_render(&["--profiles", profiles.to_str().expect("UTF-8"), "--out", out.to_str().expect("UTF-8")]);
+    assert!(first.status.success(), "{}", describe(&first));
+    assert!(out.join("old/README.md").exists());
+    std::fs::remove_file(profiles.join("old.yaml")).expect("remove old.yaml");
+    (temp, profiles, out)
+}
+
+#[test]
+fn profiles_that_cannot_be_read_are_errors_and_their_output_stays() {
+    let (_temp, profiles, out) = rendered_with_old_output("unreadable-profiles");
+    let before = snapshot(&out);
+    let render = |profiles: &Path| {
+        xtask_render(&["--profiles", profiles.to_str().expect("UTF-8"), "--out", out.to_str().expect("UTF-8")])
+    };
+
+    // `old.yaml` as a link to nothing: an error naming it, not a profile that is gone.
+    std::os::unix::fs::symlink("nowhere/old.yaml", profiles.join("old.yaml")).expect("symlink");
+    let output = render(&profiles);
+    assert!(!output.status.success(), "{}", describe(&output));
+    let err = stderr(&output);
+    assert!(err.contains("old.yaml: is a symbolic link to `nowhere/old.yaml`, which does not exist"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output changed");
+    std::fs::remove_file(profiles.join("old.yaml")).expect("rm link");
+
+    // A directory named like a profile.
+    std::fs::create_dir(profiles.join("old.yaml")).expect("mkdir old.yaml");
+    let err = stderr(&render(&profiles));
+    assert!(err.contains("old.yaml: is a directory, not a profile file"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output changed");
+    std::fs::remove_dir(profiles.join("old.yaml")).expect("rmdir");
+
+    // A named pipe would block a read for ever.
+    let made = Command::new("mkfifo").arg(profiles.join("old.yaml")).status().expect("run mkfifo");
+    assert!(made.success());
+    let err = stderr(&render(&profiles));
+    assert!(err.contains("old.yaml: is not a regular file (a pipe, socket or device)"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output changed");
+    std::fs::remove_file(profiles.join("old.yaml")).expect("rm fifo");
+
+    // Two files for one profile name.
+    std::fs::copy(profiles.join("demo.yaml"), profiles.join("demo.yml")).expect("copy demo.yml");
+    let err = stderr(&render(&profiles));
+    assert!(err.contains("demo.yml: gives the same profile name, and so the same output folder, as"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output changed");
+    std::fs::remove_file(profiles.join("demo.yml")).expect("rm demo.yml");
+
+    // A profile named like the schema's folder.
+    std::fs::copy(profiles.join("demo.yaml"), profiles.join("schema.yaml")).expect("copy schema.yaml");
+    let err = stderr(&render(&profiles));
+    assert!(err.contains("schema.yaml: the file name gives the profile name and its output folder, and `schema/` holds the profile schema"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output changed");
+    std::fs::remove_file(profiles.join("schema.yaml")).expect("rm schema.yaml");
+
+    // No profile at all.
+    let empty = profiles.with_file_name("empty");
+    std::fs::create_dir(&empty).expect("mkdir empty");
+    let err = stderr(&render(&empty));
+    assert!(
+        err.contains("empty: holds no profile (`*.yaml` or `*.yml`); nothing was rendered and no output was removed"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&out), before, "the output changed");
+}
+
+#[test]
+fn a_profile_that_is_gone_keeps_its_output_until_pruned() {
+    let (_temp, profiles, out) = rendered_with_old_output("prune");
+    let args = ["--profiles", profiles.to_str().expect("UTF-8"), "--out", out.to_str().expect("UTF-8")];
+    let old: Vec<String> = names(&snapshot(&out.join("old")));
+    assert!(old.len() > 5, "{old:?}");
+
+    let output = xtask_render(&args);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("0 removed"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "kept {} generated file(s) of profiles not rendered now; `--prune-profiles` removes them",
+            old.len()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("    old/README.md"), "{stdout}");
+    assert_eq!(names(&snapshot(&out.join("old"))), old, "the output of `old` changed");
+    let check = xtask_render(&[&args[..], &["--check"]].concat());
+    assert!(check.status.success(), "{}", describe(&check));
+
+    let output = xtask_render(&[&args[..], &["--prune-profiles", "--check"]].concat());
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert!(
+        stderr(&output).contains("extra:   ") && stderr(&output).contains("old/README.md"),
+        "{}",
+        describe(&output)
+    );
+
+    let output = xtask_render(&[&args[..], &["--prune-profiles"]].concat());
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout
+            .contains(&format!("pruned profile `old`: {} file(s) of a profile no longer rendered removed", old.len())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  removed old/README.md"), "{stdout}");
+    assert!(!out.join("old").exists(), "the folder of `old` stayed");
+    assert!(out.join("demo/README.md").exists() && out.join("schema/profile.schema.json").exists());
+}
+
+#[test]
+fn yml_profiles_render() {
+    let temp = TempDir::new("yml");
+    let profiles = demo_copies(&temp, &["short.yml"]);
+    let out = temp.path().join("generated");
+    let output =
+        xtask_render(&["--profiles", profiles.to_str().expect("UTF-8"), "--out", out.to_str().expect("UTF-8")]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let readme = std::fs::read_to_string(out.join("short/README.md")).expect("short/README.md");
+    assert!(readme.contains("(profile `short`)"), "{readme}");
+}
+
+#[test]
+fn output_into_the_profiles_directory_is_refused() {
+    let temp = TempDir::new("into-profiles");
+    let profiles = demo_copies(&temp, &["demo.yaml"]);
+    let before = snapshot(temp.path());
+    let p = profiles.to_str().expect("UTF-8");
+    for args in [
+        vec!["--profiles", p, "--out", p],
+        vec!["--profiles", p, "--out", &format!("{p}/sub/..")],
+        vec!["--profile", &format!("{p}/demo.yaml"), "--out", &format!("{p}/demo")],
+        vec!["--profile", &format!("{p}/demo.yaml"), "--out", temp.arg()],
+    ] {
+        let output = xtask_render(&args);
+        assert!(!output.status.success(), "{args:?}: {}", describe(&output));
+        let err = stderr(&output);
+        assert!(
+            err.contains("is, lies inside or holds the profiles directory") && err.contains("nothing was written"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(snapshot(temp.path()), before, "{args:?} changed files");
+    }
+}
+
+/// A directory where a rendered file goes stops the render before anything changes, and no
+/// staging directory is left behind.
+#[test]
+fn a_blocked_path_changes_nothing() {
+    let dir = TempDir::new("blocked");
+    let first = xtask_render(&["--profile", "demo", "--out", dir.arg()]);
+    assert!(first.status.success(), "{}", describe(&first));
+    let stale = dir.path().join("otlp-service.yaml");
+    std::fs::write(
+        &stale,
+        "# Generated by tracestack from profiles/demo.yaml (profile `demo`). Do not edit by hand:\nold: 1\n",
+    )
+    .expect("make a file stale");
+    std::fs::remove_file(dir.path().join("README.md")).expect("rm README.md");
+    std::fs::create_dir_all(dir.path().join("README.md/notes")).expect("a directory where README.md goes");
+    let before = snapshot(dir.path());
+
+    let output = xtask_render(&["--profile", "demo", "--out", dir.arg()]);
+
+    assert!(!output.status.success(), "{}", describe(&output));
+    let err = stderr(&output);
+    assert!(err.contains("README.md: is a directory where tracestack writes a file; move it away first"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(snapshot(dir.path()), before, "the output directory changed");
+    assert!(!dir.path().join(".tracestack-staging").exists());
+}

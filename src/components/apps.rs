@@ -14,6 +14,7 @@ use crate::components::parts::{Bundle, Document, DocumentBody};
 use crate::config::k8s::{self, CustomKind, CustomResource};
 use crate::config::kustomize::{Component, Patch};
 use crate::format;
+use crate::format::prose::code_span;
 use crate::model::profile::{AppSpec, Language, OtlpProtocol, Profile};
 use crate::value::ports;
 
@@ -340,10 +341,10 @@ impl Apps {
                         .iter()
                         .map(|e| {
                             let value = match (&e.value, &e.value_from) {
-                                (Some(v), _) => format!("`{v}`"),
+                                (Some(v), _) => code_span(v),
                                 (None, Some(from)) => format!(
-                                    "pod field `{}`",
-                                    from.field_ref.as_ref().map(|f| f.field_path.as_str()).unwrap_or_default()
+                                    "pod field {}",
+                                    code_span(from.field_ref.as_ref().map_or("", |f| f.field_path.as_str()))
                                 ),
                                 (None, None) => String::new(),
                             };

@@ -18,6 +18,7 @@ use crate::config::istio::{
 use crate::config::k8s::{self, CustomResource, Object};
 use crate::config::kustomize::{Component, Patch, Target};
 use crate::format;
+use crate::format::prose::code_span;
 use crate::model::profile::{self, Profile};
 use crate::value::ports;
 
@@ -178,8 +179,11 @@ fn injection_label(revision: Option<&str>) -> (String, String) {
 fn join_code(items: &[String]) -> String {
     match items {
         [] => "no namespaces".to_owned(),
-        [one] => format!("`{one}`"),
-        [init @ .., last] => format!("`{}` and `{last}`", init.join("`, `")),
+        [one] => code_span(one),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(|n| code_span(n)).collect();
+            format!("{} and {}", init.join(", "), code_span(last))
+        }
     }
 }
 
@@ -243,12 +247,16 @@ impl Istio {
                 .map(|(name, tag)| TagRow {
                     name: name.clone(),
                     source: match tag {
-                        profile::CustomTag::Literal { value } => format!("`{value}`"),
+                        profile::CustomTag::Literal { value } => code_span(value),
                         profile::CustomTag::Header { name, default_value } => {
-                            format!("request header `{name}`{}", or_default(default_value.as_deref()))
+                            format!("request header {}{}", code_span(name), or_default(default_value.as_deref()))
                         }
                         profile::CustomTag::Environment { name, default_value } => {
-                            format!("proxy environment variable `{name}`{}", or_default(default_value.as_deref()))
+                            format!(
+                                "proxy environment variable {}{}",
+                                code_span(name),
+                                or_default(default_value.as_deref())
+                            )
                         }
                     },
                 })
@@ -258,7 +266,7 @@ impl Istio {
             stack_namespace: &self.stack_namespace,
             injection: {
                 let (key, value) = injection_label(self.spec.revision.as_deref());
-                format!("`{key}={value}`")
+                code_span(&format!("{key}={value}"))
             },
             helm_release: self
                 .spec
@@ -279,7 +287,7 @@ impl Istio {
 }
 
 fn or_default(default: Option<&str>) -> String {
-    default.map(|d| format!(", else `{d}`")).unwrap_or_default()
+    default.map(|d| format!(", else {}", code_span(d))).unwrap_or_default()
 }
 
 #[cfg(test)]

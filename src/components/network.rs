@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::config::k8s::{self, Object};
 use crate::model::profile::{Profile, StorageSpec};
 use crate::value::ports;
+use crate::value::url::HttpUrl;
 
 /// Label every namespace carries with its own name (Kubernetes ≥ 1.21).
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -53,21 +54,13 @@ pub struct Topology {
 }
 
 /// Namespace and port of an in-cluster `http(s)://name.namespace.svc[.cluster.local][:port]` URL;
-/// the namespace is `None` for other hosts.
+/// the namespace is `None` for other hosts. The profile's validation has parsed every URL already;
+/// one that does not parse here gives no namespace and the scheme's port.
 fn url_target(url: &str) -> (Option<String>, u16) {
-    let (rest, default) = url
-        .strip_prefix("https://")
-        .map(|r| (r, 443))
-        .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)))
-        .unwrap_or((url, 80));
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse().unwrap_or(default)),
-        None => (authority, default),
-    };
-    let labels: Vec<&str> = host.split('.').collect();
-    let namespace = (labels.len() >= 3 && labels[2] == "svc").then(|| labels[1].to_owned());
-    (namespace, port)
+    match HttpUrl::parse(url) {
+        Ok(u) => (u.namespace().map(str::to_owned), u.port),
+        Err(_) => (None, if url.starts_with("https://") { 443 } else { 80 }),
+    }
 }
 
 /// The stack's NetworkPolicies, in apply order.
@@ -153,24 +146,20 @@ fn policy(
     }
 }
 
+fn ip_block(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: None }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
 fn ingress(from: Vec<NetworkPolicyPeer>, ports: &[u16]) -> NetworkPolicyIngressRule {
     NetworkPolicyIngressRule { from: Some(from), ports: Some(ports.iter().copied().map(tcp).collect()) }
 }
 
 /// Ports of the Elasticsearch URLs (443/80 when a URL names none).
 fn es_ports(urls: &[String]) -> Vec<u16> {
-    let mut out: Vec<u16> = urls
-        .iter()
-        .map(|url| {
-            let (rest, default) = url
-                .strip_prefix("https://")
-                .map(|r| (r, 443))
-                .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)))
-                .unwrap_or((url.as_str(), 9200));
-            let authority = rest.split(['/', '?']).next().unwrap_or_default();
-            authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(default)
-        })
-        .collect();
+    let mut out: Vec<u16> = urls.iter().map(|url| url_target(url).1).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -207,8 +196,10 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     }];
     if t.gateway_api_access {
         // The API server is no pod a selector can name, and its address differs per cluster: allow
-        // its usual ports (443 on the `kubernetes` Service, 6443 on many control planes).
-        gateway_out.push(NetworkPolicyEgressRule { to: None, ports: Some(vec![tcp(443), tcp(6443)]) });
+        // its usual ports (443 on the `kubernetes` Service, 6443 on many control planes) to the
+        // address blocks the profile gives, else to any address.
+        let to = (!np.api_server_cidrs.is_empty()).then(|| np.api_server_cidrs.iter().map(|c| ip_block(c)).collect());
+        gateway_out.push(NetworkPolicyEgressRule { to, ports: Some(vec![tcp(443), tcp(6443)]) });
     }
     let mut workloads = vec![policy(&t.gateway.name, ns, t.gateway.selector.clone(), gateway_in, gateway_out)];
 
@@ -265,12 +256,25 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         NetworkPolicyPort { port: Some(IntOrString::Int(53)), protocol: Some("UDP".into()), end_port: None },
         tcp(53),
     ];
+    // Port 53 of the cluster DNS pods only (one peer: their namespace and their labels), not of
+    // every pod in every namespace; NodeLocal DNSCache runs on the host network, so it is reached
+    // by its address.
+    let dns = &np.dns;
+    let mut dns_peers = vec![NetworkPolicyPeer {
+        namespace_selector: namespaces(std::slice::from_ref(&dns.namespace)).namespace_selector,
+        pod_selector: Some(LabelSelector { match_labels: Some(dns.pod_labels.clone()), match_expressions: None }),
+        ip_block: None,
+    }];
+    if let Some(address) = &dns.node_local_address {
+        let bits = if address.contains(':') { 128 } else { 32 };
+        dns_peers.push(ip_block(&format!("{address}/{bits}")));
+    }
     let allow_dns = policy(
         "allow-dns",
         ns,
         all_pods,
         Vec::new(),
-        vec![NetworkPolicyEgressRule { to: Some(vec![namespaces(&[])]), ports: Some(dns_ports) }],
+        vec![NetworkPolicyEgressRule { to: Some(dns_peers), ports: Some(dns_ports) }],
     );
     Policies { default_deny, allow_dns, workloads }
 }

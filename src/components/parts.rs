@@ -21,6 +21,8 @@ pub enum DocumentBody {
     Yaml(serde_json::Value),
     /// Prose (Markdown), produced by a template from the same model as the manifests.
     Markdown(String),
+    /// Plain text whose comments start with `#` (`.gitignore`): written after the YAML header.
+    Text(String),
 }
 
 /// A file that no kustomization applies: install-time configuration for other tools, patches for

@@ -3,6 +3,10 @@
 pub(crate) mod prose;
 pub mod yaml;
 
+// What a reader of the rendered documents can check with: the lines a runbook gives to copy into
+// a shell, and how each value is made one shell word.
+pub use prose::{code_block_lines, shell_word};
+
 /// What can go wrong writing YAML or Markdown.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

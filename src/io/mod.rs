@@ -36,6 +36,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The profiles directory or the output directory cannot be used as given.
+    #[error("{}: {message}", .path.display())]
+    Layout {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Output on disk differs from what the profiles render.
     #[error("{} generated file(s) are out of date:\n{}\nrun `cargo xtask render` and commit the result", .0.len(), list(.0.iter()))]
     Stale(Vec<output::Drift>),

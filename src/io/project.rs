@@ -9,21 +9,89 @@ use crate::model::load;
 use crate::model::schema;
 use crate::render::{self, Source};
 
-/// The profile files in `dir` (`*.yaml`), sorted by name.
+/// The profile files in `dir` (`*.yaml` and `*.yml`, not hidden), sorted by name.
+///
+/// Every entry with a profile's name is returned whatever it is, so that a directory named
+/// `x.yaml` or a symbolic link to nothing fails to load with its name instead of being skipped:
+/// a skipped profile would look gone, and its output with it. Hidden entries (`.#demo.yaml`, an
+/// editor's lock) are not profiles.
 ///
 /// # Errors
-/// [`Error::Io`] when `dir` cannot be read.
+/// [`Error::Io`] when `dir` cannot be read; [`Error::Layout`] when it holds no profile, or two
+/// files give one profile name (`demo.yaml` and `demo.yml`).
 pub fn profile_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let io = |source| Error::Io { path: dir.to_owned(), source };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
-        if path.extension().is_some_and(|e| e == "yaml") && path.is_file() {
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden && path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             files.push(path);
         }
     }
     files.sort();
+    if files.is_empty() {
+        return Err(Error::Layout {
+            path: dir.to_owned(),
+            message: "holds no profile (`*.yaml` or `*.yml`); nothing was rendered and no output was removed".into(),
+        });
+    }
+    for pair in files.windows(2) {
+        if let [a, b] = pair
+            && a.file_stem() == b.file_stem()
+        {
+            return Err(Error::Layout {
+                path: b.clone(),
+                message: format!(
+                    "gives the same profile name, and so the same output folder, as {}; keep one",
+                    a.display()
+                ),
+            });
+        }
+    }
     Ok(files)
+}
+
+/// `path` made absolute with every existing part resolved (symbolic links, `..`), so that two
+/// spellings of one directory compare equal even before the directory exists.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |acc, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
+/// Refuses output folders that are, lie inside or contain the profiles directory: a render there
+/// would mix generated files with the profiles, and removing stale output could reach them.
+///
+/// # Errors
+/// [`Error::Layout`] naming the first such folder.
+pub fn check_output_dirs<'a>(outputs: impl IntoIterator<Item = &'a Path>, profiles_dir: &Path) -> Result<(), Error> {
+    let profiles = resolved(profiles_dir);
+    for out in outputs {
+        let folder = resolved(out);
+        if folder.starts_with(&profiles) || profiles.starts_with(&folder) {
+            return Err(Error::Layout {
+                path: out.to_owned(),
+                message: format!(
+                    "is, lies inside or holds the profiles directory {}; write the output elsewhere (e.g. `--out generated`)",
+                    profiles_dir.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Loads and renders one profile file; `origin` is how headers name it (e.g. `profiles/demo.yaml`).

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::model::locate::{self, Segment};
 use crate::model::profile::Profile;
+use crate::model::schema::SCHEMA_FILE;
 use crate::value::names;
 
 /// Profiles larger than this are refused before parsing: a real profile is a few KiB.
@@ -71,7 +72,7 @@ impl LoadError {
 }
 
 /// The profile name a file gives: its stem, which must be a DNS-1123 label (it names a directory
-/// and appears in object labels).
+/// and appears in object labels), and not `schema`, the folder the profile schema is written to.
 ///
 /// # Errors
 /// When the stem is not a valid name.
@@ -79,16 +80,49 @@ pub fn profile_name(path: &Path) -> Result<String, LoadError> {
     let file = path.display().to_string();
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     names::dns1123_label(stem)
-        .map(|()| stem.to_owned())
-        .map_err(|e| LoadError::one(&file, format!("the file name gives the profile name, and {e}")))
+        .map_err(|e| LoadError::one(&file, format!("the file name gives the profile name, and {e}")))?;
+    let schema_folder = SCHEMA_FILE.split('/').next().unwrap_or_default();
+    if stem == schema_folder {
+        return Err(LoadError::one(
+            &file,
+            format!(
+                "the file name gives the profile name and its output folder, and `{schema_folder}/` holds the profile schema; rename the file"
+            ),
+        ));
+    }
+    Ok(stem.to_owned())
 }
 
 /// Reads and validates a profile file.
 ///
 /// # Errors
-/// A [`LoadError`] naming `path`.
+/// A [`LoadError`] naming `path`, saying what the path is when it is not a readable file (a
+/// directory, a symbolic link to nothing).
 pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
     let file = path.display().to_string();
+    match (path.symlink_metadata(), path.metadata()) {
+        (Ok(link), Err(_)) if link.file_type().is_symlink() => {
+            let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+            return Err(LoadError::one(
+                &file,
+                format!("is a symbolic link to `{target}`, which does not exist; fix the link or remove it"),
+            ));
+        }
+        (_, Ok(meta)) if meta.is_dir() => {
+            return Err(LoadError::one(
+                &file,
+                "is a directory, not a profile file; rename it or move it out of the profiles directory".into(),
+            ));
+        }
+        // A pipe or device would block the read or never end.
+        (_, Ok(meta)) if !meta.is_file() => {
+            return Err(LoadError::one(
+                &file,
+                "is not a regular file (a pipe, socket or device); a profile is a YAML file".into(),
+            ));
+        }
+        _ => {}
+    }
     let bytes = std::fs::read(path).map_err(|e| LoadError::one(&file, format!("cannot read the file: {e}")))?;
     load_bytes(&file, &bytes)
 }
@@ -128,12 +162,22 @@ pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
 /// # Errors
 /// A [`LoadError`] for empty, malformed or invalid input.
 pub fn load_str(file: &str, text: &str) -> Result<Profile, LoadError> {
+    // A byte-order mark is not content (editors on Windows write one): a file of a BOM and
+    // comments is as empty as one of comments alone, and the mark must not hide the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Err(LoadError::one(
             file,
             "is empty; a profile is a YAML mapping, e.g. `jaeger: {storage: {memory: {}}}` (see profiles/demo.yaml)"
                 .into(),
         ));
+    }
+    if let Some((at, path, tag)) = tagged_node(text) {
+        let at = tag_position(text, at, &tag);
+        let message = format!(
+            "has the YAML tag `{tag}`, which tracestack does not read: a tag (`!!python/…`, `!include`, any custom tag) would be dropped silently or run code in other tools; remove it and write the value itself"
+        );
+        return Err(LoadError { file: file.to_owned(), problems: vec![problem(text, Some(at), path, message)] });
     }
     let profile = parse(file, text)?;
     profile.validate().map_err(|errors| LoadError {
@@ -155,9 +199,30 @@ pub fn load_str(file: &str, text: &str) -> Result<Profile, LoadError> {
     Ok(profile)
 }
 
+/// `line` with the user-info of every URL in it (`https://user:password@host`) replaced by `…`, so
+/// that an error never prints a password to a terminal or a CI log.
+fn redact_userinfo(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', '?', '#', ' ', '"', '\'', ',', ']']).unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(user_end) => {
+                out.push('…');
+                rest = &tail[user_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn problem(text: &str, at: Option<(usize, usize)>, path: Option<String>, message: String) -> Problem {
     let (line, column) = at.map_or((None, None), |(l, c)| (Some(l), Some(c)));
-    let excerpt = line.and_then(|l| text.lines().nth(l.wrapping_sub(1))).map(|s| s.trim_end().to_owned());
+    let excerpt = line.and_then(|l| text.lines().nth(l.wrapping_sub(1))).map(|s| redact_userinfo(s.trim_end()));
     Problem { line, column, path, message, excerpt }
 }
 
@@ -211,6 +276,98 @@ fn parse(file: &str, text: &str) -> Result<Profile, LoadError> {
         }
         LoadError { file: file.to_owned(), problems: vec![problem(text, at, path, message)] }
     })
+}
+
+/// The first node in `text` that carries a tag, with its 1-based line and column, the dotted path
+/// of its field when known, and the tag as written. The core schema's own tags for what a profile
+/// holds (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`) only restate the
+/// type and are allowed; any other tag is not.
+fn tagged_node(text: &str) -> Option<((usize, usize), Option<String>, String)> {
+    use serde_saphyr::granit_parser::Event;
+    const CORE: [&str; 7] = ["str", "int", "float", "bool", "null", "map", "seq"];
+    // Where the parser is: a mapping (expecting a key, or the value of a key) or a sequence index.
+    enum Level {
+        Map(Option<String>),
+        Seq(usize),
+    }
+    let mut levels: Vec<Level> = Vec::new();
+    let path = |levels: &[Level]| {
+        let mut out = String::new();
+        for level in levels {
+            match level {
+                Level::Map(Some(key)) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                Level::Map(None) => {}
+                Level::Seq(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        Some(out).filter(|p| !p.is_empty())
+    };
+    for event in serde_saphyr::granit_parser::Parser::new_from_str(text) {
+        let Ok((event, span)) = event else { return None };
+        let (tag, opens, scalar) = match &event {
+            Event::Scalar(value, _, _, tag) => (tag.as_deref(), None, Some(value.to_string())),
+            Event::MappingStart(_, _, tag) => (tag.as_deref(), Some(Level::Map(None)), None),
+            Event::SequenceStart(_, _, tag) => (tag.as_deref(), Some(Level::Seq(0)), None),
+            Event::MappingEnd | Event::SequenceEnd => {
+                levels.pop();
+                (None, None, None)
+            }
+            _ => continue,
+        };
+        // A key scalar in a mapping expecting one: remember it, it names the value that follows.
+        let is_key = matches!(levels.last(), Some(Level::Map(None))) && scalar.is_some();
+        if let Some(tag) = tag {
+            let core = tag.handle() == "tag:yaml.org,2002:" && CORE.contains(&tag.suffix());
+            if !core {
+                let written = if tag.handle() == "tag:yaml.org,2002:" {
+                    format!("!!{}", tag.suffix())
+                } else {
+                    format!("{}{}", tag.handle(), tag.suffix())
+                };
+                return Some(((span.start.line(), span.start.col() + 1), path(&levels), written));
+            }
+        }
+        if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+            // The collection closed was the value of a key or an item: advance its parent.
+        } else if is_key {
+            if let Some(Level::Map(key)) = levels.last_mut() {
+                *key = scalar;
+            }
+            continue;
+        }
+        // A value was read (a scalar or a whole collection opened): the parent moves on.
+        if let Some(open) = opens {
+            levels.push(open);
+            continue;
+        }
+        match levels.last_mut() {
+            Some(Level::Map(key)) => *key = None,
+            Some(Level::Seq(i)) => *i += 1,
+            None => {}
+        }
+    }
+    None
+}
+
+/// Where the tag `written` stands: the parser reports the node, which for a collection starts on
+/// the line after its tag; the tag is the last occurrence of its text before the node.
+fn tag_position(text: &str, node: (usize, usize), written: &str) -> (usize, usize) {
+    let offset: usize = text.split_inclusive('\n').take(node.0.saturating_sub(1)).map(str::len).sum::<usize>()
+        + node.1.saturating_sub(1);
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    match before.rfind(written) {
+        Some(at) => {
+            let line = before[..at].matches('\n').count() + 1;
+            let column = before[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, column)
+        }
+        None => node,
+    }
 }
 
 /// The first YAML syntax error in `text`, with its 1-based line and column.

@@ -2,7 +2,7 @@
 //! from the declared `load` (see [`crate::model::sizing`]), else the built-in default.
 
 use crate::model::Error;
-use crate::model::profile::{AutoscalingSpec, CpuMemory, Profile, Resources, RoleSpec};
+use crate::model::profile::{AutoscalingSpec, CpuMemory, Profile, Resources, RoleSpec, StorageSpec};
 use crate::model::sizing::{self, Capacity, MemorySizing, Sizing};
 use crate::value::quantity::Quantity;
 
@@ -127,6 +127,27 @@ fn workload(
     })
 }
 
+/// The sizing `cap` derives from the profile's load, `sampled` when the workload sits behind the
+/// gateway's sampler (Jaeger receives only the traces it keeps); `None` without a load.
+fn derive(profile: &Profile, cap: Capacity, sampled: bool, workload: &str) -> Result<Option<Sizing>, Error> {
+    let Some(spec) = &profile.load else { return Ok(None) };
+    let percentage = profile.sampling.percentage;
+    let load = if sampled { spec.load().sampled(percentage) } else { spec.load() };
+    sizing::size(&load, cap).map(Some).map_err(|unservable| Error::Invalid {
+        path: "load.spans_per_second".into(),
+        message: format!(
+            "({} spans/s{}) {}",
+            spec.spans_per_second,
+            if sampled && percentage < 100.0 {
+                format!(", {} after sampling {percentage} %", load.spans_per_second)
+            } else {
+                String::new()
+            },
+            unservable.explain(workload, sampled)
+        ),
+    })
+}
+
 fn role(
     path: &str,
     spec: &RoleSpec,
@@ -134,7 +155,10 @@ fn role(
     profile: &Profile,
     defaults: Defaults,
 ) -> Result<WorkloadPlan, Error> {
-    let derived = capacity.zip(profile.load.as_ref()).map(|(cap, load)| sizing::size(&load.load(), cap));
+    let derived = match capacity {
+        Some(cap) => derive(profile, cap, true, path)?,
+        None => None,
+    };
     workload(
         path,
         Explicit {
@@ -149,6 +173,31 @@ fn role(
     )
 }
 
+/// Spans per second one in-memory Jaeger is planned for: it runs as a single all-in-one replica
+/// (each replica would keep its own traces), planned like one pod of Jaeger's collector role.
+pub const MEMORY_STORAGE_SPANS_PER_SECOND: u64 = sizing::JAEGER_COLLECTOR.pod_rate;
+
+/// In-memory storage cannot scale out: a declared load that reaches Jaeger faster than one pod
+/// takes is refused, saying what would serve it.
+fn check_memory_storage(profile: &Profile) -> Result<(), Error> {
+    let (Some(spec), StorageSpec::Memory(_)) = (&profile.load, &profile.jaeger.storage) else { return Ok(()) };
+    let percentage = profile.sampling.percentage;
+    let reaching = spec.load().sampled(percentage).spans_per_second;
+    if reaching <= MEMORY_STORAGE_SPANS_PER_SECOND {
+        return Ok(());
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let fits = MEMORY_STORAGE_SPANS_PER_SECOND as f64 * 100.0 / spec.spans_per_second as f64;
+    Err(Error::Invalid {
+        path: "load.spans_per_second".into(),
+        message: format!(
+            "({} spans/s, {reaching} reaching Jaeger after sampling {percentage} %) is more than in-memory storage takes: it runs as one all-in-one pod, planned for {MEMORY_STORAGE_SPANS_PER_SECOND} spans/s; use `jaeger.storage.elasticsearch`, or keep at most {} % with `sampling.percentage`",
+            spec.spans_per_second,
+            (fits * 10_000.0).floor() / 10_000.0
+        ),
+    })
+}
+
 impl Plan {
     /// Resolves every workload of `profile`.
     ///
@@ -156,7 +205,8 @@ impl Plan {
     /// When an effective memory limit is not a byte size.
     pub fn resolve(profile: &Profile) -> Result<Self, Error> {
         let c = &profile.collector;
-        let derived = profile.load.as_ref().map(|load| sizing::size(&load.load(), sizing::GATEWAY));
+        let derived = derive(profile, sizing::GATEWAY, false, "gateway")?;
+        check_memory_storage(profile)?;
         let mut gateway = workload(
             "collector",
             Explicit {
@@ -247,13 +297,52 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::profile::LoadSpec;
+    use crate::model::profile::{ElasticsearchSpec, LoadSpec};
 
+    /// A profile with Elasticsearch storage (in-memory storage takes little load) and `peak`.
     fn with_load(peak: u64) -> Profile {
-        Profile {
+        let mut profile = Profile {
             load: Some(LoadSpec { spans_per_second: peak, average_span_bytes: 1024, outage_seconds: 60 }),
             ..Profile::default()
-        }
+        };
+        profile.jaeger.storage =
+            StorageSpec::Elasticsearch(Box::new(ElasticsearchSpec::new(vec!["https://es.search.svc:9200".into()])));
+        profile
+    }
+
+    #[test]
+    fn jaeger_is_sized_for_what_the_sampler_keeps() {
+        let mut profile = with_load(100_000);
+        let all = Plan::resolve(&profile).expect("plan");
+        profile.sampling.percentage = 10.0;
+        let sampled = Plan::resolve(&profile).expect("plan");
+        assert_eq!((all.gateway.min_replicas, sampled.gateway.min_replicas), (7, 7), "the gateway sees every span");
+        assert_eq!(all.jaeger_collector.min_replicas, 14);
+        assert_eq!(sampled.jaeger_collector.min_replicas, 2, "10,000 spans/s reach Jaeger");
+        assert!(sampled.jaeger_collector.queue_spans < all.jaeger_collector.queue_spans);
+    }
+
+    #[test]
+    fn in_memory_storage_refuses_a_load_one_pod_cannot_take() {
+        let mut profile = with_load(20_000);
+        profile.jaeger.storage = Profile::default().jaeger.storage;
+        let err = Plan::resolve(&profile).expect_err("too much for memory").to_string();
+        assert!(err.contains("load.spans_per_second"), "{err}");
+        assert!(
+            err.contains(
+                "(20000 spans/s, 20000 reaching Jaeger after sampling 100 %) is more than in-memory storage takes"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("keep at most 37.5 %"), "{err}");
+        profile.sampling.percentage = 30.0;
+        assert!(Plan::resolve(&profile).is_ok(), "6,000 spans/s reach Jaeger");
+    }
+
+    #[test]
+    fn absurd_loads_are_refused_saying_what_they_need() {
+        let err = Plan::resolve(&with_load(50_000_000)).expect_err("absurd").to_string();
+        assert!(err.contains("(50000000 spans/s) would need about 6667 gateway pods"), "{err}");
     }
 
     #[test]
@@ -269,7 +358,7 @@ mod tests {
     #[test]
     fn load_derives_replicas_resources_queue_and_batch() {
         let plan = Plan::resolve(&with_load(10_000)).unwrap();
-        let expected = sizing::size(&with_load(10_000).load.unwrap().load(), sizing::GATEWAY);
+        let expected = sizing::size(&with_load(10_000).load.unwrap().load(), sizing::GATEWAY).expect("servable");
         assert_eq!(
             (plan.gateway.min_replicas, plan.gateway.max_replicas),
             (expected.min_replicas, expected.max_replicas)

@@ -10,10 +10,13 @@ use serde::Deserialize;
 
 use crate::config::collector::distribution::{UnknownVersion, known_versions};
 use crate::config::collector::{Distribution, Version};
+use crate::config::istio::ROOT_NAMESPACE;
+use crate::value::cron;
 use crate::value::duration::Duration;
 use crate::value::names;
 use crate::value::quantity::Quantity;
 pub use crate::value::resources::{CpuMemory, Resources};
+use crate::value::url::HttpUrl;
 
 /// One stack: where it runs, the collector gateway, Jaeger and sampling.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -22,7 +25,8 @@ pub struct Profile {
     /// What this profile is for, in a sentence; shown in the generated files' header.
     #[serde(default)]
     pub description: String,
-    /// Namespace every object of the stack lives in.
+    /// Namespace every object of the stack lives in: one of its own, not `default`, `kube-system`,
+    /// `kube-public`, `kube-node-lease` or `istio-system` (the stack locks its namespace down).
     #[serde(default = "default_namespace")]
     #[schemars(default = "default_namespace")]
     pub namespace: String,
@@ -123,6 +127,37 @@ pub struct NetworkPolicySpec {
     pub query_from_namespaces: Vec<String>,
     /// Namespaces whose pods may scrape the `metrics` ports (where Prometheus runs).
     pub metrics_from_namespaces: Vec<String>,
+    /// The cluster DNS the pods may query on port 53.
+    pub dns: DnsSpec,
+    /// Address blocks (CIDR, e.g. `10.0.0.1/32`) of the API server that `k8s_attributes` reads
+    /// pods from. Empty: ports 443 and 6443 to any address, because the API server is no pod a
+    /// selector can name, its address differs per cluster, and the policy sees the endpoint
+    /// behind the `kubernetes` Service (often 6443) rather than the Service address.
+    pub api_server_cidrs: Vec<String>,
+}
+
+/// Where the cluster DNS runs: DNS egress goes to those pods only, not to port 53 anywhere.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsSpec {
+    /// Namespace of the DNS pods.
+    pub namespace: String,
+    /// Labels of the DNS pods (`k8s-app: kube-dns` for kube-dns and CoreDNS in kubeadm, GKE, EKS
+    /// and AKS).
+    pub pod_labels: BTreeMap<String, String>,
+    /// The address of NodeLocal DNSCache (`169.254.20.10` by default in its manifests), which
+    /// runs on the host network and no pod selector matches: when set, DNS to it is allowed too.
+    pub node_local_address: Option<String>,
+}
+
+impl Default for DnsSpec {
+    fn default() -> Self {
+        Self {
+            namespace: "kube-system".into(),
+            pod_labels: [("k8s-app".to_owned(), "kube-dns".to_owned())].into(),
+            node_local_address: None,
+        }
+    }
 }
 
 impl Default for NetworkPolicySpec {
@@ -132,6 +167,8 @@ impl Default for NetworkPolicySpec {
             otlp_from_namespaces: Vec::new(),
             query_from_namespaces: Vec::new(),
             metrics_from_namespaces: Vec::new(),
+            dns: DnsSpec::default(),
+            api_server_cidrs: Vec::new(),
         }
     }
 }
@@ -350,7 +387,7 @@ impl Default for QueueSpec {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySpec {
-    /// First wait after a failure.
+    /// First wait after a failure; more than 0 (the backoff grows from it).
     #[schemars(with = "String")]
     pub initial_interval: Duration,
     /// Longest wait between tries.
@@ -473,7 +510,8 @@ impl Default for MemorySpec {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchSpec {
-    /// Cluster URLs, e.g. `https://elasticsearch-es-http.elastic.svc:9200`.
+    /// Cluster URLs, e.g. `https://elasticsearch-es-http.elastic.svc:9200`: `http` or `https`,
+    /// a port from 1 to 65535 when given, no credentials (`user:password@`; see `credentials`).
     pub server_urls: Vec<String>,
     /// Prefix of Jaeger's index names.
     #[serde(default = "default_index_prefix")]
@@ -511,7 +549,8 @@ pub struct LifecycleSpec {
     pub retention_days: u32,
     /// Rollover: start a new write index once the current one is this old (`1d`, `12h`).
     pub rollover_max_age: String,
-    /// Cron schedule (UTC) of the cleaner / rollover jobs.
+    /// Cron schedule (UTC) of the cleaner / rollover jobs, as a Kubernetes CronJob takes it: five
+    /// fields (minute, hour, day of month, month, day of week) or `@daily`, `@every 12h`, ….
     pub schedule: String,
 }
 
@@ -608,8 +647,9 @@ fn default_ca_key() -> String {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Sampling {
-    /// Share of traces kept, 0–100 (by trace id, so whole traces are kept or dropped); also the
-    /// default probability Jaeger's remote sampling hands to SDKs.
+    /// Share of traces kept, more than 0 and at most 100 (by trace id, so whole traces are kept or
+    /// dropped); also the default probability Jaeger's remote sampling hands to SDKs. The
+    /// collector's sampler keeps whole 1/16384 shares, rounded down, so at least 0.0062.
     pub percentage: f64,
 }
 
@@ -631,7 +671,7 @@ pub struct IstioSpec {
     /// selects.
     pub provider: String,
     /// Share of requests Envoy starts a trace for when no upstream decision came with the request,
-    /// 0–100 in steps of 0.01 (Istio's own default is 1).
+    /// 0–100 in steps of 0.01, rounded by Envoy, so above 0 at least 0.005 (Istio's own default is 1).
     pub sampling_percentage: f64,
     /// Extra tags on every span Envoy reports, by tag name: `{literal: {value}}`,
     /// `{header: {name, default_value}}` or `{environment: {name, default_value}}`.
@@ -949,7 +989,12 @@ impl SamplerKind {
 }
 
 /// Namespaces Istio's injector never touches, or that a sidecar would break.
-const NO_INJECTION_NAMESPACES: [&str; 4] = ["istio-system", "kube-node-lease", "kube-public", "kube-system"];
+const NO_INJECTION_NAMESPACES: [&str; 4] = [ROOT_NAMESPACE, "kube-node-lease", "kube-public", "kube-system"];
+
+/// Namespaces the stack may not own: it enforces the restricted Pod Security Standard on its
+/// namespace and denies all traffic there by default, which would break everything else that runs
+/// in a system or shared namespace (and Istio's control plane in its root namespace).
+const SHARED_NAMESPACES: [&str; 5] = ["default", ROOT_NAMESPACE, "kube-node-lease", "kube-public", "kube-system"];
 
 /// Per-service RED thresholds; an unset one keeps the default.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
@@ -981,6 +1026,14 @@ impl Profile {
         let mut err = |path: &str, message: String| errors.push(FieldError { path: path.into(), message });
         if let Err(e) = names::dns1123_label(&self.namespace) {
             err("namespace", e);
+        } else if SHARED_NAMESPACES.contains(&self.namespace.as_str()) {
+            err(
+                "namespace",
+                format!(
+                    "`{}` is a system or shared namespace: the stack labels its namespace for the restricted Pod Security Standard and denies all traffic there by default, which would break what else runs in it; use a namespace of its own, e.g. `observability`",
+                    self.namespace
+                ),
+            );
         }
         if let Err(e) = attribute_value(&self.environment) {
             err("environment", e);
@@ -1040,15 +1093,22 @@ impl Profile {
                 ),
             );
         }
+        // configretry accepts 0, but the exponential backoff (cenkalti/backoff) multiplies the
+        // interval it starts from: from 0 every retry is immediate, a busy loop against Jaeger.
+        if r.initial_interval.as_nanos() == 0 {
+            err(
+                "collector.retry.initial_interval",
+                "must be longer than 0s: from 0 the backoff never grows and every retry is immediate".into(),
+            );
+        }
         if r.max_interval < r.initial_interval {
             err(
                 "collector.retry.max_interval",
                 format!("({}) must not be shorter than `initial_interval` ({})", r.max_interval, r.initial_interval),
             );
         }
-        let p = self.sampling.percentage;
-        if !(p.is_finite() && p > 0.0 && p <= 100.0) {
-            err("sampling.percentage", format!("must be more than 0 and at most 100 (got {p})"));
+        if let Err(e) = check_sampling_percentage(self.sampling.percentage) {
+            err("sampling.percentage", e);
         }
         if let Some(load) = &self.load {
             if load.spans_per_second == 0 {
@@ -1134,8 +1194,88 @@ impl Profile {
                 }
             }
         }
+        check_dns(&np.dns, &mut err);
+        for (i, cidr) in np.api_server_cidrs.iter().enumerate() {
+            if let Err(e) = check_cidr(cidr) {
+                err(&format!("security.network_policy.api_server_cidrs[{i}]"), e);
+            }
+        }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
+}
+
+fn check_dns(dns: &DnsSpec, err: &mut impl FnMut(&str, String)) {
+    let base = "security.network_policy.dns";
+    if let Err(e) = names::dns1123_label(&dns.namespace) {
+        err(&format!("{base}.namespace"), e);
+    }
+    if dns.pod_labels.is_empty() {
+        err(
+            &format!("{base}.pod_labels"),
+            "must name at least one label of the DNS pods, e.g. `k8s-app: kube-dns`".into(),
+        );
+    }
+    for (key, value) in &dns.pod_labels {
+        if let Err(e) = names::qualified_name(key).and_then(|()| names::label_value(value)) {
+            err(&format!("{base}.pod_labels.{key}"), e);
+        }
+    }
+    if let Some(address) = &dns.node_local_address
+        && address.parse::<std::net::IpAddr>().is_err()
+    {
+        err(
+            &format!("{base}.node_local_address"),
+            format!("`{address}` must be an IP address, e.g. `169.254.20.10` (NodeLocal DNSCache's default)"),
+        );
+    }
+}
+
+/// A CIDR as a NetworkPolicy `ipBlock` takes it: an IPv4 or IPv6 address, `/`, a prefix length
+/// within the address's bits.
+fn check_cidr(cidr: &str) -> Result<(), String> {
+    let bad = || format!("`{cidr}` must be an address block in CIDR notation, e.g. `10.0.0.1/32` or `fd00::/64`");
+    let (address, prefix) = cidr.split_once('/').ok_or_else(bad)?;
+    let bits = match address.parse::<std::net::IpAddr>().map_err(|_| bad())? {
+        std::net::IpAddr::V4(_) => 32,
+        std::net::IpAddr::V6(_) => 128,
+    };
+    match prefix.parse::<u8>() {
+        Ok(p) if p <= bits && prefix.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+/// Hash buckets of the collector's `probabilistic_sampler` in its default `hash_seed` mode
+/// (`numHashBuckets` in contrib `processor/probabilisticsamplerprocessor/sampler_mode.go`,
+/// v0.159.0).
+const SAMPLER_BUCKETS: u32 = 0x4000;
+
+/// A sampling percentage the gateway's `probabilistic_sampler` applies as given: more than 0, at
+/// most 100, and at least one of its hash buckets.
+///
+/// The processor reads `sampling_percentage` as a `float32`; `Validate` refuses a share below
+/// 2⁻⁵⁶ and `makeSampler` in `hash_seed` mode (the default, tracestack sets no mode) keeps
+/// `uint32(pct * 163.84)` of 16384 buckets, computed in `float32` and rounded down: a percentage
+/// that makes that 0 gets a sampler that keeps nothing, without an error. Above one bucket the
+/// share is rounded down to a multiple of 100/16384 %, which the message of a rejected value
+/// states.
+///
+/// # Errors
+/// A message naming the value and the smallest one kept.
+pub fn check_sampling_percentage(p: f64) -> Result<(), String> {
+    if !(p.is_finite() && p > 0.0 && p <= 100.0) {
+        return Err(format!("must be more than 0 and at most 100 (got {p})"));
+    }
+    // `float32(pct) * percentageScaleFactor` in Go: both operands are float32.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let buckets = (p as f32 * (SAMPLER_BUCKETS as f32 / 100.0)) as u32;
+    if buckets == 0 {
+        let smallest = 100.0 / f64::from(SAMPLER_BUCKETS);
+        return Err(format!(
+            "({p}) keeps no trace at all: the collector's `probabilistic_sampler` keeps whole 1/{SAMPLER_BUCKETS} shares of trace ids, rounded down, so the smallest percentage it applies is {smallest} (one share)"
+        ));
+    }
+    Ok(())
 }
 
 /// A version the component table does not know cannot be rendered (every component is checked
@@ -1217,6 +1357,16 @@ fn check_istio(istio: &IstioSpec, stack_namespace: &str, err: &mut impl FnMut(&s
     let p = istio.sampling_percentage;
     if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
         err("istio.sampling_percentage", format!("must be from 0 to 100 (got {p})"));
+    } else if p > 0.0 && (p * 100.0).round() == 0.0 {
+        // Envoy reads `random_sampling` as a whole number of 1/10000 shares, rounded
+        // (`PROTOBUF_PERCENT_TO_ROUNDED_INTEGER_OR_DEFAULT(tracing_config, random_sampling, 10000,
+        // 10000)` in its HTTP connection manager config): below half a share it traces nothing.
+        err(
+            "istio.sampling_percentage",
+            format!(
+                "({p}) traces nothing: Envoy keeps whole 1/10000 shares of requests, rounded, so the smallest percentage it applies is 0.005; use 0 to turn tracing off"
+            ),
+        );
     }
     for (tag, source) in &istio.custom_tags {
         let path = format!("istio.custom_tags.{tag}");
@@ -1394,10 +1544,8 @@ fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
     if !(red.min_request_rate.is_finite() && red.min_request_rate >= 0.0) {
         err("monitoring.red.min_request_rate", format!("must be 0 or more (got {})", red.min_request_rate));
     }
-    if let Some(url) = &red.prometheus_url
-        && !is_http_url(url)
-    {
-        err("monitoring.red.prometheus_url", format!("`{url}` must be an `http://` or `https://` URL"));
+    if let Some(Err(e)) = red.prometheus_url.as_deref().map(HttpUrl::parse) {
+        err("monitoring.red.prometheus_url", e);
     }
     for (service, thresholds) in &red.services {
         let path = format!("monitoring.red.services.{service}");
@@ -1463,12 +1611,6 @@ fn out_of_range(q: &Quantity) -> String {
     }
 }
 
-fn is_http_url(url: &str) -> bool {
-    url.strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
-}
-
 fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String)) {
     let base = "jaeger.storage.elasticsearch";
     if es.server_urls.is_empty() {
@@ -1478,8 +1620,8 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
         );
     }
     for (i, url) in es.server_urls.iter().enumerate() {
-        if !is_http_url(url) {
-            err(&format!("{base}.server_urls[{i}]"), format!("`{url}` must be an `http://` or `https://` URL"));
+        if let Err(e) = HttpUrl::parse(url) {
+            err(&format!("{base}.server_urls[{i}]"), e);
         }
     }
     let prefix_ok = !es.index_prefix.is_empty()
@@ -1510,11 +1652,8 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
             format!("must be between 1 and 3650 (got {})", life.retention_days),
         );
     }
-    if life.schedule.split_whitespace().count() != 5 {
-        err(
-            &format!("{base}.lifecycle.schedule"),
-            format!("`{}` must be a cron schedule of five fields, e.g. `55 23 * * *`", life.schedule),
-        );
+    if let Err(e) = cron::check(&life.schedule) {
+        err(&format!("{base}.lifecycle.schedule"), e);
     }
     let age_ok = life
         .rollover_max_age
@@ -1526,14 +1665,22 @@ fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String
             format!("`{}` must be a whole number of days, hours or minutes, e.g. `1d` or `12h`", life.rollover_max_age),
         );
     }
-    if let Some(c) = &es.credentials
-        && let Err(e) = names::dns1123_subdomain(&c.secret)
-    {
-        err(&format!("{base}.credentials.secret"), e);
+    if let Some(c) = &es.credentials {
+        if let Err(e) = names::dns1123_subdomain(&c.secret) {
+            err(&format!("{base}.credentials.secret"), e);
+        }
+        for (field, key) in [("username_key", &c.username_key), ("password_key", &c.password_key)] {
+            if let Err(e) = names::secret_key(key) {
+                err(&format!("{base}.credentials.{field}"), e);
+            }
+        }
     }
     if let Some(ca) = &es.ca {
         if let Err(e) = names::dns1123_subdomain(&ca.secret) {
             err(&format!("{base}.ca.secret"), e);
+        }
+        if let Err(e) = names::secret_key(&ca.key) {
+            err(&format!("{base}.ca.key"), e);
         }
         if es.server_urls.iter().all(|u| u.starts_with("http://")) && !es.server_urls.is_empty() {
             err(
@@ -1613,7 +1760,7 @@ mod tests {
                 "monitoring.labels.release: `kube prometheus` is not a valid label value: it must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
                 "monitoring.red.p99_latency: must be at least 1ms",
                 "monitoring.red.min_request_rate: must be 0 or more (got -1)",
-                "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL",
+                "monitoring.red.prometheus_url: `prometheus:9090` must be an `http://` or `https://` URL: the scheme is neither",
                 "monitoring.red.services.cart.error_ratio: must be more than 0 and at most 1 (got 2)",
                 "monitoring.red.services.checkout: sets no threshold; give `error_ratio`, `p99_latency` or both",
                 "monitoring.red.services.{{x}}: a service name must be non-empty text without control characters or `{{`",

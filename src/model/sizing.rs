@@ -20,7 +20,9 @@
 //! ```
 //!
 //! When `memory_limit` would exceed `MAX_POD_MEMORY_MIB`, `min_replicas` grows until it fits: more
-//! pods each hold a smaller share of the queue. `SPANS_PER_CORE` values are planning figures (the
+//! pods each hold a smaller share of the queue. A load that would need more than `MAX_REPLICAS`
+//! pods is [`Unservable`]. Jaeger's collector role is sized for `peak × sampling percentage`
+//! ([`Load::sampled`]): the gateway's sampler drops the rest before it. `SPANS_PER_CORE` values are planning figures (the
 //! collector's own load tests show roughly 10–20k spans/s per core for an OTLP-in/OTLP-out
 //! pipeline; Jaeger's Elasticsearch writer is dominated by bulk encoding, about half that) — every
 //! derived value can be overridden in the profile.
@@ -65,6 +67,17 @@ pub struct Load {
     pub outage_seconds: u64,
 }
 
+impl Load {
+    /// The load after keeping `percentage` % of traces: what reaches Jaeger behind the gateway's
+    /// sampler (at least 1 span/s).
+    #[must_use]
+    pub fn sampled(self, percentage: f64) -> Self {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let kept = ((self.spans_per_second as f64) * percentage.clamp(0.0, 100.0) / 100.0).ceil() as u64;
+        Self { spans_per_second: kept.max(1), ..self }
+    }
+}
+
 /// Planning constants of one kind of workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacity {
@@ -80,6 +93,9 @@ pub const GATEWAY: Capacity = Capacity { spans_per_core: 10_000, pod_rate: 15_00
 pub const JAEGER_COLLECTOR: Capacity = Capacity { spans_per_core: 5_000, pod_rate: 7_500 };
 /// No pod is planned above this memory limit; more replicas are used instead.
 pub const MAX_POD_MEMORY_MIB: u64 = 8 * 1024;
+/// No workload is planned above this many pods: a load that needs more is refused, with the count
+/// it would need, rather than rendered into an autoscaler no cluster of one stack should run.
+pub const MAX_REPLICAS: u64 = 1_000;
 /// Memory every pod needs before it holds any span: Go runtime, receivers, buffers.
 pub const BASE_MEMORY_MIB: u64 = 128;
 /// Seconds of peak traffic in flight inside a pod (receive, batch, export).
@@ -137,11 +153,49 @@ fn round_up(value: u64, step: u64) -> u64 {
     ceil_div(value, step).saturating_mul(step)
 }
 
+/// A load no plan within [`MAX_REPLICAS`] pods of at most [`MAX_POD_MEMORY_MIB`] serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unservable {
+    /// Pods the load would need (at most `u64::MAX`), or `None` when not even one span per second
+    /// fits a pod (the outage's queue of one span/s exceeds the memory cap).
+    pub replicas_needed: Option<u64>,
+}
+
+impl Unservable {
+    /// What would be needed, as a sentence for an error message; `sampled` when the workload
+    /// sits behind the gateway's sampler, so that a lower percentage would help.
+    #[must_use]
+    pub fn explain(self, workload: &str, sampled: bool) -> String {
+        let sampling = if sampled { " or `sampling.percentage`" } else { "" };
+        match self.replicas_needed {
+            Some(n) => format!(
+                "would need about {n} {workload} pods of at most {MAX_POD_MEMORY_MIB} MiB, more than the {MAX_REPLICAS} tracestack plans for one stack: split the load over several stacks, or lower `load.outage_seconds`{sampling}"
+            ),
+            None => format!(
+                "leaves no room in a {workload} pod of at most {MAX_POD_MEMORY_MIB} MiB for even one span per second over the declared outage: lower `load.outage_seconds` or `load.average_span_bytes`"
+            ),
+        }
+    }
+}
+
 /// Sizes a workload of capacity `cap` for `load`.
-#[must_use]
-pub fn size(load: &Load, cap: Capacity) -> Sizing {
+///
+/// # Errors
+/// [`Unservable`] when the load needs more than [`MAX_REPLICAS`] pods of at most
+/// [`MAX_POD_MEMORY_MIB`].
+pub fn size(load: &Load, cap: Capacity) -> Result<Sizing, Unservable> {
     let peak = load.spans_per_second.max(1);
     let span_bytes = load.average_span_bytes.max(1);
+    // Spans per second one pod can hold in memory under the cap, before the 64 MiB rounding.
+    let usable =
+        (MAX_POD_MEMORY_MIB * 1024 * 1024 * REFUSAL_PERCENT / 100).saturating_sub(BASE_MEMORY_MIB * 1024 * 1024);
+    let per_pod_by_memory =
+        usable / IN_FLIGHT_SECONDS.saturating_add(load.outage_seconds).saturating_mul(span_bytes).max(1);
+    let needed = (per_pod_by_memory > 0)
+        .then(|| ceil_div(peak.saturating_mul(2), cap.pod_rate).max(ceil_div(peak, per_pod_by_memory)));
+    if needed.is_none_or(|n| n > MAX_REPLICAS) {
+        return Err(Unservable { replicas_needed: needed });
+    }
     let mut min_replicas = ceil_div(peak, cap.pod_rate).max(2);
     loop {
         let per_pod = ceil_div(peak, min_replicas);
@@ -151,7 +205,10 @@ pub fn size(load: &Load, cap: Capacity) -> Sizing {
             .saturating_add(queue_spans.saturating_mul(span_bytes));
         let need_mib = ceil_div(need_bytes, 1024 * 1024);
         let memory_mib = round_up(ceil_div(need_mib.saturating_mul(100), REFUSAL_PERCENT), 64);
-        if memory_mib > MAX_POD_MEMORY_MIB && min_replicas < 10_000 {
+        if memory_mib > MAX_POD_MEMORY_MIB {
+            if min_replicas >= MAX_REPLICAS {
+                return Err(Unservable { replicas_needed: Some(MAX_REPLICAS + 1) });
+            }
             min_replicas += 1;
             continue;
         }
@@ -168,7 +225,10 @@ pub fn size(load: &Load, cap: Capacity) -> Sizing {
         let max_by_bytes = (BATCH_MAX_BYTES / span_bytes).max(1);
         let batch_max = (batch_size_for(per_pod) * 2).min(max_by_bytes);
         let batch_size = batch_size_for(per_pod).min(batch_max);
-        return Sizing {
+        if max_replicas > MAX_REPLICAS {
+            return Err(Unservable { replicas_needed: Some(max_replicas) });
+        }
+        return Ok(Sizing {
             min_replicas: u32::try_from(min_replicas).unwrap_or(u32::MAX),
             max_replicas: u32::try_from(max_replicas).unwrap_or(u32::MAX),
             per_pod_spans: per_pod,
@@ -178,7 +238,7 @@ pub fn size(load: &Load, cap: Capacity) -> Sizing {
             queue_spans,
             batch_size: u32::try_from(batch_size).unwrap_or(8192),
             batch_max: u32::try_from(batch_max).unwrap_or(16384),
-        };
+        });
     }
 }
 
@@ -193,7 +253,7 @@ pub fn table(loads: &[u64]) -> String {
     for &peak in loads {
         let load = Load { spans_per_second: peak, average_span_bytes: 1024, outage_seconds: 60 };
         for (name, cap) in [("gateway", GATEWAY), ("jaeger-collector", JAEGER_COLLECTOR)] {
-            let s = size(&load, cap);
+            let Ok(s) = size(&load, cap) else { continue };
             out.push_str(&format!(
                 "| {peak} | {name} | {}–{} | {}m / {}m | {}Mi | {} | {} | {} / {} |\n",
                 s.min_replicas,
@@ -215,13 +275,17 @@ pub fn table(loads: &[u64]) -> String {
 mod tests {
     use super::*;
 
+    fn sized(load: &Load, cap: Capacity) -> Sizing {
+        size(load, cap).expect("a servable load")
+    }
+
     fn load(peak: u64) -> Load {
         Load { spans_per_second: peak, average_span_bytes: 1024, outage_seconds: 60 }
     }
 
     #[test]
     fn ten_thousand_spans_per_second_needs_two_gateways() {
-        let s = size(&load(10_000), GATEWAY);
+        let s = sized(&load(10_000), GATEWAY);
         assert_eq!((s.min_replicas, s.max_replicas), (2, 3));
         assert_eq!(s.per_pod_spans, 5_000);
         assert_eq!(s.queue_spans, 300_000);
@@ -235,9 +299,9 @@ mod tests {
 
     #[test]
     fn sizing_never_decreases_with_load() {
-        let mut previous = size(&load(1), GATEWAY);
+        let mut previous = sized(&load(1), GATEWAY);
         for peak in (1..=400).map(|i| i * 1_000) {
-            let s = size(&load(peak), GATEWAY);
+            let s = sized(&load(peak), GATEWAY);
             let total = |s: &Sizing| {
                 (u64::from(s.min_replicas) * s.cpu_request_milli, u64::from(s.min_replicas) * s.memory_mib)
             };
@@ -253,9 +317,9 @@ mod tests {
 
     #[test]
     fn the_queue_and_in_flight_spans_fit_under_the_refusal_threshold() {
-        for peak in [100, 1_000, 10_000, 100_000, 1_000_000, 5_000_000] {
+        for peak in [100, 1_000, 10_000, 100_000, 1_000_000, 3_000_000] {
             for cap in [GATEWAY, JAEGER_COLLECTOR] {
-                let s = size(&load(peak), cap);
+                let s = sized(&load(peak), cap);
                 let used = BASE_MEMORY_MIB * 1024 * 1024 + (s.queue_spans + s.per_pod_spans * IN_FLIGHT_SECONDS) * 1024;
                 let refusal = s.memory_mib * 1024 * 1024 * REFUSAL_PERCENT / 100;
                 assert!(used <= refusal, "{peak} spans/s: {used} bytes used, refusal at {refusal}");
@@ -269,7 +333,7 @@ mod tests {
     #[test]
     fn memory_bound_loads_get_more_replicas_instead_of_bigger_pods() {
         let long_outage = Load { spans_per_second: 100_000, average_span_bytes: 2048, outage_seconds: 600 };
-        let s = size(&long_outage, GATEWAY);
+        let s = sized(&long_outage, GATEWAY);
         assert!(s.memory_mib <= MAX_POD_MEMORY_MIB);
         assert!(s.min_replicas > 7, "got {}", s.min_replicas);
         assert!(u64::from(s.min_replicas) * s.per_pod_spans >= 100_000);
@@ -277,10 +341,32 @@ mod tests {
 
     #[test]
     fn extreme_inputs_do_not_overflow() {
-        let s =
-            size(&Load { spans_per_second: u64::MAX, average_span_bytes: u64::MAX, outage_seconds: u64::MAX }, GATEWAY);
-        assert!(s.min_replicas >= 2);
-        let s = size(&Load { spans_per_second: 0, average_span_bytes: 0, outage_seconds: 0 }, GATEWAY);
+        let absurd = Load { spans_per_second: u64::MAX, average_span_bytes: u64::MAX, outage_seconds: u64::MAX };
+        assert_eq!(size(&absurd, GATEWAY), Err(Unservable { replicas_needed: None }));
+        let s = sized(&Load { spans_per_second: 0, average_span_bytes: 0, outage_seconds: 0 }, GATEWAY);
         assert_eq!(s.min_replicas, 2);
+    }
+
+    #[test]
+    fn loads_beyond_the_replica_bound_or_the_memory_cap_are_unservable() {
+        // 7.5 million spans/s: 1,000 gateways at twice the peak; one more is too many.
+        assert!(size(&load(7_500_000), GATEWAY).is_ok());
+        assert_eq!(size(&load(7_500_001), GATEWAY), Err(Unservable { replicas_needed: Some(1_001) }));
+        // 1 MiB spans over an hour: a pod holds one span/s, so 10,000 spans/s needs 10,000 pods.
+        let heavy = Load { spans_per_second: 10_000, average_span_bytes: 1024 * 1024, outage_seconds: 3600 };
+        let err = size(&heavy, GATEWAY).expect_err("unservable");
+        assert!(err.replicas_needed.is_some_and(|n| n >= 7_000), "{err:?}");
+        assert!(err.explain("gateway", false).contains("more than the 1000 tracestack plans for one stack"));
+        assert!(!err.explain("gateway", false).contains("sampling"));
+        assert!(err.explain("jaeger.collector", true).contains("or `sampling.percentage`"));
+        let huge = Load { spans_per_second: 1, average_span_bytes: 1024 * 1024, outage_seconds: 36_000 };
+        assert_eq!(size(&huge, GATEWAY), Err(Unservable { replicas_needed: None }));
+    }
+
+    #[test]
+    fn sampling_scales_the_load_that_reaches_jaeger() {
+        assert_eq!(load(20_000).sampled(10.0).spans_per_second, 2_000);
+        assert_eq!(load(3).sampled(10.0).spans_per_second, 1);
+        assert_eq!(load(20_000).sampled(100.0), load(20_000));
     }
 }

@@ -102,9 +102,13 @@ impl Stack {
     /// [`components::Error::Format`] when a document does not serialise or the runbook template
     /// fails.
     pub fn into_parts(self) -> Result<Parts, components::Error> {
-        let readme = runbook::render(&runbook::Context::from_stack(&self))?;
+        let context = runbook::Context::from_stack(&self);
+        let readme = runbook::render(&context)?;
         let smoke = self.smoke_test.clone().into_objects();
-        let mut documents = vec![Document { path: runbook::FILE.into(), body: DocumentBody::Markdown(readme) }];
+        let mut documents = vec![
+            Document { path: runbook::FILE.into(), body: DocumentBody::Markdown(readme) },
+            Document { path: runbook::GITIGNORE.into(), body: DocumentBody::Text(runbook::gitignore(&context)) },
+        ];
         if let Some(istio) = &self.istio {
             documents.extend(istio.documents()?);
         }
@@ -219,6 +223,7 @@ pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
         let text = match doc.body {
             DocumentBody::Yaml(value) => crate::format::yaml::to_string_after(&header, &Ordered::new(value))?,
             DocumentBody::Markdown(text) => source.markdown_header() + &text,
+            DocumentBody::Text(text) => header.clone() + &text,
         };
         insert(doc.path.clone(), text, "document", &doc.path)?;
     }

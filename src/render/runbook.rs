@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Service};
 use serde::Serialize;
 
@@ -17,6 +18,7 @@ use crate::config::collector::jaeger::Backend;
 use crate::config::collector::{Exporter, Extension, Processor};
 use crate::config::prometheus::metric;
 use crate::format::Error;
+use crate::format::prose::{code_span, markdown_text, shell_word};
 use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.
@@ -67,7 +69,9 @@ pub struct SecretNeed {
     pub name: String,
     /// Its keys and what reads them.
     pub keys: Vec<SecretKeyUse>,
-    /// `kubectl create secret generic` arguments after the name, one per key.
+    /// `kubectl create secret generic` arguments after the name, one per key, each one shell word:
+    /// a value read as an environment variable comes from the shell variable of that name, a file
+    /// from `$SECRETS_DIR`, a directory outside the repository the reader chooses.
     pub from: Vec<String>,
 }
 
@@ -76,8 +80,10 @@ pub struct SecretNeed {
 pub struct SecretKeyUse {
     /// The key.
     pub key: String,
-    /// `environment variable ES_USERNAME` or `file /etc/…`.
-    pub used_as: String,
+    /// `environment variable` or `file`.
+    pub read_as: &'static str,
+    /// The variable's name or the file's path.
+    pub name: String,
     /// The Deployments that read it.
     pub deployments: Vec<String>,
 }
@@ -89,8 +95,9 @@ pub struct DeploymentInfo {
     pub name: String,
     /// What it does, in a few words.
     pub role: String,
-    /// Pods.
-    pub replicas: i32,
+    /// Pods: the Deployment's count, or `min–max` when an autoscaler owns the count (the
+    /// Deployment then omits `replicas`).
+    pub replicas: String,
     /// Image reference.
     pub image: String,
     /// Container name.
@@ -298,12 +305,19 @@ fn selector_text(deployment: &Deployment) -> String {
         .unwrap_or_default()
 }
 
-fn deployment_info(deployment: &Deployment, role: &str) -> DeploymentInfo {
+fn deployment_info(
+    deployment: &Deployment,
+    autoscaler: Option<&HorizontalPodAutoscaler>,
+    role: &str,
+) -> DeploymentInfo {
     let container = first_container(deployment);
     DeploymentInfo {
         name: name_of(&deployment.metadata),
         role: role.to_owned(),
-        replicas: deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        replicas: match autoscaler.and_then(|a| a.spec.as_ref()) {
+            Some(hpa) => format!("{}–{}", hpa.min_replicas.unwrap_or(1), hpa.max_replicas),
+            None => deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).to_string(),
+        },
         image: container.and_then(|c| c.image.clone()).unwrap_or_default(),
         container: container.map(|c| c.name.clone()).unwrap_or_default(),
         selector: selector_text(deployment),
@@ -312,10 +326,42 @@ fn deployment_info(deployment: &Deployment, role: &str) -> DeploymentInfo {
 
 /// How one Secret key is read.
 struct KeyRead {
-    used_as: String,
+    read_as: &'static str,
+    name: String,
     deployments: Vec<String>,
     /// Read as an environment variable (else as a file).
     env: Option<String>,
+}
+
+/// The `.gitignore` rendered beside the runbook.
+pub const GITIGNORE: &str = ".gitignore";
+
+/// A `.gitignore` for the profile's output directory, which is committed: the runbook reads
+/// credentials from outside it, and this keeps a credential file saved here by mistake (the key
+/// names of the stack's Secrets, keys and certificates) out of the repository.
+#[must_use]
+pub fn gitignore(context: &Context) -> String {
+    let mut names: Vec<String> =
+        ["*.key", "*.pem", "*.crt", "*.p12", "*.pfx", "*.jks", ".env", "*.env", "password", "username", "token"]
+            .map(str::to_owned)
+            .to_vec();
+    for key in context.secrets.iter().flat_map(|s| &s.keys) {
+        // A key is a Secret key (letters, digits, `-`, `_`, `.`), so it is a literal pattern.
+        let pattern = format!("/{}", key.key);
+        if !names.contains(&key.key) && !names.contains(&pattern) {
+            names.push(pattern);
+        }
+    }
+    format!(
+        "# Credential files never belong here: this directory is committed, and the runbook reads them\n# from $SECRETS_DIR, outside the repository.\n{}\n",
+        names.join("\n")
+    )
+}
+
+/// Whether `name` is a shell variable name (letters, digits, `_`, not starting with a digit).
+fn is_shell_variable(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Secrets read by the Deployments' pods, from `secretKeyRef` env vars and `secret` volumes.
@@ -324,9 +370,10 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
     for deployment in deployments {
         let name = name_of(&deployment.metadata);
         let Some(pod) = pod_spec(deployment) else { continue };
-        let mut record = |secret: &str, key: &str, used_as: String, env: Option<String>| {
+        let mut record = |secret: &str, key: &str, (read_as, what): (&'static str, String), env: Option<String>| {
             let entry = found.entry(secret.to_owned()).or_default().entry(key.to_owned()).or_insert(KeyRead {
-                used_as,
+                read_as,
+                name: what,
                 deployments: Vec::new(),
                 env,
             });
@@ -337,7 +384,7 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
         for container in &pod.containers {
             for env in container.env.iter().flatten() {
                 if let Some(r) = env.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
-                    record(&r.name, &r.key, format!("environment variable `{}`", env.name), Some(env.name.clone()));
+                    record(&r.name, &r.key, ("environment variable", env.name.clone()), Some(env.name.clone()));
                 }
             }
             for volume in pod.volumes.iter().flatten() {
@@ -348,7 +395,7 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
                     record(
                         secret.secret_name.as_deref().unwrap_or_default(),
                         &item.key,
-                        format!("file `{dir}/{}`", item.path),
+                        ("file", format!("{dir}/{}", item.path)),
                         None,
                     );
                 }
@@ -358,18 +405,31 @@ fn secrets(deployments: &[&Deployment]) -> Vec<SecretNeed> {
     found
         .into_iter()
         .map(|(name, keys)| {
+            // Each argument is one shell word: the key is quoted as a word of its own, followed by
+            // an expansion in double quotes. Values come from outside the rendered directory, so a
+            // credential file never sits beside files that are committed.
             let from = keys
                 .iter()
-                .map(|(key, read)| match &read.env {
+                .map(|(key, read)| match read.env.as_deref().filter(|v| is_shell_variable(v)) {
                     // The value of an environment variable: passed from the same-named shell variable.
-                    Some(var) => format!("--from-literal={key}=\"${var}\""),
-                    // A mounted file: read from a file of the key's name, out of shell history.
-                    None => format!("--from-file={key}=./{key}"),
+                    Some(var) => Ok(format!("{}\"${var}\"", shell_word(&format!("--from-literal={key}="))?)),
+                    // A mounted file: read from `$SECRETS_DIR`, which must be set, out of shell history.
+                    None => Ok(format!(
+                        "{}\"${{SECRETS_DIR:?}}\"/{}",
+                        shell_word(&format!("--from-file={key}="))?,
+                        shell_word(key)?
+                    )),
                 })
-                .collect();
+                .collect::<Result<Vec<String>, String>>()
+                .unwrap_or_default();
             let keys = keys
                 .into_iter()
-                .map(|(key, read)| SecretKeyUse { key, used_as: read.used_as, deployments: read.deployments })
+                .map(|(key, read)| SecretKeyUse {
+                    key,
+                    read_as: read.read_as,
+                    name: read.name,
+                    deployments: read.deployments,
+                })
                 .collect();
             SecretNeed { name, keys, from }
         })
@@ -381,22 +441,36 @@ fn percent(ratio: f64) -> String {
     format!("{} %", crate::config::prometheus::number((ratio * 10000.0).round() / 100.0))
 }
 
-/// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`).
+/// `{{ $labels.x }}` and `{{ $value | … }}` as italic words (`_x_`, `_value_`), the rest as
+/// escaped Markdown (a summary carries service names from the profile): text between a pair of
+/// backticks as a code span, everything else as text. Both escape what they hold, so an odd or
+/// stray backtick in a name changes only how the summary looks.
 fn plain_summary(text: &str) -> String {
+    let literal = |piece: &str| -> String {
+        let parts: Vec<&str> = piece.split('`').collect();
+        if parts.len().is_multiple_of(2) {
+            return markdown_text(piece);
+        }
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| if i % 2 == 1 { code_span(part) } else { markdown_text(part) })
+            .collect()
+    };
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
+        out.push_str(&literal(&rest[..start]));
         let Some(end) = rest[start..].find("}}") else { break };
         let inner = rest[start + 2..start + end].trim();
         let word = inner
             .strip_prefix("$labels.")
-            .map(|l| format!("_{l}_"))
-            .unwrap_or_else(|| if inner.starts_with("$value") { "_value_".into() } else { inner.into() });
+            .map(|l| format!("_{}_", markdown_text(l)))
+            .unwrap_or_else(|| if inner.starts_with("$value") { "_value_".into() } else { markdown_text(inner) });
         out.push_str(&word);
         rest = &rest[start + end + 2..];
     }
-    out.push_str(rest);
+    out.push_str(&literal(rest));
     out
 }
 
@@ -493,10 +567,14 @@ impl Context {
                     RoleKind::Collector => "Jaeger collector role: receives from the gateway, writes to storage",
                     RoleKind::Query => "Jaeger query role: UI and query API",
                 };
-                deployment_info(&r.deployment, role)
+                deployment_info(&r.deployment, r.autoscaler.as_ref(), role)
             })
             .collect();
-        deployments.push(deployment_info(&gw.deployment, "collector gateway: receives OTLP from applications"));
+        deployments.push(deployment_info(
+            &gw.deployment,
+            gw.autoscaler.as_ref(),
+            "collector gateway: receives OTLP from applications",
+        ));
 
         let mut readers: Vec<&Deployment> = roles.iter().map(|r| &r.deployment).collect();
         readers.push(&gw.deployment);
@@ -697,15 +775,18 @@ mod tests {
         assert_eq!(
             secrets,
             [
-                ("es-ca", &vec!["--from-file=ca.pem=./ca.pem".to_owned()]),
+                ("es-ca", &vec![r#"--from-file=ca.pem="${SECRETS_DIR:?}"/ca.pem"#.to_owned()]),
                 (
                     "es-login",
-                    &vec!["--from-file=pass=./pass".to_owned(), r#"--from-literal=user="$ES_USERNAME""#.to_owned()]
+                    &vec![
+                        r#"--from-file=pass="${SECRETS_DIR:?}"/pass"#.to_owned(),
+                        r#"--from-literal=user="$ES_USERNAME""#.to_owned()
+                    ]
                 ),
             ]
         );
         let user = &c.secrets[1].keys[1];
-        assert_eq!(user.used_as, "environment variable `ES_USERNAME`");
+        assert_eq!((user.read_as, user.name.as_str()), ("environment variable", "ES_USERNAME"));
         assert_eq!(user.deployments, ["jaeger-collector", "jaeger-query"]);
         assert_eq!(c.storage.kind, "elasticsearch");
         assert_eq!((c.jaeger.writer.as_str(), c.jaeger.reader.as_str()), ("jaeger-collector", "jaeger-query"));
@@ -747,7 +828,9 @@ mod tests {
         assert!(!text.contains("## Monitoring and alerts"));
         assert!(!text.contains("\n\n\n"), "no runs of blank lines");
         let text = render(&context(elasticsearch)).expect("renders");
-        assert!(text.contains("kubectl -n observability create secret generic es-login --from-file=pass=./pass"));
+        assert!(text.contains(
+            r#"kubectl -n observability create secret generic es-login --from-file=pass="${SECRETS_DIR:?}"/pass"#
+        ));
         assert!(text.contains("in Elasticsearch (https://es.search.svc:9200)"));
     }
 
@@ -758,5 +841,85 @@ mod tests {
             "_pod_ is _value_ full"
         );
         assert_eq!(plain_summary("no fields"), "no fields");
+        assert_eq!(plain_summary("no pod in `observability` is up"), "no pod in `observability` is up");
+        assert_eq!(plain_summary("cart`; rm -rf / # fails"), r"cart\`; rm -rf / \# fails");
+        assert_eq!(plain_summary("a `b|c` d"), r"a `b\|c` d");
+    }
+
+    #[test]
+    fn hostile_values_stay_one_shell_word_and_escaped_text() {
+        let hostile = "x; rm -rf / #$(reboot) `id` 'q' \"d\" | tee";
+        let baseline = render(&context(elasticsearch)).expect("render");
+        let mut c = context(elasticsearch);
+        c.description = "desc\n```sh\nrm -rf /\n```\n# Injected heading\n<script>x</script> [a](javascript:x)".into();
+        c.namespace = hostile.into();
+        c.deployments[0].name = hostile.into();
+        c.secrets[0].name = hostile.into();
+        c.storage.server_urls = vec!["https://es:9200/`x`\n# Injected".into()];
+        let text = render(&c).expect("render");
+
+        // The document keeps its shape: the same code fences and headings, no line of the input's.
+        let marks = |t: &str| t.lines().filter(|l| l.trim_start().starts_with("```") || l.starts_with('#')).count();
+        assert_eq!(marks(&text), marks(&baseline), "{text}");
+        for line in text.lines() {
+            for injected in ["rm -rf", "# Injected", "<script>", "```sh\nrm"] {
+                assert!(!line.trim_start().starts_with(injected), "injected line {line:?}");
+            }
+        }
+        assert!(
+            text.contains(
+                r"desc \`\`\`sh rm -rf / \`\`\` \# Injected heading \<script\>x\</script\> \[a\](javascript:x)"
+            ),
+            "{text}"
+        );
+
+        // Every command parses, and each value is exactly one word.
+        let mut seen = 0;
+        for line in crate::format::prose::code_block_lines(&text) {
+            let words = shlex::split(line).unwrap_or_else(|| panic!("does not parse: {line}"));
+            // `YOUR_NAMESPACE` stands for the reader's own namespace.
+            if words.first().map(String::as_str) == Some("kubectl")
+                && words.get(1).map(String::as_str) == Some("-n")
+                && words[2] != "YOUR_NAMESPACE"
+            {
+                assert_eq!(words[2], hostile, "{line}");
+                seen += 1;
+            }
+            if words.get(3).is_some_and(|w| w == "rollout") && words[5].starts_with("deploy/x") {
+                assert_eq!(words[3..], ["rollout", "status", &format!("deploy/{hostile}"), "--timeout=5m"], "{line}");
+                seen += 100;
+            }
+            if line.contains(" create secret generic ") && words[6] == hostile {
+                assert!(words[7..].iter().all(|w| w.starts_with("--from-")), "{line}");
+            }
+        }
+        assert!(seen > 110, "{seen}: the hostile Deployment's rollout or the kubectl commands are missing");
+        assert!(text.contains(&format!("create secret generic {}", shell_word(hostile).expect("word"))));
+
+        // A line break cannot be one word of a command: rendering refuses it.
+        c.namespace = "a\nkubectl delete ns kube-system".into();
+        assert!(render(&c).is_err());
+    }
+
+    #[test]
+    fn autoscaled_deployments_show_their_autoscalers_bounds() {
+        let c = context(|p| {
+            elasticsearch(p);
+            p.load = Some(crate::model::profile::LoadSpec {
+                spans_per_second: 20_000,
+                average_span_bytes: 1024,
+                outage_seconds: 60,
+            });
+        });
+        let replicas: Vec<(&str, &str)> =
+            c.deployments.iter().map(|d| (d.name.as_str(), d.replicas.as_str())).collect();
+        assert_eq!(replicas, [("jaeger-collector", "3–6"), ("jaeger-query", "2–4"), ("otel-collector", "2–3")]);
+        let fixed = context(|_| {});
+        assert!(fixed.deployments.iter().all(|d| d.replicas == "1"), "{:?}", fixed.deployments);
+        let text = render(&c).expect("render");
+        assert!(
+            text.contains("| `otel-collector` | collector gateway: receives OTLP from applications | 2–3 |"),
+            "{text}"
+        );
     }
 }

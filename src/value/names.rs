@@ -92,6 +92,25 @@ pub fn label_value(s: &str) -> Result<(), String> {
     finish(s, "a valid label value", &problems, false, |_| false)
 }
 
+/// Checks a Secret or ConfigMap key as Kubernetes does (`IsConfigMapKey` in apimachinery's
+/// `util/validation`): 1–253 letters, digits, `-`, `_` or `.`, and not `.` or `..` or starting
+/// with `..`. Such a key is also a plain shell word and a file name.
+///
+/// # Errors
+///
+/// A message naming the key and the rule.
+pub fn secret_key(s: &str) -> Result<(), String> {
+    let chars_ok =
+        !s.is_empty() && s.len() <= 253 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if chars_ok && s != "." && !s.starts_with("..") {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid Secret key: it must be 1–253 letters, digits, '-', '_' or '.', and not '.', '..' or start with '..'"
+        ))
+    }
+}
+
 /// Checks a Kubernetes qualified name, the form of label and annotation keys: an optional
 /// DNS-1123 subdomain prefix and `/`, then a name part of at most 63 alphanumerics, `-`, `_`
 /// and `.`, starting and ending with an alphanumeric character (`app`,

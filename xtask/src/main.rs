@@ -7,6 +7,7 @@ mod components;
 mod e2e;
 mod validate;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -36,6 +37,10 @@ enum Command {
         /// Write nothing; fail naming every stale, missing or extra file.
         #[arg(long)]
         check: bool,
+        /// Also remove generated output of profiles that were not rendered (their profile file is
+        /// gone); without it that output is kept and listed.
+        #[arg(long)]
+        prune_profiles: bool,
     },
     /// Render every profile in memory and run every check: the cross-object checks, custom resources
     /// against ../shared/crds, `kubernetes-validate --strict` and `kubectl kustomize` where available.
@@ -91,8 +96,9 @@ fn root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { profile, out, profiles, check } => {
-            render(profile.as_deref(), out, profiles, check).map(|()| ExitCode::SUCCESS)
+        Command::Render { profile, out, profiles, check, prune_profiles } => {
+            let options = output::Options { prune: prune_profiles };
+            render(profile.as_deref(), out, profiles, check, options).map(|()| ExitCode::SUCCESS)
         }
         Command::Components { check } => regenerate_components(check).map(|()| ExitCode::SUCCESS),
         Command::Bench { variants_child: true, .. } => bench::variants_child(),
@@ -116,7 +122,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>, check: bool) -> Result<(), String> {
+fn render(
+    profile: Option<&str>,
+    out: Option<PathBuf>,
+    profiles: Option<PathBuf>,
+    check: bool,
+    options: output::Options,
+) -> Result<(), String> {
     let root = root();
     let profiles = profiles.unwrap_or_else(|| root.join("profiles"));
     let (dir, files) = match profile {
@@ -126,10 +138,16 @@ fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>
                 let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 format!("{}\n{n} profile(s) failed; nothing was written", list.join("\n"))
             })?;
-            (out.unwrap_or_else(|| root.join("generated")), files)
+            let dir = out.unwrap_or_else(|| root.join("generated"));
+            // Each profile's folder and the schema's, as rendered.
+            let folders: BTreeSet<PathBuf> =
+                files.keys().filter_map(|rel| rel.split('/').next()).map(|top| dir.join(top)).collect();
+            project::check_output_dirs(folders.iter().map(PathBuf::as_path), &profiles)
+                .map_err(|e| format!("{e}\nnothing was written"))?;
+            (dir, files)
         }
         Some(name) => {
-            let path = if name.ends_with(".yaml") || name.contains('/') {
+            let path = if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
                 PathBuf::from(name)
             } else {
                 profiles.join(format!("{name}.yaml"))
@@ -137,16 +155,19 @@ fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>
             let origin = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
             let (name, rendered) =
                 project::render_file(&path, &origin).map_err(|e| format!("{e}\nnothing was written"))?;
-            (out.unwrap_or_else(|| root.join("generated").join(name)), rendered.files)
+            let dir = out.unwrap_or_else(|| root.join("generated").join(name));
+            let from = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            project::check_output_dirs([dir.as_path()], from).map_err(|e| format!("{e}\nnothing was written"))?;
+            (dir, rendered.files)
         }
     };
     let shown = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
     if check {
-        output::check_dir(&dir, &files).map_err(|e| e.to_string())?;
+        output::check_dir_with(&dir, &files, options).map_err(|e| e.to_string())?;
         println!("{shown}: {} files up to date", files.len());
         return Ok(());
     }
-    let report = output::write_dir(&dir, &files).map_err(|e| e.to_string())?;
+    let report = output::write_dir_with(&dir, &files, options).map_err(|e| format!("{e}\nnothing was changed"))?;
     println!(
         "{shown}: {} written, {} unchanged, {} removed",
         report.written.len(),
@@ -155,6 +176,22 @@ fn render(profile: Option<&str>, out: Option<PathBuf>, profiles: Option<PathBuf>
     );
     for rel in &report.removed {
         println!("  removed {rel}");
+    }
+    if let Some(leftover) = &report.leftover {
+        eprintln!("warning: {leftover}");
+    }
+    for (profile, count) in &report.pruned {
+        let name = if profile.is_empty() { "the schema".to_owned() } else { format!("profile `{profile}`") };
+        println!("  pruned {name}: {count} file(s) of a profile no longer rendered removed");
+    }
+    if !report.kept.is_empty() {
+        println!(
+            "  kept {} generated file(s) of profiles not rendered now; `--prune-profiles` removes them:",
+            report.kept.len()
+        );
+        for rel in &report.kept {
+            println!("    {rel}");
+        }
     }
     Ok(())
 }

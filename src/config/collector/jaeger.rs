@@ -152,6 +152,12 @@ pub struct QueryStorage {
 pub struct Query {
     /// Which backends to read.
     pub storage: QueryStorage,
+    /// Whether the query service traces its own requests. Jaeger v2 turns it on by default
+    /// (`queryOptions.EnableTracing = true` in `cmd/jaeger/internal/extension/jaegerquery/factory.go`,
+    /// v1.76.0 / 2.13.0; the key is `enable_tracing` of `cmd/query/app` `QueryOptions`, unchanged in
+    /// 2.20.0) and then exports to the OTLP default `localhost:4317`, where nothing listens in the
+    /// pod: tracestack turns it off.
+    pub enable_tracing: bool,
     /// UI and HTTP API server, conventionally on 16686.
     pub http: HttpServer,
     /// gRPC query API, conventionally on 16685.

@@ -165,6 +165,14 @@ fn negatives(context: &Context, dir: &Path, report: &mut Report) -> Result<(), S
             profile: ("collector.batch.send_batch_max_size", 10.into()),
             message: "collector.batch.send_batch_max_size",
         },
+        Negative {
+            // `Validate` of the probabilistic sampler refuses a share below 2^-56; tracestack
+            // refuses everything below one of the sampler's 16384 shares, which keeps nothing.
+            what: "a sampling percentage too small for the probabilistic sampler",
+            config: (&["processors", "probabilistic_sampler", "sampling_percentage"], 1e-16.into()),
+            profile: ("sampling.percentage", 1e-16.into()),
+            message: "sampling.percentage",
+        },
     ];
     let (_, rendered) = render_variant(&context.root, "demo", &[])?;
     let text =

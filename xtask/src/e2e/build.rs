@@ -153,7 +153,7 @@ fn collector(cache: &Path, manifest: &str) -> Result<PathBuf, String> {
         return Ok(binary);
     }
     let started = Instant::now();
-    let tools = cache.join("tools");
+    let tools = cache.join(format!("builder-{COLLECTOR_VERSION}"));
     go_install(&tools, &format!("{CORE}/cmd/builder@v{COLLECTOR_VERSION}"))?;
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;

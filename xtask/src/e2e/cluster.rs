@@ -350,10 +350,12 @@ impl Cluster {
         let index = self.create_pod(name, namespace, labels, spec)?;
         for container in self.pods[index].spec.init_containers.clone().unwrap_or_default() {
             self.start_container(index, &container)?;
-            let code = self.wait_exit(index, &container.name, Duration::from_secs(120))?;
-            if code != 0 {
-                return Err(format!("pod {name}: init container {} exited {code}", container.name));
-            }
+            self.expect_success(
+                index,
+                &format!("pod {name}: init container"),
+                &container.name,
+                Duration::from_secs(120),
+            )?;
         }
         for container in self.pods[index].spec.containers.clone() {
             self.start_container(index, &container)?;

@@ -49,7 +49,7 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
         let job = smoke_job(cluster.objects())?;
         cluster.run_job(&job, Duration::from_secs(300)).map_err(|e| format!("smoke test: {e}"))?;
         // Failed server spans, for the error-ratio alert's `status_code` and `span_kind` labels.
-        send(context, &mut cluster, "errors", &["--traces=20", "--status-code=Error"])?;
+        send(context, &mut cluster, "errors", "e2e-load", &["--traces=20", "--status-code=Error"])?;
         std::thread::sleep(Duration::from_secs(5));
         std::thread::sleep(Duration::from_secs(2));
         seen.extend(scrape(&cluster)?);
@@ -68,7 +68,7 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
     ];
     {
         let mut cluster = without_jaeger(context, report, "metrics-outage", &outage)?;
-        send(context, &mut cluster, "outage", &["--rate=500", "--duration=8s", "--workers=2"])?;
+        send(context, &mut cluster, "outage", "e2e-load", &["--rate=500", "--duration=8s", "--workers=2"])?;
         std::thread::sleep(Duration::from_secs(4));
         seen.extend(scrape(&cluster)?);
     }
@@ -94,6 +94,7 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
                 context,
                 &mut cluster,
                 "squeeze",
+                "e2e-load",
                 &["--rate=0", "--duration=5s", "--workers=4", "--child-spans=10", &big],
             )?;
             let now = scrape(&cluster)?;
@@ -125,14 +126,14 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
         let es_pod = cluster.client_pod("elasticsearch", &namespace)?;
         let mut fake = start_fake_es(context, &cluster, es_pod, false)?;
         start_stack(&mut cluster, report)?;
-        let checkout = ["--service=checkout", "--traces=50", "--rate=20", "--status-code=Error"];
-        send_as(context, &mut cluster, "es-ok", &checkout)?;
+        let checkout = ["--traces=50", "--rate=20", "--status-code=Error"];
+        send(context, &mut cluster, "es-ok", "checkout", &checkout)?;
         std::thread::sleep(Duration::from_secs(3));
         seen.extend(scrape(&cluster)?);
         let _ = fake.kill();
         let _ = fake.wait();
         let mut failing = start_fake_es(context, &cluster, es_pod, true)?;
-        send_as(context, &mut cluster, "es-failing", &checkout)?;
+        send(context, &mut cluster, "es-failing", "checkout", &checkout)?;
         let until = Instant::now() + Duration::from_secs(60);
         while Instant::now() < until {
             std::thread::sleep(Duration::from_secs(3));
@@ -225,18 +226,10 @@ fn start_fake_es(context: &Context, cluster: &Cluster, pod: usize, fail: bool) -
     Ok(child)
 }
 
-/// Runs telemetrygen with the given flags (its `--service` among them); waits.
-fn send_as(context: &Context, cluster: &mut Cluster, run: &str, extra: &[&str]) -> Result<(), String> {
-    let service = extra.iter().find_map(|a| a.strip_prefix("--service=")).unwrap_or("e2e-load");
-    let rest: Vec<&str> = extra.iter().copied().filter(|a| !a.starts_with("--service=")).collect();
-    let mut child = start_load(context, cluster, run, service, &rest)?;
-    let _ = child.wait();
-    Ok(())
-}
-
-/// Runs telemetrygen to the `otlp` Service from a client pod in the stack's namespace; waits.
-fn send(context: &Context, cluster: &mut Cluster, run: &str, extra: &[&str]) -> Result<(), String> {
-    let mut child = start_load(context, cluster, run, "e2e-load", extra)?;
+/// Runs telemetrygen as `service` to the `otlp` Service from a client pod in the stack's
+/// namespace; waits.
+fn send(context: &Context, cluster: &mut Cluster, run: &str, service: &str, extra: &[&str]) -> Result<(), String> {
+    let mut child = start_load(context, cluster, run, service, extra)?;
     let status = child.wait().map_err(|e| e.to_string())?;
     if !status.success() {
         println!("  telemetrygen ({run}) exited {status}");

@@ -31,6 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tracestack::Profile;
+use tracestack::collector::distribution::Distribution;
+use tracestack::components::smoke_test;
 use tracestack::model::load;
 use tracestack::render::{self, Source};
 
@@ -144,7 +146,7 @@ fn prerequisites() -> Option<String> {
     if !cfg!(target_os = "linux") {
         return Some("the simulated cluster needs Linux network namespaces".into());
     }
-    // SAFETY-free check of the effective user: root owns /proc/self.
+    // The effective user id: the second field of `Uid:` in /proc/self/status.
     let uid = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
         s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(2)).map(str::to_string)
     });
@@ -210,12 +212,19 @@ pub fn built_jaeger() -> (&'static str, serde_json::Value) {
 /// The image → binary map for a simulated cluster.
 pub fn images(context: &Context, profile: &Profile) -> cluster::Images {
     let mut images = cluster::Images::default();
-    let collector = profile.collector.distribution.0.default_image();
-    images.binaries.insert(collector.to_string(), context.binaries.otelcol.clone());
-    images.binaries.insert("jaegertracing/jaeger".into(), context.binaries.jaeger.clone());
-    images.binaries.insert(
-        "ghcr.io/open-telemetry/opentelemetry-collector-contrib/telemetrygen".into(),
-        context.binaries.telemetrygen.clone(),
-    );
+    images.binaries.insert(collector_image(profile), context.binaries.otelcol.clone());
+    images.binaries.insert(jaeger_image(profile), context.binaries.jaeger.clone());
+    let telemetrygen = profile.smoke_test.telemetrygen_image.as_deref().unwrap_or(smoke_test::TELEMETRYGEN_IMAGE);
+    images.binaries.insert(telemetrygen.to_string(), context.binaries.telemetrygen.clone());
     images
+}
+
+/// The collector's image repository: the profile's mirror, else the distribution's image.
+pub fn collector_image(profile: &Profile) -> String {
+    profile.collector.image.clone().unwrap_or_else(|| profile.collector.distribution.0.default_image().to_string())
+}
+
+/// Jaeger's image repository: the profile's mirror, else `jaegertracing/jaeger`.
+pub fn jaeger_image(profile: &Profile) -> String {
+    profile.jaeger.image.clone().unwrap_or_else(|| Distribution::Jaeger.default_image().to_string())
 }

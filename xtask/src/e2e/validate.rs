@@ -12,7 +12,7 @@ use std::process::Command;
 use k8s_openapi::api::core::v1::PodSpec;
 
 use super::cluster::{Objects, image_repository};
-use super::{Context, Report, profiles, render_variant};
+use super::{Context, Report, collector_image, jaeger_image, profiles, render_variant};
 
 pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
     let dir = context.work.join("validate");
@@ -21,12 +21,8 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
     for profile in profiles(&context.root)? {
         let (parsed, rendered) = render_variant(&context.root, &profile, &[])?;
         let objects = Objects::from_files(&rendered.files)?;
-        let collector_image = parsed
-            .collector
-            .image
-            .clone()
-            .unwrap_or_else(|| parsed.collector.distribution.0.default_image().to_string());
-        let jaeger_image = parsed.jaeger.image.clone().unwrap_or_else(|| "jaegertracing/jaeger".to_string());
+        let collector_image = collector_image(&parsed);
+        let jaeger_image = jaeger_image(&parsed);
         let mut workloads: Vec<(String, PodSpec)> = Vec::new();
         for d in &objects.deployments {
             if let Some(spec) = d.spec.as_ref().and_then(|s| s.template.spec.clone()) {

@@ -98,6 +98,9 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
     let chosen: Vec<&str> =
         SUITES.iter().copied().filter(|s| suites.is_empty() || suites.iter().any(|x| x == s)).collect();
     let require = std::env::var("TRACESTACK_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+    // The simulated cluster's names (bridge, network namespaces, hosts files) are fixed: one run
+    // at a time on a machine, the next one waits.
+    let _lock = exclusive_run_lock()?;
     let mut report = Report::default();
     let missing = prerequisites();
     let context = match missing {
@@ -139,6 +142,28 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
         println!("TRACESTACK_REQUIRE_TOOLS=1: a skip is a failure");
     }
     Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Holds `/run/tracestack-e2e.lock` (the temp dir where `/run` is not writable) until dropped;
+/// waits, saying so, while another run holds it.
+fn exclusive_run_lock() -> Result<std::fs::File, String> {
+    let dir = if Path::new("/run").is_dir() { PathBuf::from("/run") } else { std::env::temp_dir() };
+    let path = dir.join("tracestack-e2e.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            println!("e2e: another run holds {}; waiting for it", path.display());
+            file.lock().map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("{}: {e}", path.display())),
+    }
+    Ok(file)
 }
 
 /// Why the suites cannot run here, if they cannot.

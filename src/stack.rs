@@ -202,9 +202,6 @@ impl Stack {
         objects.extend(self.gateway.into_objects());
         objects.extend(self.jaeger.into_objects());
         objects.extend(self.lifecycle.into_objects());
-        if let Some(istio) = &self.istio {
-            objects.extend(istio.objects());
-        }
         if let Some(monitoring) = self.monitoring {
             objects.extend(monitoring.into_objects());
         }

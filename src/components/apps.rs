@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::components::Error;
 use crate::components::collector;
-use crate::components::parts::{Bundle, Document, DocumentBody};
+use crate::components::parts::{ApplySet, Bundle, Document, DocumentBody};
 use crate::config::k8s::{self, CustomKind, CustomResource};
 use crate::config::kustomize::{Component, Patch};
 use crate::format;
@@ -291,6 +291,8 @@ struct ReadmeApp<'a> {
 struct Readme<'a> {
     apps: Vec<ReadmeApp<'a>>,
     instrumented_namespaces: Vec<&'a str>,
+    field_manager: &'a str,
+    instrumentation_applyset: &'a str,
     stack_namespace: &'a str,
     environment: &'a str,
 }
@@ -304,6 +306,7 @@ impl Apps {
             .map(|(namespace, object)| Bundle {
                 dir: format!("{INSTRUMENTATION_DIR}/{namespace}"),
                 objects: vec![object.clone().into()],
+                applyset: Some(ApplySet::new(ApplySet::INSTRUMENTATION, namespace)),
             })
             .collect()
     }
@@ -367,6 +370,8 @@ impl Apps {
                 })
                 .collect(),
             instrumented_namespaces: self.instrumentations.keys().map(String::as_str).collect(),
+            field_manager: ApplySet::FIELD_MANAGER,
+            instrumentation_applyset: ApplySet::INSTRUMENTATION,
             stack_namespace: &self.stack_namespace,
             environment: &self.environment,
         };

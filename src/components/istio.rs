@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::components::Error;
 use crate::components::collector::{self, Gateway};
-use crate::components::parts::{self, Document, DocumentBody};
+use crate::components::parts::{self, ApplySet, Bundle, Document, DocumentBody};
 use crate::config::istio::{
     self, CustomTag, ExtensionProvider, IstioOperator, IstiodValues, LiteralTag, MeshConfig, OpenTelemetryProvider,
     ProviderRef, ProxyConfig, ProxyTracing, SourcedTag, Telemetry, TelemetrySpec, Tracing, ZipkinTracer,
@@ -24,6 +24,8 @@ use crate::value::ports;
 
 /// Name of the mesh-wide Telemetry (the name Istio's own examples use).
 pub const TELEMETRY: &str = "mesh-default";
+/// The bundle directory of the mesh-wide Telemetry.
+pub const TELEMETRY_DIR: &str = "istio/telemetry";
 /// Directory of the Istio documents in a profile's output.
 pub const DIR: &str = "istio";
 /// The namespace label Istio's sidecar injector selects on.
@@ -147,6 +149,8 @@ struct Readme<'a> {
     root_namespace: &'a str,
     telemetry: &'a str,
     telemetry_file: String,
+    field_manager: &'a str,
+    telemetry_applyset: &'a str,
     sampling: String,
     custom_tags: Vec<TagRow>,
     namespace_list: String,
@@ -188,10 +192,15 @@ fn join_code(items: &[String]) -> String {
 }
 
 impl Istio {
-    /// The root-bundle objects: the Telemetry.
+    /// The `istio/telemetry` bundle: the mesh-wide Telemetry, in Istio's root namespace. A bundle
+    /// of its own because it is applied (and pruned) in that namespace, by whoever owns the mesh.
     #[must_use]
-    pub fn objects(&self) -> Vec<Object> {
-        vec![self.telemetry_object.clone().into()]
+    pub fn bundle(&self) -> Bundle {
+        Bundle {
+            dir: TELEMETRY_DIR.into(),
+            objects: vec![self.telemetry_object.clone().into()],
+            applyset: Some(ApplySet::new(ApplySet::MESH_TELEMETRY, istio::ROOT_NAMESPACE)),
+        }
     }
 
     /// The documents under `istio/`: the `IstioOperator` overlay, the istiod values, the injection
@@ -239,6 +248,8 @@ impl Istio {
             root_namespace: istio::ROOT_NAMESPACE,
             telemetry: TELEMETRY,
             telemetry_file: parts::file_name(&Object::from(self.telemetry_object.clone())),
+            field_manager: ApplySet::FIELD_MANAGER,
+            telemetry_applyset: ApplySet::MESH_TELEMETRY,
             sampling: self.spec.sampling_percentage.to_string(),
             custom_tags: self
                 .spec

@@ -84,15 +84,19 @@ impl Policies {
     }
 }
 
+/// A selector on `labels`; every pod (`{}`) when there are none. An empty `matchLabels: {}` selects
+/// the same pods, but the API server stores it as `{}`, so each server-side apply of it changes the
+/// object again (its `generation` grows and `kubectl diff` never comes back empty).
+fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector { match_labels: (!labels.is_empty()).then_some(labels), match_expressions: None }
+}
+
 fn tcp(port: u16) -> NetworkPolicyPort {
     NetworkPolicyPort { port: Some(IntOrString::Int(i32::from(port))), protocol: Some("TCP".into()), end_port: None }
 }
 
 fn pods(selector: &BTreeMap<String, String>) -> NetworkPolicyPeer {
-    NetworkPolicyPeer {
-        pod_selector: Some(LabelSelector { match_labels: Some(selector.clone()), match_expressions: None }),
-        ..NetworkPolicyPeer::default()
-    }
+    NetworkPolicyPeer { pod_selector: Some(match_labels(selector.clone())), ..NetworkPolicyPeer::default() }
 }
 
 /// Every pod of the listed namespaces; every namespace when `names` is empty.
@@ -138,7 +142,7 @@ fn policy(
     NetworkPolicy {
         metadata: k8s::meta(name, namespace, &crate::components::namespace::stack_labels()),
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector { match_labels: Some(selector), match_expressions: None }),
+            pod_selector: Some(match_labels(selector)),
             policy_types: Some(types),
             ingress: (!ingress.is_empty()).then_some(ingress),
             egress: (!egress.is_empty()).then_some(egress),

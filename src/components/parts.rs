@@ -11,6 +11,45 @@ pub struct Bundle {
     pub dir: String,
     /// The objects, one file each.
     pub objects: Vec<Object>,
+    /// The ApplySet the bundle is applied and pruned as; rendering labels every object with its
+    /// ID. `None` for objects applied without pruning.
+    pub applyset: Option<ApplySet>,
+}
+
+/// An ApplySet (`kubectl apply --server-side --applyset=<name> --prune -n <namespace>`): kubectl
+/// keeps the parent Secret `<namespace>/<name>` listing what the bundle applied, and prunes what a
+/// later render no longer holds. Every namespaced object of the bundle is in `namespace`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplySet {
+    /// The parent Secret's name.
+    pub name: String,
+    /// The parent's namespace.
+    pub namespace: String,
+}
+
+impl ApplySet {
+    /// The field manager every documented `kubectl apply --server-side` uses.
+    pub const FIELD_MANAGER: &str = "tracestack";
+    /// The stack's own objects (the profile directory).
+    pub const ROOT: &str = "tracestack";
+    /// The smoke-test Job and what it needs.
+    pub const SMOKE_TEST: &str = "tracestack-smoke-test";
+    /// An application namespace's `Instrumentation`.
+    pub const INSTRUMENTATION: &str = "tracestack-instrumentation";
+    /// The mesh-wide Istio `Telemetry`.
+    pub const MESH_TELEMETRY: &str = "tracestack-mesh-telemetry";
+
+    /// `name` in `namespace`.
+    #[must_use]
+    pub fn new(name: &str, namespace: &str) -> Self {
+        Self { name: name.to_owned(), namespace: namespace.to_owned() }
+    }
+
+    /// The ID kubectl labels members with (`applyset.kubernetes.io/part-of`).
+    #[must_use]
+    pub fn id(&self) -> String {
+        crate::config::k8s::applyset_id(&self.name, &self.namespace)
+    }
 }
 
 /// What an extra document holds.

@@ -243,6 +243,21 @@ pub fn image(repository: &str, tag: &str, digest: Option<&str>) -> String {
     }
 }
 
+/// The label `kubectl apply --applyset` puts on every object of an ApplySet, and prunes by.
+pub const APPLYSET_PART_OF: &str = "applyset.kubernetes.io/part-of";
+
+/// The ID of the ApplySet whose parent is the Secret `name` in `namespace`, as kubectl computes
+/// it (KEP-3659; `kubectl/pkg/cmd/apply/applyset.go`, `ID()`): `applyset-` + base64url, unpadded,
+/// of the SHA-256 of `<name>.<namespace>.<kind>.<group>` + `-v1`. Rendering it on every object
+/// keeps `kubectl diff` empty after an apply with `--applyset`.
+#[must_use]
+pub fn applyset_id(name: &str, namespace: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{name}.{namespace}.Secret.").as_bytes());
+    format!("applyset-{}-v1", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+}
+
 /// A 64-bit FNV-1a hash in hex: a stable, dependency-free content hash for the pod-template
 /// annotation that rolls pods when their config changes (collisions are harmless there).
 #[must_use]
@@ -295,6 +310,14 @@ macro_rules! objects {
                 match self {
                     $(Self::$variant(o) => o.metadata(),)*
                     Self::Custom(o) => &o.metadata,
+                }
+            }
+
+            /// The object's metadata, to change.
+            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                match self {
+                    $(Self::$variant(o) => o.metadata_mut(),)*
+                    Self::Custom(o) => &mut o.metadata,
                 }
             }
 
@@ -720,5 +743,21 @@ impl<'m, M: serde::ser::SerializeMap> serde::Serializer for RestSerializer<'m, M
         _: &T,
     ) -> Result<(), M::Error> {
         Err(serde::ser::Error::custom("a Kubernetes object serialises as a struct"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ID kubectl v1.32 wrote on the parent Secret `observability/tracestack`
+    /// (`applyset.kubernetes.io/id`) when it applied a bundle against a real API server.
+    #[test]
+    fn applyset_id_is_the_one_kubectl_computes() {
+        assert_eq!(
+            applyset_id("tracestack", "observability"),
+            "applyset-XLVvrd8jEXxDpCXs7RCEkIzL3Gxr-VIn6k_FmjGI43Y-v1"
+        );
+        assert_ne!(applyset_id("tracestack", "other"), applyset_id("tracestack", "observability"));
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::check::{self, Summary};
 use crate::components::Component;
-pub use crate::components::parts::{Bundle, Document, DocumentBody, Parts, file_name, file_name_of};
+pub use crate::components::parts::{ApplySet, Bundle, Document, DocumentBody, Parts, file_name, file_name_of};
 use crate::components::smoke_test;
 use crate::config::k8s::{Object, Ordered};
 use crate::model::profile::Profile;
@@ -39,6 +39,10 @@ pub enum Error {
     /// A file does not serialise.
     #[error(transparent)]
     Format(#[from] format::Error),
+    /// A bundle applied as one ApplySet holds a namespaced object outside the ApplySet's namespace
+    /// (`kubectl apply -n` refuses it); the message names both.
+    #[error("{0}")]
+    ApplySetNamespace(String),
 }
 
 /// First characters of every file tracestack generates; [`crate::io::output`] only ever deletes or
@@ -113,9 +117,24 @@ impl Stack {
             documents.extend(istio.documents()?);
         }
         documents.extend(self.apps.documents()?);
-        let mut bundles = self.apps.bundles();
-        bundles.insert(0, Bundle { dir: smoke_test::DIR.into(), objects: smoke });
-        bundles.insert(0, Bundle { dir: String::new(), objects: self.into_objects() });
+        let namespace = self.namespace.metadata.name.clone().unwrap_or_default();
+        let mut bundles = vec![
+            Bundle {
+                dir: String::new(),
+                objects: Vec::new(),
+                applyset: Some(ApplySet::new(ApplySet::ROOT, &namespace)),
+            },
+            Bundle {
+                dir: smoke_test::DIR.into(),
+                objects: smoke,
+                applyset: Some(ApplySet::new(ApplySet::SMOKE_TEST, &namespace)),
+            },
+        ];
+        if let Some(istio) = &self.istio {
+            bundles.push(istio.bundle());
+        }
+        bundles.extend(self.apps.bundles());
+        bundles[0].objects = self.into_objects();
         Ok(Parts { bundles, documents })
     }
 }
@@ -180,7 +199,10 @@ fn join(dir: &str, name: &str) -> String {
 /// # Errors
 /// See [`render_parts`].
 pub fn render_objects(objects: Vec<Object>, source: &Source) -> Result<Rendered, Error> {
-    render_parts(Parts { bundles: vec![Bundle { dir: String::new(), objects }], documents: Vec::new() }, source)
+    render_parts(
+        Parts { bundles: vec![Bundle { dir: String::new(), objects, applyset: None }], documents: Vec::new() },
+        source,
+    )
 }
 
 /// Renders bundles (each object to a file plus a `kustomization.yaml` listing them in apply order)
@@ -204,7 +226,26 @@ pub fn render_parts(parts: Parts, source: &Source) -> Result<Rendered, Error> {
     // growing by the whole stack again.
     for bundle in parts.bundles {
         let mut order: Vec<(usize, String)> = Vec::with_capacity(bundle.objects.len());
-        for object in bundle.objects {
+        let applyset = bundle.applyset.as_ref().map(|set| (set, set.id()));
+        for mut object in bundle.objects {
+            if let Some((set, id)) = &applyset {
+                let namespace = object.metadata().namespace.as_deref().unwrap_or_default();
+                if object.is_namespaced() && namespace != set.namespace {
+                    return Err(Error::ApplySetNamespace(format!(
+                        "{} `{}` is in namespace `{namespace}`, but bundle `{}` is applied as ApplySet `{}` in namespace `{}`; put it in its own bundle",
+                        object.kind(),
+                        object.name(),
+                        bundle.dir,
+                        set.name,
+                        set.namespace
+                    )));
+                }
+                object
+                    .metadata_mut()
+                    .labels
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(crate::config::k8s::APPLYSET_PART_OF.into(), id.clone());
+            }
             let name = file_name(&object);
             let text = crate::format::yaml::to_string_after(&header, &object.manifest())?;
             insert(join(&bundle.dir, &name), text, object.kind(), object.name())?;
@@ -265,10 +306,11 @@ mod tests {
         let widget = CustomResource::new(meta("w"), &Widget { spec: WidgetSpec { mode: "on" } }).unwrap();
         let parts = Parts {
             bundles: vec![
-                Bundle { dir: String::new(), objects: vec![widget.into()] },
+                Bundle { dir: String::new(), objects: vec![widget.into()], applyset: None },
                 Bundle {
                     dir: "smoke-test".into(),
                     objects: vec![ConfigMap { metadata: meta("c"), ..ConfigMap::default() }.into()],
+                    applyset: None,
                 },
             ],
             documents: vec![
@@ -299,6 +341,26 @@ mod tests {
         assert!(files["istio/values.yaml"].ends_with("a: \"yes\"\nb: 1\n"));
         assert!(files["smoke-test/kustomization.yaml"].ends_with("resources:\n- c-configmap.yaml\n"));
         assert!(files.values().all(|text| crate::io::output::is_generated(text)));
+    }
+
+    #[test]
+    fn an_applyset_labels_its_members_and_refuses_a_foreign_namespace() {
+        let bundle = |namespace: &str| Parts {
+            bundles: vec![Bundle {
+                dir: "sub".into(),
+                objects: vec![ConfigMap { metadata: meta("c"), ..ConfigMap::default() }.into()],
+                applyset: Some(ApplySet::new("set", namespace)),
+            }],
+            documents: Vec::new(),
+        };
+        let files = render_parts(bundle("ns"), &source()).unwrap().files;
+        let id = crate::config::k8s::applyset_id("set", "ns");
+        assert!(files["sub/c-configmap.yaml"].contains(&format!("applyset.kubernetes.io/part-of: {id}\n")));
+        let err = render_parts(bundle("other"), &source()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ConfigMap `c` is in namespace `ns`, but bundle `sub` is applied as ApplySet `set` in namespace `other`; put it in its own bundle"
+        );
     }
 
     #[test]

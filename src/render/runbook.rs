@@ -13,6 +13,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Service};
 use serde::Serialize;
 
 use crate::components::jaeger::{self as jaeger_component, RoleKind};
+use crate::components::parts::ApplySet;
 use crate::components::smoke_test;
 use crate::config::collector::jaeger::Backend;
 use crate::config::collector::{Exporter, Extension, Processor};
@@ -49,6 +50,19 @@ pub struct Context {
     pub monitoring: Option<MonitoringInfo>,
     /// Self-metric names the troubleshooting recipes grep for.
     pub metrics: MetricNames,
+    /// How the bundles are applied and pruned.
+    pub apply: ApplyInfo,
+}
+
+/// The apply and prune method: server-side apply as one field manager, each bundle one ApplySet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ApplyInfo {
+    /// `--field-manager`.
+    pub field_manager: &'static str,
+    /// The root bundle's ApplySet (its parent Secret's name).
+    pub root: &'static str,
+    /// The smoke test's ApplySet.
+    pub smoke: &'static str,
 }
 
 /// Jaeger's storage.
@@ -137,6 +151,10 @@ pub struct GatewayInfo {
     pub send_batch_max_size: u32,
     /// Share of traces kept when the gateway samples (percent, as text), else `None`.
     pub sampling_percentage: Option<String>,
+    /// Its ServiceAccount.
+    pub service_account: String,
+    /// Whether it reads pods from the API server (`k8s_attributes`).
+    pub k8s_attributes: bool,
 }
 
 /// Jaeger.
@@ -491,6 +509,7 @@ impl Context {
         let mut memory_limit_mib = 0;
         let mut send_batch_max_size = 0;
         let mut sampling_percentage = None;
+        let mut k8s_attributes = false;
         for processor in gw.config.processors.values() {
             match processor {
                 Processor::MemoryLimiter(m) => memory_limit_mib = m.limit_mib,
@@ -498,7 +517,8 @@ impl Context {
                 Processor::ProbabilisticSampler(p) => {
                     sampling_percentage = Some(crate::config::prometheus::number(p.sampling_percentage));
                 }
-                Processor::K8sAttributes(_) | Processor::K8sAttributesLegacy(_) | Processor::Resource(_) => {}
+                Processor::K8sAttributes(_) | Processor::K8sAttributesLegacy(_) => k8s_attributes = true,
+                Processor::Resource(_) => {}
             }
         }
         let gateway = GatewayInfo {
@@ -516,6 +536,14 @@ impl Context {
             memory_limit_mib,
             send_batch_max_size,
             sampling_percentage,
+            service_account: gw
+                .deployment
+                .spec
+                .as_ref()
+                .and_then(|s| s.template.spec.as_ref())
+                .and_then(|s| s.service_account_name.clone())
+                .unwrap_or_else(|| "default".into()),
+            k8s_attributes,
         };
 
         let roles = &stack.jaeger.roles;
@@ -680,6 +708,11 @@ impl Context {
                 span_calls: metric::SPAN_CALLS,
                 es_bulk_failed_requests: metric::ES_BULK_FAILED_REQUESTS,
                 es_bulk_failed_documents: metric::ES_BULK_FAILED_DOCUMENTS,
+            },
+            apply: ApplyInfo {
+                field_manager: ApplySet::FIELD_MANAGER,
+                root: ApplySet::ROOT,
+                smoke: ApplySet::SMOKE_TEST,
             },
         }
     }

@@ -25,6 +25,11 @@ pub const TELEMETRYGEN_VERSION: &str = "0.160.0";
 pub const JAEGER_MODULE_VERSION: &str = "1.76.0";
 /// The Jaeger release that module version is.
 pub const JAEGER_VERSION: &str = "2.13.0";
+/// The API server of the `apiserver` suite: `k8s.io/kubernetes`, whose staging modules (`k8s.io/api`,
+/// `k8s.io/apiserver`, …) are published at `v0.<minor>.<patch>`.
+pub const KUBERNETES_VERSION: &str = "1.37.2";
+/// etcd for that API server (Kubernetes 1.37 is tested against etcd 3.6).
+pub const ETCD_VERSION: &str = "3.6.17";
 
 const CORE: &str = "go.opentelemetry.io/collector";
 const CONTRIB: &str = "github.com/open-telemetry/opentelemetry-collector-contrib";
@@ -212,6 +217,118 @@ fn jaeger(cache: &Path) -> Result<PathBuf, String> {
         &src,
         &["build", "-trimpath", "-o", &binary.display().to_string(), "github.com/jaegertracing/jaeger/cmd/jaeger"],
     )?;
+    println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(binary)
+}
+
+/// The control plane of the `apiserver` suite: built only when that suite runs.
+pub struct ControlPlane {
+    pub kube_apiserver: PathBuf,
+    pub etcd: PathBuf,
+}
+
+/// Builds (or finds cached) `kube-apiserver` and `etcd`.
+pub fn control_plane() -> Result<ControlPlane, String> {
+    let cache = cache_dir();
+    Ok(ControlPlane { kube_apiserver: kube_apiserver(&cache)?, etcd: etcd(&cache)? })
+}
+
+fn kube_apiserver(cache: &Path) -> Result<PathBuf, String> {
+    let key = format!("kube-apiserver-{KUBERNETES_VERSION}");
+    let dir = cache.join(&key);
+    let binary = dir.join("kube-apiserver");
+    if binary.exists() {
+        println!("build: {key}: cached");
+        return Ok(binary);
+    }
+    let started = Instant::now();
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
+    // `k8s.io/kubernetes` points its staging modules at `./staging/...` with `replace` lines, which
+    // do not apply to a module that requires it: the requiring module repeats them with the
+    // published versions (`v0.37.2` for Kubernetes 1.37.2).
+    let module = format!("k8s.io/kubernetes@v{KUBERNETES_VERSION}");
+    let output = Command::new("go")
+        .args(["mod", "download", "-json", &module])
+        .current_dir(&src)
+        .output()
+        .map_err(|e| format!("go mod download {module}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("go mod download {module} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let info: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("go mod download {module}: {e}"))?;
+    let go_mod = info["GoMod"].as_str().ok_or_else(|| format!("go mod download {module}: no GoMod"))?;
+    let upstream = std::fs::read_to_string(go_mod).map_err(|e| format!("{go_mod}: {e}"))?;
+    let staging = format!("v0.{}", KUBERNETES_VERSION.split_once('.').map_or("", |(_, rest)| rest));
+    let mut text = format!(
+        "module tracestack.e2e/kube-apiserver\n\ngo 1.25\n\nrequire k8s.io/kubernetes v{KUBERNETES_VERSION}\n\n"
+    );
+    for line in upstream.lines() {
+        if let Some((name, target)) = line.trim().split_once(" => ")
+            && target.starts_with("./staging/")
+        {
+            let name = name.trim();
+            writeln!(text, "replace {name} => {name} {staging}").unwrap();
+        }
+    }
+    std::fs::write(src.join("go.mod"), text).map_err(|e| e.to_string())?;
+    std::fs::write(
+        src.join("tools.go"),
+        "//go:build tools\n\npackage tools\n\nimport _ \"k8s.io/kubernetes/cmd/kube-apiserver\"\n",
+    )
+    .map_err(|e| e.to_string())?;
+    go(&src, &["mod", "tidy"])?;
+    // The version the server reports (`kubectl version`, discovery): a module build has no git
+    // metadata, so it is stamped the way Kubernetes' own build does.
+    let (major, minor) =
+        KUBERNETES_VERSION.split_once('.').map_or(("", ""), |(a, b)| (a, b.split('.').next().unwrap_or("")));
+    let ldflags = format!(
+        "-X k8s.io/component-base/version.gitVersion=v{KUBERNETES_VERSION} \
+         -X k8s.io/component-base/version.gitMajor={major} -X k8s.io/component-base/version.gitMinor={minor} \
+         -X k8s.io/component-base/version.gitTreeState=clean"
+    );
+    go(
+        &src,
+        &[
+            "build",
+            "-trimpath",
+            "-ldflags",
+            &ldflags,
+            "-o",
+            &binary.display().to_string(),
+            "k8s.io/kubernetes/cmd/kube-apiserver",
+        ],
+    )?;
+    println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(binary)
+}
+
+fn etcd(cache: &Path) -> Result<PathBuf, String> {
+    let key = format!("etcd-{ETCD_VERSION}");
+    let dir = cache.join(&key);
+    let binary = dir.join("etcd");
+    if binary.exists() {
+        println!("build: {key}: cached");
+        return Ok(binary);
+    }
+    let started = Instant::now();
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
+    // etcd's server module carries `replace` lines, so `go install …@version` refuses it; it is
+    // built as a package of a module that requires it.
+    std::fs::write(
+        src.join("go.mod"),
+        format!("module tracestack.e2e/etcd\n\ngo 1.25\n\nrequire go.etcd.io/etcd/server/v3 v{ETCD_VERSION}\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(
+        src.join("tools.go"),
+        "//go:build tools\n\npackage tools\n\nimport _ \"go.etcd.io/etcd/server/v3\"\n",
+    )
+    .map_err(|e| e.to_string())?;
+    go(&src, &["mod", "tidy"])?;
+    go(&src, &["build", "-trimpath", "-o", &binary.display().to_string(), "go.etcd.io/etcd/server/v3"])?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
     Ok(binary)
 }

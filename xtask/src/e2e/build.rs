@@ -224,22 +224,29 @@ fn jaeger(cache: &Path) -> Result<PathBuf, String> {
 /// The control plane of the `apiserver` suite: built only when that suite runs.
 pub struct ControlPlane {
     pub kube_apiserver: PathBuf,
+    /// Runs the namespace and garbage-collector controllers only (no kubelet, no scheduler).
+    pub kube_controller_manager: PathBuf,
     pub etcd: PathBuf,
 }
 
-/// Builds (or finds cached) `kube-apiserver` and `etcd`.
+/// Builds (or finds cached) `kube-apiserver`, `kube-controller-manager` and `etcd`.
 pub fn control_plane() -> Result<ControlPlane, String> {
     let cache = cache_dir();
-    Ok(ControlPlane { kube_apiserver: kube_apiserver(&cache)?, etcd: etcd(&cache)? })
+    let dir = kubernetes(&cache)?;
+    Ok(ControlPlane {
+        kube_apiserver: dir.join("kube-apiserver"),
+        kube_controller_manager: dir.join("kube-controller-manager"),
+        etcd: etcd(&cache)?,
+    })
 }
 
-fn kube_apiserver(cache: &Path) -> Result<PathBuf, String> {
-    let key = format!("kube-apiserver-{KUBERNETES_VERSION}");
+/// `kube-apiserver` and `kube-controller-manager`, in the directory returned.
+fn kubernetes(cache: &Path) -> Result<PathBuf, String> {
+    let key = format!("kubernetes-{KUBERNETES_VERSION}");
     let dir = cache.join(&key);
-    let binary = dir.join("kube-apiserver");
-    if binary.exists() {
+    if dir.join("kube-apiserver").exists() && dir.join("kube-controller-manager").exists() {
         println!("build: {key}: cached");
-        return Ok(binary);
+        return Ok(dir);
     }
     let started = Instant::now();
     let src = dir.join("src");
@@ -261,9 +268,8 @@ fn kube_apiserver(cache: &Path) -> Result<PathBuf, String> {
     let go_mod = info["GoMod"].as_str().ok_or_else(|| format!("go mod download {module}: no GoMod"))?;
     let upstream = std::fs::read_to_string(go_mod).map_err(|e| format!("{go_mod}: {e}"))?;
     let staging = format!("v0.{}", KUBERNETES_VERSION.split_once('.').map_or("", |(_, rest)| rest));
-    let mut text = format!(
-        "module tracestack.e2e/kube-apiserver\n\ngo 1.25\n\nrequire k8s.io/kubernetes v{KUBERNETES_VERSION}\n\n"
-    );
+    let mut text =
+        format!("module tracestack.e2e/kubernetes\n\ngo 1.25\n\nrequire k8s.io/kubernetes v{KUBERNETES_VERSION}\n\n");
     for line in upstream.lines() {
         if let Some((name, target)) = line.trim().split_once(" => ")
             && target.starts_with("./staging/")
@@ -275,7 +281,7 @@ fn kube_apiserver(cache: &Path) -> Result<PathBuf, String> {
     std::fs::write(src.join("go.mod"), text).map_err(|e| e.to_string())?;
     std::fs::write(
         src.join("tools.go"),
-        "//go:build tools\n\npackage tools\n\nimport _ \"k8s.io/kubernetes/cmd/kube-apiserver\"\n",
+        "//go:build tools\n\npackage tools\n\nimport (\n\t_ \"k8s.io/kubernetes/cmd/kube-apiserver\"\n\t_ \"k8s.io/kubernetes/cmd/kube-controller-manager\"\n)\n",
     )
     .map_err(|e| e.to_string())?;
     go(&src, &["mod", "tidy"])?;
@@ -296,12 +302,13 @@ fn kube_apiserver(cache: &Path) -> Result<PathBuf, String> {
             "-ldflags",
             &ldflags,
             "-o",
-            &binary.display().to_string(),
+            &format!("{}/", dir.display()),
             "k8s.io/kubernetes/cmd/kube-apiserver",
+            "k8s.io/kubernetes/cmd/kube-controller-manager",
         ],
     )?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(binary)
+    Ok(dir)
 }
 
 fn etcd(cache: &Path) -> Result<PathBuf, String> {

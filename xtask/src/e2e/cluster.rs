@@ -33,6 +33,25 @@ const BRIDGE: &str = "tse2e0";
 const SUBNET: [u8; 3] = [10, 244, 0];
 const CLUSTER_DOMAIN: &str = "cluster.local";
 
+/// The machine's own address on the pods' bridge: where a process of the harness (the `apiserver`
+/// suite's API server) listens for pods.
+pub const BRIDGE_IP: Ipv4Addr = Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], 1);
+
+/// Where a pod finds its ServiceAccount's token, CA and namespace (client-go's in-cluster config).
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// An API server the pods reach as the kubelet wires one in: the `KUBERNETES_SERVICE_*`
+/// environment, and the ServiceAccount's token, the cluster CA and the namespace mounted at
+/// `/var/run/secrets/kubernetes.io/serviceaccount` of every pod that mounts its token.
+pub struct KubeApi {
+    pub host: Ipv4Addr,
+    pub port: u16,
+    /// The cluster CA certificate (PEM).
+    pub ca: Vec<u8>,
+    /// Tokens by (namespace, ServiceAccount); a pod whose ServiceAccount has none fails to start.
+    pub tokens: BTreeMap<(String, String), String>,
+}
+
 /// Kubernetes objects read from rendered files.
 #[derive(Default)]
 pub struct Objects {
@@ -164,6 +183,8 @@ pub struct Cluster {
     created_dirs: Vec<PathBuf>,
     /// What this machine's cgroups enforce, said once in the output.
     pub cgroup_mode: &'static str,
+    /// The API server pods talk to, when a suite runs one.
+    pub api: Option<KubeApi>,
 }
 
 impl Cluster {
@@ -190,6 +211,7 @@ impl Cluster {
             next_ip: 10,
             created_dirs: Vec::new(),
             cgroup_mode,
+            api: None,
         })
     }
 
@@ -613,6 +635,37 @@ impl Cluster {
             )
             .unwrap();
         }
+        let mut kube_env: Vec<(String, String)> = Vec::new();
+        if let Some(api) = &self.api
+            && pod.spec.automount_service_account_token != Some(false)
+        {
+            let account = pod.spec.service_account_name.clone().unwrap_or_else(|| "default".into());
+            let token = api
+                .tokens
+                .get(&(pod.namespace.clone(), account.clone()))
+                .ok_or_else(|| format!("pod {}: no token for ServiceAccount {}/{account}", pod.name, pod.namespace))?;
+            let dir = pod.dir.join("serviceaccount");
+            fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            for (file, bytes) in
+                [("token", token.as_bytes()), ("ca.crt", api.ca.as_slice()), ("namespace", pod.namespace.as_bytes())]
+            {
+                fs::write(dir.join(file), bytes).map_err(|e| format!("{}: {e}", dir.join(file).display()))?;
+            }
+            self.created_dirs.extend(ensure_dir(Path::new(SERVICE_ACCOUNT_DIR))?);
+            writeln!(
+                script,
+                "mount --bind {} {SERVICE_ACCOUNT_DIR}\nmount -o remount,bind,ro {SERVICE_ACCOUNT_DIR}",
+                quote(&dir.display().to_string())
+            )
+            .unwrap();
+            let (host, port) = (api.host.to_string(), api.port.to_string());
+            kube_env = vec![
+                ("KUBERNETES_SERVICE_HOST".into(), host.clone()),
+                ("KUBERNETES_SERVICE_PORT".into(), port.clone()),
+                ("KUBERNETES_SERVICE_PORT_HTTPS".into(), port.clone()),
+                ("KUBERNETES_PORT".into(), format!("tcp://{host}:{port}")),
+            ];
+        }
         if security.read_only_root_filesystem == Some(true) {
             script.push_str("mount -o remount,bind,ro /\n");
         }
@@ -634,6 +687,7 @@ impl Cluster {
             .env_clear()
             .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
             .env("HOSTNAME", &pod.name)
+            .envs(kube_env.iter().map(|(k, v)| (k, v)))
             .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir("/")
             .stdin(Stdio::null())

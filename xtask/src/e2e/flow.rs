@@ -10,13 +10,14 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::cluster::{Cluster, Objects, image_repository};
 use super::{Context, Report, built_jaeger, http, images, render_variant};
 
-/// Until the API-server suite provides one, `k8s_attributes` has no API server to read pods from.
+/// Without an API server `k8s_attributes` has no pods to read: it is off here, and the `apiserver`
+/// suite runs it against a real one.
 pub fn variant() -> Vec<(&'static str, serde_json::Value)> {
     vec![built_jaeger(), ("collector.k8s_attributes", false.into())]
 }
 
 pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
-    println!("  k8s_attributes is switched off: the simulated cluster has no API server for it to read pods from");
+    println!("  k8s_attributes is switched off here (no API server); the apiserver suite runs it against one");
     let (profile, rendered) = render_variant(&context.root, "demo", &variant())?;
     let objects = Objects::from_files(&rendered.files)?;
     let mut cluster = Cluster::new(&context.work.join("flow"), images(context, &profile), objects)?;

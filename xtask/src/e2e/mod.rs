@@ -6,6 +6,10 @@
 //!   binaries reject are already refused by tracestack with a located error.
 //! - `flow`: the `demo` stack, as rendered, runs in a simulated cluster ([`cluster`]); the rendered
 //!   smoke-test Job passes, and the spans carry the resource attributes the gateway promises.
+//! - `apiserver`: every bundle of every profile against a real `kube-apiserver` by the runbook's
+//!   own commands (server-side apply as ApplySets, no warnings under Pod Security `restricted`,
+//!   re-apply changes nothing, upgrade, prune, uninstall, the read commands), and the gateway's
+//!   `k8s_attributes` reading it with the rendered RBAC.
 //! - `metrics`: every metric an alert expression or a runbook command names is on a live
 //!   `/metrics` of the pods the alert is about, with the labels it filters on.
 //! - `faults`: a Jaeger outage within the queue's capacity loses nothing; a longer one loses spans
@@ -17,6 +21,7 @@
 //! cgroups) and Go; without them every suite skips, which `TRACESTACK_REQUIRE_TOOLS=1` turns
 //! into failures.
 
+mod apiserver;
 pub mod build;
 pub mod cluster;
 pub mod fake_es;
@@ -37,7 +42,7 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 5] = ["validate", "flow", "metrics", "faults", "load"];
+pub const SUITES: [&str; 6] = ["validate", "flow", "apiserver", "metrics", "faults", "load"];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -126,6 +131,7 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
             let result = match *suite {
                 "validate" => validate::run(&context, &mut report),
                 "flow" => flow::run(&context, &mut report),
+                "apiserver" => apiserver::run(&context, &mut report),
                 "metrics" => metrics::run(&context, &mut report),
                 "faults" => stress::faults(&context, &mut report),
                 "load" => stress::load(&context, &mut report),

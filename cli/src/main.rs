@@ -67,11 +67,20 @@ struct Select {
 }
 
 impl Select {
+    /// The library's selection, every path given relative to `base` (the current directory, or
+    /// `-C DIR`); a profile given by name stays a name.
     fn selection(&self, base: &Path) -> project::Selection {
+        let profile = self.profile.as_deref().map(|given| {
+            if project::names_a_file(given) {
+                base.join(given).to_string_lossy().into_owned()
+            } else {
+                given.to_owned()
+            }
+        });
         project::Selection {
             base: base.to_owned(),
             profiles: Some(base.join(&self.profiles)),
-            profile: self.profile.clone(),
+            profile,
             out: self.out.as_ref().map(|o| base.join(o)),
         }
     }

@@ -172,6 +172,13 @@ pub struct Selection {
     pub out: Option<PathBuf>,
 }
 
+/// Whether a `--profile` value is a path to a profile file (it ends in `.yaml`/`.yml` or holds a
+/// `/`) rather than the name of one in the profiles directory.
+#[must_use]
+pub fn names_a_file(given: &str) -> bool {
+    given.ends_with(".yaml") || given.ends_with(".yml") || given.contains('/')
+}
+
 /// What a [`Selection`] renders: the output directory and its files, relative to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
@@ -188,16 +195,12 @@ impl Selection {
         self.profiles.clone().unwrap_or_else(|| self.base.join("profiles"))
     }
 
-    /// The profile file [`Selection::profile`] names: a path when it looks like one (ends in
-    /// `.yaml`/`.yml` or holds a `/`), else `<profiles>/<name>.yaml`.
+    /// The profile file [`Selection::profile`] names: a path when it looks like one
+    /// ([`names_a_file`]), else `<profiles>/<name>.yaml`.
     #[must_use]
     pub fn profile_file(&self) -> Option<PathBuf> {
         let name = self.profile.as_deref()?;
-        Some(if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
-            PathBuf::from(name)
-        } else {
-            self.profiles_dir().join(format!("{name}.yaml"))
-        })
+        Some(if names_a_file(name) { PathBuf::from(name) } else { self.profiles_dir().join(format!("{name}.yaml")) })
     }
 
     /// Renders the selection in memory, after refusing an output directory that is, lies inside or

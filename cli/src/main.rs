@@ -411,7 +411,8 @@ fn validate_profile(path: &Path) -> Result<(String, tracestack::check::Summary, 
     Ok((name, summary, rendered.files))
 }
 
-/// `kubectl kustomize` of every kustomization every profile renders, from a scratch directory;
+/// `kubectl kustomize` of every kustomization every profile renders (not the kustomize
+/// Components, which build inside their owners' kustomizations), from a scratch directory;
 /// skipped (and said so) without kubectl.
 fn kustomize(profiles: &[(String, Files)]) -> Result<String, String> {
     let kubectl = std::env::var_os("KUBECTL").map_or_else(|| PathBuf::from("kubectl"), PathBuf::from);
@@ -431,7 +432,13 @@ fn kustomize(profiles: &[(String, Files)]) -> Result<String, String> {
                 }
                 std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
             }
-            for rel in files.keys().filter(|rel| rel.ends_with("kustomization.yaml")) {
+            // Kustomizations the stack applies; kustomize Components (`apps/<name>/`,
+            // `istio/injection/`) patch their owners' objects and build only inside their owners'.
+            let applied = files.iter().filter(|(rel, text)| {
+                (rel.as_str() == "kustomization.yaml" || rel.ends_with("/kustomization.yaml"))
+                    && !text.contains("\nkind: Component\n")
+            });
+            for rel in applied.map(|(rel, _)| rel) {
                 let dir = rel.strip_suffix("kustomization.yaml").unwrap_or_default();
                 let out = std::process::Command::new(&kubectl)
                     .arg("kustomize")

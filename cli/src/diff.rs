@@ -101,11 +101,26 @@ pub struct Change {
     pub status: Status,
 }
 
+/// What an effect is about; effects are listed in this order within a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Topic {
+    /// Replicas or autoscaling bounds.
+    Replicas,
+    /// CPU and memory per pod.
+    Resources,
+    /// Pods that roll.
+    Roll,
+    /// Anything needing a manual step (immutable fields) or left behind.
+    Action,
+}
+
 /// A consequence worth a reviewer's attention.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Effect {
     /// The profile.
     pub profile: String,
+    /// What it is about.
+    pub topic: Topic,
     /// One sentence, Markdown code spans allowed.
     pub text: String,
 }
@@ -367,6 +382,35 @@ fn range(value: &Value) -> String {
     format!("{min}–{max}")
 }
 
+/// Each container's CPU and memory that changed, as `request/limit`: `cpu 1450m/2900m →
+/// 2150m/4300m, memory 1152Mi/1152Mi → 1664Mi/1664Mi`, the container named when there are several.
+fn resources(before: &Value, after: &Value, template: &str) -> String {
+    let pointer = format!("/{}/spec/containers", template.replace('.', "/"));
+    let containers = |v: &Value| v.pointer(&pointer).and_then(Value::as_array).cloned().unwrap_or_default();
+    let (old, new) = (containers(before), containers(after));
+    let several = new.len() > 1;
+    let mut parts = Vec::new();
+    for container in &new {
+        let name = container.get("name").and_then(Value::as_str).unwrap_or_default();
+        let Some(previous) = old.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(name)) else {
+            continue;
+        };
+        let pair = |c: &Value, resource: &str| {
+            let get =
+                |kind: &str| c.pointer(&format!("/resources/{kind}/{resource}")).map_or_else(|| "-".to_owned(), show);
+            format!("{}/{}", get("requests"), get("limits"))
+        };
+        for resource in ["cpu", "memory"] {
+            let (was, now) = (pair(previous, resource), pair(container, resource));
+            if was != now {
+                let prefix = if several { format!("{name} ") } else { String::new() };
+                parts.push(format!("{prefix}{resource} {was} → {now}"));
+            }
+        }
+    }
+    if parts.is_empty() { String::new() } else { format!("{} (request/limit)", parts.join(", ")) }
+}
+
 fn structured<'a>(map: &'a BTreeMap<(String, Id), Parsed>, change: &Change) -> Option<&'a Value> {
     match &map.get(&(change.profile.clone(), change.id.clone()))?.content {
         Content::Structured(value) => Some(value),
@@ -380,10 +424,11 @@ fn effects(
     new: &BTreeMap<(String, Id), Parsed>,
 ) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let mut removed = 0;
+    let mut removed: BTreeMap<&str, usize> = BTreeMap::new();
     for change in changes {
         let Id::Object { kind, name, .. } = &change.id else { continue };
-        let mut say = |text: String| effects.push(Effect { profile: change.profile.clone(), text });
+        let mut say =
+            |topic: Topic, text: String| effects.push(Effect { profile: change.profile.clone(), topic, text });
         let before = structured(old, change);
         let after = structured(new, change);
         match (&change.status, kind.as_str()) {
@@ -391,19 +436,19 @@ fn effects(
                 let scaled = fields.iter().any(|f| matches!(f.path(), "spec.minReplicas" | "spec.maxReplicas"));
                 if let (true, Some(b), Some(a)) = (scaled, before, after) {
                     let target = a.pointer("/spec/scaleTargetRef/name").and_then(Value::as_str).unwrap_or(name);
-                    say(format!("{}`{target}` replicas {} → {}", role(a), range(b), range(a)));
+                    say(Topic::Replicas, format!("{}`{target}` replicas {} → {}", role(a), range(b), range(a)));
                 }
             }
             (Status::Added, "HorizontalPodAutoscaler") => {
                 if let Some(a) = after {
                     let target = a.pointer("/spec/scaleTargetRef/name").and_then(Value::as_str).unwrap_or(name);
-                    say(format!("{}`{target}` is autoscaled now: replicas {}", role(a), range(a)));
+                    say(Topic::Replicas, format!("{}`{target}` is autoscaled now: replicas {}", role(a), range(a)));
                 }
             }
             (Status::Removed, "HorizontalPodAutoscaler") => {
                 if let Some(b) = before {
                     let target = b.pointer("/spec/scaleTargetRef/name").and_then(Value::as_str).unwrap_or(name);
-                    say(format!("{}`{target}` is no longer autoscaled (was {})", role(b), range(b)));
+                    say(Topic::Replicas, format!("{}`{target}` is no longer autoscaled (was {})", role(b), range(b)));
                 }
             }
             (Status::Changed(fields), "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob") => {
@@ -412,16 +457,19 @@ fn effects(
                     && let Field::Value { old, new, .. } = f
                 {
                     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "unset".into());
-                    say(format!("{who}`{name}` replicas {} → {}", show(old), show(new)));
+                    say(Topic::Replicas, format!("{who}`{name}` replicas {} → {}", show(old), show(new)));
                 }
                 let template = if kind == "CronJob" { "spec.jobTemplate.spec.template" } else { "spec.template" };
                 let in_template: Vec<&Field> =
                     fields.iter().filter(|f| f.path().starts_with(&format!("{template}."))).collect();
                 let hash = in_template.iter().any(|f| f.path().ends_with(&format!("[\"{CONFIG_HASH}\"]")));
                 if kind == "Job" && !in_template.is_empty() {
-                    say(format!(
-                        "Job `{name}` changed its pod template, which is immutable: delete the Job before applying"
-                    ));
+                    say(
+                        Topic::Action,
+                        format!(
+                            "Job `{name}` changed its pod template, which is immutable: delete the Job before applying"
+                        ),
+                    );
                 } else if !in_template.is_empty() {
                     let why = match (hash, in_template.len() > 1) {
                         (true, false) => "config hash changed",
@@ -429,26 +477,38 @@ fn effects(
                         _ => "pod template changed",
                     };
                     let what = if kind == "CronJob" { "its next jobs' pods change" } else { "pods will roll" };
-                    say(format!("{who}`{name}`: {what}: {why}"));
+                    say(Topic::Roll, format!("{who}`{name}`: {what}: {why}"));
+                }
+                if let (Some(b), Some(a)) = (before, after) {
+                    let resources = resources(b, a, template);
+                    if !resources.is_empty() {
+                        say(Topic::Resources, format!("{who}`{name}` per pod: {resources}"));
+                    }
                 }
                 if fields.iter().any(|f| f.path().starts_with("spec.selector")) {
-                    say(format!(
-                        "{who}`{name}`: the selector changed, which is immutable: the {kind} must be deleted and recreated"
-                    ));
+                    say(
+                        Topic::Action,
+                        format!(
+                            "{who}`{name}`: the selector changed, which is immutable: the {kind} must be deleted and recreated"
+                        ),
+                    );
                 }
             }
-            (Status::Removed, _) => removed += 1,
+            (Status::Removed, _) => *removed.entry(change.profile.as_str()).or_default() += 1,
             _ => {}
         }
     }
-    if removed > 0 {
+    for (profile, removed) in removed {
         effects.push(Effect {
-            profile: String::new(),
+            profile: profile.to_owned(),
+            topic: Topic::Action,
             text: format!(
                 "{removed} object(s) no longer rendered: they stay in the cluster unless the apply prunes them or they are deleted"
             ),
         });
     }
+    // By profile, then topic; within a topic in object order (stable).
+    effects.sort_by(|a, b| (&a.profile, a.topic).cmp(&(&b.profile, b.topic)));
     effects
 }
 
@@ -682,8 +742,8 @@ mod tests {
         assert_eq!(
             effects,
             [
-                "`otel-collector`: pods will roll: config hash and pod template changed",
                 "gateway `otel-collector` replicas 2–3 → 4–8",
+                "`otel-collector`: pods will roll: config hash and pod template changed",
                 "1 object(s) no longer rendered: they stay in the cluster unless the apply prunes them or they are deleted",
             ]
         );

@@ -354,8 +354,14 @@ fn json(set: &diff::ChangeSet) -> String {
             })
         })
         .collect();
-    let effects: Vec<Value> =
-        set.effects.iter().map(|e| json!({"profile": e.profile, "text": e.text.replace('`', "")})).collect();
+    let effects: Vec<Value> = set
+        .effects
+        .iter()
+        .map(|e| {
+            let topic = format!("{:?}", e.topic).to_lowercase();
+            json!({"profile": e.profile, "topic": topic, "text": e.text.replace('`', "")})
+        })
+        .collect();
     let (added, removed, changed) = set.counts();
     let value = json!({
         "added": added, "removed": removed, "changed": changed,

@@ -209,6 +209,18 @@ fn installed_command_runs_a_gitops_directory_from_init_to_diff() {
         effects.contains(&"gateway otel-collector: pods will roll: config hash and pod template changed"),
         "{effects:?}"
     );
+    let per_pod = format!(
+        "gateway otel-collector per pod: cpu {}/{} → {}/{}, memory {}/{} → {}/{} (request/limit)",
+        field(deployment, &format!("{container}.resources.requests.cpu"))["old"].as_str().unwrap(),
+        field(deployment, &format!("{container}.resources.limits.cpu"))["old"].as_str().unwrap(),
+        field(deployment, &format!("{container}.resources.requests.cpu"))["new"].as_str().unwrap(),
+        field(deployment, &format!("{container}.resources.limits.cpu"))["new"].as_str().unwrap(),
+        field(deployment, &format!("{container}.resources.requests.memory"))["old"].as_str().unwrap(),
+        memory["old"].as_str().unwrap(),
+        field(deployment, &format!("{container}.resources.requests.memory"))["new"].as_str().unwrap(),
+        memory["new"].as_str().unwrap(),
+    );
+    assert!(effects.contains(&per_pod.as_str()), "{per_pod} not in {effects:?}");
 
     let markdown = shell.tracestack(&["diff", "--format", "markdown"], 0);
     assert!(markdown.starts_with("### tracestack diff\n\n"), "{markdown}");

@@ -231,6 +231,14 @@ fn installed_command_runs_a_gitops_directory_from_init_to_diff() {
     );
     assert!(markdown.contains("| `spec.minReplicas` | `2` | `4` |"), "{markdown}");
     assert!(markdown.contains("`data[\"collector.yaml\"]`:\n\n```diff\n@@ "), "{markdown}");
+    // The README shows this very change's effects.
+    let readme = std::fs::read_to_string(checkout.join("README.md")).expect("README.md");
+    let shown = readme
+        .split("```text\n**Effects**\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README shows the effects of a diff");
+    assert!(markdown.contains(&format!("**Effects**\n{shown}")), "README's effects differ from:\n{markdown}");
     // Against the committed revision, the same change set; --exit-code makes it a finding.
     assert_eq!(shell.tracestack(&["diff", "--against", "HEAD", "--format", "markdown"], 0), markdown);
     shell.tracestack(&["diff", "--exit-code"], 1);

@@ -265,7 +265,7 @@ fn check(k: &Kubectl, r: &Rendered, forwarded: &mut BTreeSet<u16>) -> Result<(),
     };
     let args: Vec<&str> = k.args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["apply" | "delete"] => {
+        ["apply" | "delete" | "diff"] => {
             if let Some(dir) = k.flag("-k") {
                 if !r.bundle_dirs().contains(dir) {
                     return Err(format!("`-k {dir}` is not a rendered kustomization"));
@@ -362,6 +362,25 @@ fn check(k: &Kubectl, r: &Rendered, forwarded: &mut BTreeSet<u16>) -> Result<(),
             } else {
                 Err(format!("Secret `{name}` gets keys {given:?}, pods read {keys:?}"))
             }
+        }
+        ["auth", "can-i", verb, resource] => {
+            // `--as=system:serviceaccount:<ns>:<name>`: a rendered ServiceAccount, granted the
+            // verb on the resource by a rendered ClusterRole.
+            let account = k.flag("--as").ok_or("auth can-i without --as")?;
+            let rest = account.strip_prefix("system:serviceaccount:").ok_or_else(|| format!("--as={account}"))?;
+            let (sa_ns, sa) = rest.split_once(':').ok_or_else(|| format!("--as={account}"))?;
+            r.find("ServiceAccount", sa_ns, sa)
+                .ok_or_else(|| format!("ServiceAccount `{sa_ns}/{sa}` is not rendered"))?;
+            let (plural, group) = resource.split_once('.').unwrap_or((resource, ""));
+            let granted = r.objects.iter().any(|(_, o)| match o {
+                Object::ClusterRole(role) => role.rules.iter().flatten().any(|rule| {
+                    rule.resources.iter().flatten().any(|x| x == plural)
+                        && rule.api_groups.iter().flatten().any(|g| g == group)
+                        && rule.verbs.iter().any(|v| v == verb)
+                }),
+                _ => false,
+            });
+            if granted { Ok(()) } else { Err(format!("no rendered ClusterRole grants {verb} {resource}")) }
         }
         _ => Err("a kubectl command this test does not understand: teach it or change the runbook".into()),
     }
@@ -582,10 +601,13 @@ fn the_namespace_is_applied_before_the_first_dry_run() {
     for (name, profile) in profiles() {
         let r = rendered(&profile);
         let lines: Vec<&str> = r.readme.lines().map(str::trim).collect();
-        let dry_run = lines.iter().position(|l| l.starts_with("kubectl apply --dry-run=server")).expect("a dry run");
+        let dry_run = lines
+            .iter()
+            .position(|l| l.contains("kubectl apply") && l.ends_with("--dry-run=server"))
+            .expect("a dry run");
         let namespace = lines
             .iter()
-            .position(|l| l.starts_with("kubectl apply -f") && l.ends_with("-namespace.yaml"))
+            .position(|l| l.starts_with("kubectl apply") && l.contains(" -f ") && l.ends_with("-namespace.yaml"))
             .unwrap_or_else(|| panic!("{name}: the Namespace is never applied"));
         assert!(namespace < dry_run, "{name}: the dry run comes before the Namespace");
         let file = lines[namespace].rsplit(' ').next().unwrap_or_default();

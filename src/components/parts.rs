@@ -11,8 +11,8 @@ pub struct Bundle {
     pub dir: String,
     /// The objects, one file each.
     pub objects: Vec<Object>,
-    /// The ApplySet the bundle is applied and pruned as; rendering labels every object with its
-    /// ID. `None` for objects applied without pruning.
+    /// The ApplySet the bundle is applied and pruned as (every namespaced object must be in its
+    /// namespace); `None` for objects applied without pruning.
     pub applyset: Option<ApplySet>,
 }
 

@@ -248,8 +248,9 @@ pub const APPLYSET_PART_OF: &str = "applyset.kubernetes.io/part-of";
 
 /// The ID of the ApplySet whose parent is the Secret `name` in `namespace`, as kubectl computes
 /// it (KEP-3659; `kubectl/pkg/cmd/apply/applyset.go`, `ID()`): `applyset-` + base64url, unpadded,
-/// of the SHA-256 of `<name>.<namespace>.<kind>.<group>` + `-v1`. Rendering it on every object
-/// keeps `kubectl diff` empty after an apply with `--applyset`.
+/// of the SHA-256 of `<name>.<namespace>.<kind>.<group>` + `-v1`. kubectl labels each member with
+/// it (and refuses input that carries the label already), so it finds an ApplySet's objects:
+/// `kubectl get … -l applyset.kubernetes.io/part-of=<ID>`.
 #[must_use]
 pub fn applyset_id(name: &str, namespace: &str) -> String {
     use base64::Engine as _;

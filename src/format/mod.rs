@@ -7,6 +7,10 @@ pub mod yaml;
 // a shell, and how each value is made one shell word.
 pub use prose::{code_block_lines, shell_word};
 
+/// tracestack's version, as every generated file's header names it; the `tracestack` command
+/// carries the same version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// What can go wrong writing YAML or Markdown.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

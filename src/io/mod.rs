@@ -45,6 +45,6 @@ pub enum Error {
         message: String,
     },
     /// Output on disk differs from what the profiles render.
-    #[error("{} generated file(s) are out of date:\n{}\nrun `cargo xtask render` and commit the result", .0.len(), list(.0.iter()))]
+    #[error("{} generated file(s) are out of date:\n{}\nrun `tracestack render` (`cargo xtask render` in a tracestack checkout) and commit the result; `tracestack diff` shows what changed", .0.len(), list(.0.iter()))]
     Stale(Vec<output::Drift>),
 }

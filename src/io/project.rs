@@ -94,7 +94,30 @@ pub fn check_output_dirs<'a>(outputs: impl IntoIterator<Item = &'a Path>, profil
     Ok(())
 }
 
-/// Loads and renders one profile file; `origin` is how headers name it (e.g. `profiles/demo.yaml`).
+/// How generated headers name the profile file at `path`: its path relative to the repository that
+/// holds it (the nearest directory above it with a `.git` entry, a work tree or a clone), with `/`
+/// separators — `profiles/demo.yaml`. Outside any repository, its folder's name and its own
+/// (`profiles/demo.yaml` again for a GitOps directory not yet under git). Neither depends on the
+/// current directory or on where the repository is checked out, so rendering the same profile from
+/// anywhere gives the same bytes, and no absolute path leaks into a file.
+#[must_use]
+pub fn origin(path: &Path) -> String {
+    let file = path.canonicalize().unwrap_or_else(|_| resolved(path));
+    let repository = file.ancestors().skip(1).find(|dir| dir.join(".git").exists());
+    let relative = match repository {
+        Some(root) => file.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| file.clone()),
+        None => {
+            let mut tail: Vec<_> = file.components().rev().take(2).collect();
+            tail.reverse();
+            tail.iter().collect()
+        }
+    };
+    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
+
+/// Loads and renders one profile file; `origin` is how headers name it (e.g. `profiles/demo.yaml`,
+/// see [`origin`]).
 ///
 /// # Errors
 /// The load or render error.
@@ -117,12 +140,9 @@ pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<E
     // The schema is one more job, written as `None`.
     let jobs: Vec<Option<&PathBuf>> = paths.iter().map(Some).chain([None]).collect();
     let renders = parallel_map(&jobs, |job| match job {
-        Some(path) => {
-            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            render_file(path, &format!("profiles/{file}")).map(|(name, rendered)| {
-                rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect()
-            })
-        }
+        Some(path) => render_file(path, &origin(path)).map(|(name, rendered)| {
+            rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect()
+        }),
         None => schema::profile_schema().map(|text| vec![(schema::SCHEMA_FILE.to_owned(), text)]).map_err(Error::from),
     });
     let mut files = BTreeMap::new();
@@ -134,6 +154,81 @@ pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<E
         }
     }
     if errors.is_empty() { Ok(files) } else { Err(errors) }
+}
+
+/// Which profiles to render and where their output goes, as the command line gives them; every
+/// default resolves against [`Selection::base`] (the current directory for the `tracestack`
+/// command, the checkout for `cargo xtask`), never against where a binary was built.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The directory the defaults are relative to.
+    pub base: PathBuf,
+    /// The profiles directory; default `<base>/profiles`.
+    pub profiles: Option<PathBuf>,
+    /// Only this profile: a name from the profiles directory, or a path to a profile file.
+    pub profile: Option<String>,
+    /// The output directory; default `<base>/generated` (`<base>/generated/<profile>` with
+    /// [`Selection::profile`]).
+    pub out: Option<PathBuf>,
+}
+
+/// Whether a `--profile` value is a path to a profile file (it ends in `.yaml`/`.yml` or holds a
+/// `/`) rather than the name of one in the profiles directory.
+#[must_use]
+pub fn names_a_file(given: &str) -> bool {
+    given.ends_with(".yaml") || given.ends_with(".yml") || given.contains('/')
+}
+
+/// What a [`Selection`] renders: the output directory and its files, relative to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The output directory the files belong in.
+    pub dir: PathBuf,
+    /// File contents by `/`-separated path relative to [`Target::dir`].
+    pub files: BTreeMap<String, String>,
+}
+
+impl Selection {
+    /// The profiles directory.
+    #[must_use]
+    pub fn profiles_dir(&self) -> PathBuf {
+        self.profiles.clone().unwrap_or_else(|| self.base.join("profiles"))
+    }
+
+    /// The profile file [`Selection::profile`] names: a path when it looks like one
+    /// ([`names_a_file`]), else `<profiles>/<name>.yaml`.
+    #[must_use]
+    pub fn profile_file(&self) -> Option<PathBuf> {
+        let name = self.profile.as_deref()?;
+        Some(if names_a_file(name) { PathBuf::from(name) } else { self.profiles_dir().join(format!("{name}.yaml")) })
+    }
+
+    /// Renders the selection in memory, after refusing an output directory that is, lies inside or
+    /// holds the profiles directory ([`check_output_dirs`]). Nothing is written.
+    ///
+    /// # Errors
+    /// Every profile that failed (all are tried), or the layout error.
+    pub fn render(&self) -> Result<Target, Vec<Error>> {
+        let profiles = self.profiles_dir();
+        match self.profile_file() {
+            None => {
+                let files = render_all(&profiles)?;
+                let dir = self.out.clone().unwrap_or_else(|| self.base.join("generated"));
+                // Each profile's folder and the schema's, as rendered.
+                let folders: std::collections::BTreeSet<PathBuf> =
+                    files.keys().filter_map(|rel| rel.split('/').next()).map(|top| dir.join(top)).collect();
+                check_output_dirs(folders.iter().map(PathBuf::as_path), &profiles).map_err(|e| vec![e])?;
+                Ok(Target { dir, files })
+            }
+            Some(path) => {
+                let (name, rendered) = render_file(&path, &origin(&path)).map_err(|e| vec![e])?;
+                let dir = self.out.clone().unwrap_or_else(|| self.base.join("generated").join(name));
+                let from = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                check_output_dirs([dir.as_path()], from).map_err(|e| vec![e])?;
+                Ok(Target { dir, files: rendered.files })
+            }
+        }
+    }
 }
 
 /// `f` over `items` on up to one thread per available CPU, results in the order of `items`.
@@ -167,7 +262,28 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 
 #[cfg(test)]
 mod tests {
-    use super::parallel_map;
+    use super::{origin, parallel_map};
+
+    #[test]
+    fn origin_is_relative_to_the_repository_whatever_the_current_directory() {
+        let base = std::env::temp_dir().join(format!("tracestack-origin-{}", std::process::id()));
+        let repo = base.join("gitops");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("clusters/eu/profiles")).unwrap();
+        let profile = repo.join("clusters/eu/profiles/mine.yaml");
+        std::fs::write(&profile, "{}\n").unwrap();
+        std::fs::create_dir_all(base.join("loose/profiles")).unwrap();
+        let loose = base.join("loose/profiles/demo.yaml");
+        std::fs::write(&loose, "{}\n").unwrap();
+
+        let by_absolute = origin(&profile);
+        let by_dotted = origin(&repo.join("clusters/eu/../eu/profiles/mine.yaml"));
+        let outside = origin(&loose);
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(by_absolute, "clusters/eu/profiles/mine.yaml");
+        assert_eq!(by_dotted, by_absolute);
+        assert_eq!(outside, "profiles/demo.yaml");
+    }
 
     #[test]
     fn parallel_map_keeps_the_order_of_its_items() {

@@ -7,7 +7,6 @@ mod components;
 mod e2e;
 mod validate;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -130,37 +129,19 @@ fn render(
     options: output::Options,
 ) -> Result<(), String> {
     let root = root();
-    let profiles = profiles.unwrap_or_else(|| root.join("profiles"));
-    let (dir, files) = match profile {
-        None => {
-            let files = project::render_all(&profiles).map_err(|errors| {
-                let n = errors.len();
-                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                format!("{}\n{n} profile(s) failed; nothing was written", list.join("\n"))
-            })?;
-            let dir = out.unwrap_or_else(|| root.join("generated"));
-            // Each profile's folder and the schema's, as rendered.
-            let folders: BTreeSet<PathBuf> =
-                files.keys().filter_map(|rel| rel.split('/').next()).map(|top| dir.join(top)).collect();
-            project::check_output_dirs(folders.iter().map(PathBuf::as_path), &profiles)
-                .map_err(|e| format!("{e}\nnothing was written"))?;
-            (dir, files)
+    let selection = project::Selection { base: root.clone(), profiles, profile: profile.map(str::to_owned), out };
+    let project::Target { dir, files } = selection.render().map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        if selection.profile.is_none()
+            && errors
+                .iter()
+                .all(|e| matches!(e, tracestack::io::Error::InProfile { .. } | tracestack::io::Error::Load(_)))
+        {
+            format!("{}\n{} profile(s) failed; nothing was written", list.join("\n"), errors.len())
+        } else {
+            format!("{}\nnothing was written", list.join("\n"))
         }
-        Some(name) => {
-            let path = if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
-                PathBuf::from(name)
-            } else {
-                profiles.join(format!("{name}.yaml"))
-            };
-            let origin = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
-            let (name, rendered) =
-                project::render_file(&path, &origin).map_err(|e| format!("{e}\nnothing was written"))?;
-            let dir = out.unwrap_or_else(|| root.join("generated").join(name));
-            let from = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            project::check_output_dirs([dir.as_path()], from).map_err(|e| format!("{e}\nnothing was written"))?;
-            (dir, rendered.files)
-        }
-    };
+    })?;
     let shown = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
     if check {
         output::check_dir_with(&dir, &files, options).map_err(|e| e.to_string())?;

@@ -43,7 +43,7 @@ pub fn run(root: &Path, profiles_dir: &Path) -> Result<(), String> {
     let mut total = Summary::default();
     let paths = project::profile_files(profiles_dir).map_err(|e| e.to_string())?;
     for path in paths {
-        match profile(&path, root) {
+        match profile(&path) {
             Ok((p, summary)) => {
                 println!(
                     "{}: {} objects, {} configs: {} cross-object checks passed",
@@ -90,7 +90,7 @@ enum Outcome {
     Skipped(String),
 }
 
-fn profile(path: &Path, root: &Path) -> Result<(Profile, Summary), String> {
+fn profile(path: &Path) -> Result<(Profile, Summary), String> {
     let name = load::profile_name(path).map_err(|e| e.to_string())?;
     let loaded = load::load_file(path).map_err(|e| e.to_string())?;
     let stack = Stack::build(&loaded).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -109,7 +109,7 @@ fn profile(path: &Path, root: &Path) -> Result<(Profile, Summary), String> {
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let origin = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let origin = project::origin(path);
     let rendered = render::render_stack(stack, &Source { profile: name.clone(), origin })
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((Profile { name, bundles, files: rendered.files }, summary))

@@ -683,42 +683,60 @@ struct ApplySetBundle {
     objects: BTreeSet<Key>,
 }
 
-/// The bundles of a render whose objects carry an ApplySet label, root first; the ApplySet's
-/// name comes from the `--applyset=` of the command that applies the bundle, the namespace from
-/// its objects.
+/// The bundles a render's runbooks apply as ApplySets (`--applyset=NAME -n NS -k DIR`), root
+/// first, each with the objects of its directory.
 fn applysets(files: &BTreeMap<String, String>) -> Result<Vec<ApplySetBundle>, String> {
-    let mut by_dir: BTreeMap<String, (String, BTreeSet<Key>, String)> = BTreeMap::new();
-    for (path, text) in files {
-        let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-        if !file.ends_with(".yaml") || file == "kustomization.yaml" || !text.contains("\nkind: ") {
-            continue;
+    let mut sets: BTreeMap<String, ApplySetBundle> = BTreeMap::new();
+    for (readme, text) in files.iter().filter(|(p, _)| p.ends_with("README.md")) {
+        let base = readme.trim_end_matches("README.md").trim_end_matches('/');
+        for line in all_commands(text) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let value = |flag: &str| words.iter().position(|w| *w == flag).and_then(|i| words.get(i + 1)).copied();
+            let Some(name) = words.iter().find_map(|w| w.strip_prefix("--applyset=")) else { continue };
+            let (Some(namespace), Some(dir)) = (value("-n"), value("-k")) else {
+                return Err(format!("{readme}: `{line}` applies an ApplySet without -n and -k"));
+            };
+            let dir = normalize(base, dir);
+            let mut objects = BTreeSet::new();
+            for (path, text) in files {
+                let (parent, file) = path.rsplit_once('/').unwrap_or(("", path));
+                if parent != dir || !file.ends_with(".yaml") || file == "kustomization.yaml" {
+                    continue;
+                }
+                let object: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+                objects.insert(Key::of(&object));
+            }
+            if objects.is_empty() {
+                return Err(format!("{readme}: `{line}` applies `{dir}`, which holds no rendered object"));
+            }
+            let id = tracestack::config::k8s::applyset_id(name, namespace);
+            sets.insert(
+                dir.clone(),
+                ApplySetBundle { dir, name: name.to_string(), namespace: namespace.to_string(), id, objects },
+            );
         }
-        let object: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| format!("{path}: {e}"))?;
-        let Some(id) = object["metadata"]["labels"][tracestack::config::k8s::APPLYSET_PART_OF].as_str() else {
-            continue;
-        };
-        let key = Key::of(&object);
-        let entry = by_dir.entry(dir.to_string()).or_insert_with(|| (id.to_string(), BTreeSet::new(), String::new()));
-        if !key.namespace.is_empty() {
-            entry.2.clone_from(&key.namespace);
-        }
-        entry.1.insert(key);
     }
-    let commands: Vec<String> =
-        files.iter().filter(|(p, _)| p.ends_with("README.md")).flat_map(|(_, t)| all_commands(t)).collect();
-    let mut sets = Vec::new();
-    for (dir, (id, objects, namespace)) in by_dir {
-        let name = ["tracestack", "tracestack-smoke-test", "tracestack-instrumentation", "tracestack-mesh-telemetry"]
-            .into_iter()
-            .find(|n| tracestack::config::k8s::applyset_id(n, &namespace) == id)
-            .ok_or_else(|| format!("bundle `{dir}`: no known ApplySet has ID {id}"))?;
-        if !commands.iter().any(|c| c.contains(&format!("--applyset={name} "))) {
-            return Err(format!("bundle `{dir}`: no runbook command applies ApplySet {name}"));
-        }
-        sets.push(ApplySetBundle { dir, name: name.to_string(), namespace, id, objects });
+    if !sets.contains_key("") {
+        return Err("no runbook command applies the profile directory as an ApplySet".into());
     }
+    let mut sets: Vec<ApplySetBundle> = sets.into_values().collect();
     sets.sort_by_key(|s| !s.dir.is_empty());
     Ok(sets)
+}
+
+/// `dir` (as a command in the README of `base` names it) relative to the profile directory.
+fn normalize(base: &str, dir: &str) -> String {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
 }
 
 fn same_objects(want: &BTreeSet<Key>, live: &BTreeSet<Key>) -> Result<(), String> {
@@ -1248,6 +1266,14 @@ mod tests {
         assert_eq!(section(md, "## Apply"), ["kubectl apply -f ns.yaml", "kubectl get pods"]);
         assert_eq!(section(md, "## Next"), ["kubectl delete -k ."]);
         assert!(section(md, "## Missing").is_empty());
+    }
+
+    #[test]
+    fn bundle_directories_are_relative_to_the_profile() {
+        assert_eq!(normalize("", "."), "");
+        assert_eq!(normalize("", "smoke-test"), "smoke-test");
+        assert_eq!(normalize("istio", "telemetry"), "istio/telemetry");
+        assert_eq!(normalize("apps", "../instrumentation/shop"), "instrumentation/shop");
     }
 
     #[test]

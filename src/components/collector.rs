@@ -365,7 +365,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         ][..if serves_zipkin(profile) { 3 } else { 2 }],
         false,
     );
-    let (cluster_role, cluster_role_binding) = spec.k8s_attributes.then(|| rbac(ns, &labels)).unzip();
+    let (cluster_role, cluster_role_binding) = spec.k8s_attributes.then(|| rbac(ns, &labels, spec.version.0)).unzip();
     Ok(Gateway {
         config,
         written,
@@ -389,30 +389,46 @@ pub fn cluster_role_name(namespace: &str) -> String {
     format!("{NAME}-{namespace}")
 }
 
-/// Least privilege for `k8s_attributes` as the processor's README lists it ("Cluster-scoped
-/// RBAC"): `get`, `watch`, `list` on pods and namespaces, and on ReplicaSets (in `apps`) because
-/// `k8s.deployment.name` is read from the ReplicaSet that owns a pod. Nothing else: no nodes (the
-/// node name comes from the pod), no Deployments (no Deployment labels are extracted).
-fn rbac(namespace: &str, labels: &std::collections::BTreeMap<String, String>) -> (ClusterRole, ClusterRoleBinding) {
+/// The first contrib release whose `k8s_attributes` derives `k8s.deployment.name` from the owning
+/// ReplicaSet's name (`deployment_name_from_replicaset` on by default: `factory.go` of v0.155.0;
+/// v0.152.0 still defaults it off and watches ReplicaSets; the module proxy serves neither v0.153.0
+/// nor v0.154.0, so they keep the ReplicaSet rule).
+const DEPLOYMENT_NAME_WITHOUT_REPLICASETS: distribution::Version = distribution::Version::new(0, 155, 0);
+
+/// Least privilege for `k8s_attributes`: `get`, `watch`, `list` on pods and namespaces (the
+/// processor always runs both informers) and, before v0.155.0, on ReplicaSets (in `apps`), which
+/// those versions watch to find a pod's Deployment. Nothing else: no nodes (the node name comes
+/// from the pod), no Deployments (no Deployment labels are extracted). The `apiserver` e2e suite
+/// takes each rule out in turn and sees the spans lose attributes.
+fn rbac(
+    namespace: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+    version: distribution::Version,
+) -> (ClusterRole, ClusterRoleBinding) {
     let name = cluster_role_name(namespace);
     let meta = ObjectMeta { name: Some(name.clone()), labels: Some(labels.clone()), ..ObjectMeta::default() };
     let verbs = || ["get", "list", "watch"].map(str::to_owned).to_vec();
     let role = ClusterRole {
         metadata: meta.clone(),
-        rules: Some(vec![
-            PolicyRule {
-                api_groups: Some(vec![String::new()]),
-                resources: Some(vec!["namespaces".into(), "pods".into()]),
-                verbs: verbs(),
-                ..PolicyRule::default()
-            },
-            PolicyRule {
-                api_groups: Some(vec!["apps".into()]),
-                resources: Some(vec!["replicasets".into()]),
-                verbs: verbs(),
-                ..PolicyRule::default()
-            },
-        ]),
+        rules: Some(
+            [
+                Some(PolicyRule {
+                    api_groups: Some(vec![String::new()]),
+                    resources: Some(vec!["namespaces".into(), "pods".into()]),
+                    verbs: verbs(),
+                    ..PolicyRule::default()
+                }),
+                (version < DEPLOYMENT_NAME_WITHOUT_REPLICASETS).then(|| PolicyRule {
+                    api_groups: Some(vec!["apps".into()]),
+                    resources: Some(vec!["replicasets".into()]),
+                    verbs: verbs(),
+                    ..PolicyRule::default()
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ),
         ..ClusterRole::default()
     };
     let binding = ClusterRoleBinding {
@@ -525,12 +541,12 @@ mod tests {
         let read = ["get", "list", "watch"].map(str::to_owned).to_vec();
         assert_eq!(
             granted,
-            [
-                (String::new(), "namespaces".to_owned(), read.clone()),
-                (String::new(), "pods".to_owned(), read.clone()),
-                ("apps".to_owned(), "replicasets".to_owned(), read)
-            ]
+            [(String::new(), "namespaces".to_owned(), read.clone()), (String::new(), "pods".to_owned(), read.clone())]
         );
+        // Before v0.155.0 the processor watches ReplicaSets for `k8s.deployment.name`.
+        let (old, _) = rbac("observability", &BTreeMap::new(), distribution::Version::new(0, 152, 0));
+        let old: Vec<String> = old.rules.unwrap_or_default().iter().flat_map(|r| r.resources.clone().unwrap_or_default()).collect();
+        assert_eq!(old, ["namespaces", "pods", "replicasets"]);
         let binding = gateway.cluster_role_binding.expect("k8s_attributes is on by default");
         let subject = &binding.subjects.unwrap_or_default()[0];
         assert_eq!((subject.name.as_str(), subject.namespace.as_deref()), (NAME, Some("observability")));

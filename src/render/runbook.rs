@@ -155,6 +155,9 @@ pub struct GatewayInfo {
     pub service_account: String,
     /// Whether it reads pods from the API server (`k8s_attributes`).
     pub k8s_attributes: bool,
+    /// What its ClusterRole lets it watch, as `kubectl auth can-i` names them (`pods`,
+    /// `replicasets.apps`).
+    pub watches: Vec<String>,
 }
 
 /// Jaeger.
@@ -544,6 +547,24 @@ impl Context {
                 .and_then(|s| s.service_account_name.clone())
                 .unwrap_or_else(|| "default".into()),
             k8s_attributes,
+            watches: gw
+                .cluster_role
+                .iter()
+                .flat_map(|role| role.rules.iter().flatten())
+                .filter(|rule| rule.verbs.iter().any(|v| v == "watch"))
+                .flat_map(|rule| {
+                    let groups = rule.api_groups.clone().unwrap_or_default();
+                    let resources = rule.resources.clone().unwrap_or_default();
+                    resources
+                        .iter()
+                        .flat_map(|resource| {
+                            groups.iter().map(move |g| {
+                                if g.is_empty() { resource.clone() } else { format!("{resource}.{g}") }
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
         };
 
         let roles = &stack.jaeger.roles;

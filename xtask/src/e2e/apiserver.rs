@@ -165,8 +165,7 @@ fn profile(
         })
     });
     let review = section(readme, "## Review a change");
-    let diff =
-        review.iter().find(|l| l.starts_with("kubectl diff")).ok_or("the runbook has no `kubectl diff` command")?;
+    let diff = review.iter().find(|l| l.contains("kubectl diff")).ok_or("the runbook has no `kubectl diff` command")?;
     report.check(format!("{name}: `{diff}` is empty after the apply"), {
         let out = server.sh(diff, &dir, Duration::from_secs(120))?;
         if out.code == Some(0) && out.stdout.trim().is_empty() {
@@ -268,7 +267,14 @@ fn upgrade(
         PREVIOUS_VERSIONS.iter().map(|(k, v)| (*k, serde_json::Value::String((*v).into()))).collect();
     let (_, previous) = render_variant(&context.root, name, &versions)?;
     let (_, current) = render_variant(&context.root, name, &[])?;
-    for (step, files) in [("previous versions", &previous.files), ("current render", &current.files)] {
+    // First the current render at the same versions: kubectl moves the fields the client-side
+    // apply owned to the field manager `tracestack` (UPGRADING.md); then a version step down and
+    // back up, each a server-side apply.
+    for (step, files) in [
+        ("current render at the same versions", &current.files),
+        ("previous versions", &previous.files),
+        ("current versions", &current.files),
+    ] {
         let dir = server.dir.join("bundles").join(format!("{name}-upgrade-{}", step.replace(' ', "-")));
         write_files(&dir, files)?;
         let apply: Vec<String> =
@@ -392,7 +398,9 @@ fn components(
     fs::create_dir_all(&user).map_err(|e| e.to_string())?;
     let sample: String = docs.iter().map(|d| format!("---\n{d}\n")).collect();
     fs::write(user.join("sample.yaml"), &sample).map_err(|e| e.to_string())?;
-    let components: Vec<String> = component_dirs.iter().map(|d| dir.join(d).display().to_string()).collect();
+    // kustomize wants components as paths relative to the kustomization.
+    let bundle = dir.strip_prefix(&server.dir).map_err(|e| e.to_string())?;
+    let components: Vec<String> = component_dirs.iter().map(|d| format!("../{}/{d}", bundle.display())).collect();
     let kustomization = serde_json::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "resources": ["sample.yaml"], "components": components,
@@ -476,48 +484,60 @@ fn rbac(context: &Context, server: &Server, cluster: &mut Cluster, report: &mut 
         ("k8s.pod.name", "checkout-7d4b9c6f8-x2x7q"),
         ("k8s.deployment.name", "checkout"),
         ("k8s.node.name", "e2e-node-1"),
+        ("service.name", "checkout"),
     ];
-    let tags = send_and_read(cluster, sender, query, "checkout");
+    let tags = send_and_read(cluster, sender, query);
     report.check(
         format!("k8s_attributes as ServiceAccount {}/{account} with the rendered ClusterRole: the spans of pod {apps_ns}/checkout-7d4b9c6f8-x2x7q ({ip}) carry its namespace, pod, Deployment, node and service.name checkout", set.namespace),
         missing(&tags, &expected),
     );
 
-    // One rule less: the ReplicaSets, through which the processor finds a pod's Deployment.
+    // Each rule of the rendered ClusterRole taken out in turn: the spans must lose something, or
+    // the rule grants more than the gateway needs.
     let role = set.objects.iter().find(|k| k.kind == "ClusterRole").ok_or("no ClusterRole rendered")?;
     let rules = server.get(role)?["rules"].clone();
-    let index = rules
-        .as_array()
-        .into_iter()
-        .flatten()
-        .position(|r| r["resources"].as_array().is_some_and(|a| a.iter().any(|x| x == "replicasets")))
-        .ok_or("the ClusterRole has no replicasets rule")?;
-    server.kubectl(&[
-        "patch",
-        "clusterrole",
-        &role.name,
-        "--type=json",
-        "-p",
-        &format!(r#"[{{"op":"remove","path":"/rules/{index}"}}]"#),
-    ])?;
     let gateway_pod = cluster.pods.iter().position(|p| p.name.starts_with("otel-collector")).ok_or("no gateway pod")?;
-    cluster.stop(gateway_pod);
-    cluster.restart(gateway_pod, Duration::from_secs(90))?;
-    let result = send_and_read(cluster, sender, query, "unknown_service");
+    for (index, rule) in rules.as_array().into_iter().flatten().enumerate() {
+        let what = format!("{}", rule["resources"]);
+        server.kubectl(&[
+            "patch",
+            "clusterrole",
+            &role.name,
+            "--type=json",
+            "-p",
+            &format!(r#"[{{"op":"remove","path":"/rules/{index}"}}]"#),
+        ])?;
+        cluster.stop(gateway_pod);
+        cluster.restart(gateway_pod, Duration::from_secs(90))?;
+        let result = send_and_read(cluster, sender, query);
+        server.kubectl(&[
+            "patch",
+            "clusterrole",
+            &role.name,
+            "--type=merge",
+            "-p",
+            &serde_json::json!({ "rules": rules }).to_string(),
+        ])?;
+        report.check(
+            format!("without the ClusterRole's rule on {what} the spans lose attributes (the check above can fail; the rule is needed)"),
+            match result {
+                Ok(tags) => match missing(&Ok(tags.clone()), &expected) {
+                    Err(lost) => {
+                        println!("  without {what}: {lost}");
+                        Ok(())
+                    }
+                    Ok(()) => Err(format!("every attribute is still there without it: {tags:?}")),
+                },
+                Err(e) => Err(e),
+            },
+        );
+    }
+    // The runbook's apply converges again (the rules are back at the rendered values, so the
+    // patches' field manager does not conflict with it).
     report.check(
-        "without the ClusterRole's replicasets rule the same spans lose k8s.deployment.name (the check above can fail)",
-        match result {
-            Ok(tags) if !tags.contains_key("k8s.deployment.name") => Ok(()),
-            Ok(tags) => Err(format!("still carried: {tags:?}")),
-            Err(e) => Err(e),
-        },
+        "the runbook's apply converges after the RBAC experiments",
+        run_lines(server, &dir, &apply, &mut Totals::default()),
     );
-    // The runbook's apply puts the rule back: drift is repaired by the next apply.
-    run_lines(server, &dir, &apply, &mut Totals::default())?;
-    report.check("the next apply restores the ClusterRole", {
-        let now = server.get(role)?["rules"].clone();
-        if now == rules { Ok(()) } else { Err(format!("rules now {now}")) }
-    });
     let _ = server.kubectl(&["delete", "namespace", apps_ns, "--wait=false"]);
     Ok(())
 }
@@ -579,12 +599,11 @@ fn register_pod(
 }
 
 /// Sends one trace from inside the sender's network namespace (so the gateway sees its IP), with
-/// no `service.name`, until Jaeger holds it under `service`; returns its process tags.
+/// no `service.name`, until Jaeger holds it; returns its process tags and `service.name`.
 fn send_and_read(
     cluster: &Cluster,
     sender: usize,
     query: std::net::SocketAddr,
-    service: &str,
 ) -> Result<BTreeMap<String, String>, String> {
     let curl = build::which("curl")?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -614,10 +633,16 @@ fn send_and_read(
         let mut child = cluster.exec_in(sender, &curl, &args, &log)?;
         let _ = child.wait();
         std::thread::sleep(Duration::from_secs(3));
-        if let Ok(traces) = flow::traces(query, service, &[], 50) {
-            if let Some(trace) = traces.iter().find(|t| t["traceID"].as_str() == Some(trace_id.as_str())) {
+        let response = super::http::get(query, &format!("/api/traces/{trace_id}"), Duration::from_secs(5));
+        match response {
+            Ok(r) if r.status == 200 => {
+                let value: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| e.to_string())?;
                 let mut tags = BTreeMap::new();
-                for process in trace["processes"].as_object().into_iter().flat_map(|m| m.values()) {
+                for process in value["data"][0]["processes"].as_object().into_iter().flat_map(|m| m.values()) {
+                    tags.insert(
+                        "service.name".to_string(),
+                        process["serviceName"].as_str().unwrap_or_default().to_string(),
+                    );
                     for tag in process["tags"].as_array().into_iter().flatten() {
                         tags.insert(
                             tag["key"].as_str().unwrap_or_default().to_string(),
@@ -627,11 +652,12 @@ fn send_and_read(
                 }
                 return Ok(tags);
             }
-            last = format!("{} traces of {service}, none with id {trace_id}", traces.len());
+            Ok(r) => last = format!("GET /api/traces/{trace_id}: HTTP {}", r.status),
+            Err(e) => last = e,
         }
     }
     Err(format!(
-        "no trace under service {service} within 60 s ({last}); curl: {}",
+        "the trace never reached Jaeger within 60 s ({last}); curl: {}",
         fs::read_to_string(cluster.pods[sender].log("curl")).unwrap_or_default()
     ))
 }
@@ -941,6 +967,10 @@ impl Server {
                 "",
             ],
         )?;
+        server.wait_alive("etcd", Duration::from_secs(30), || {
+            super::http::get(std::net::SocketAddr::from(([127, 0, 0, 1], client)), "/health", Duration::from_secs(2))
+                .is_ok_and(|r| r.status == 200)
+        })?;
         let file = |name: &str| dir.join(name).display().to_string();
         server.spawn(
             "kube-apiserver",
@@ -988,19 +1018,8 @@ impl Server {
         ] {
             server.kubectl(&args)?;
         }
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if server.kubectl(&["get", "--raw", "/readyz"]).is_ok() {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "kube-apiserver not ready in 120 s:\n{}",
-                    tail(&fs::read_to_string(dir.join("kube-apiserver.log")).unwrap_or_default(), 20)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        let kubeconfig = server.kubeconfig.clone();
+        server.wait_alive("kube-apiserver", Duration::from_secs(120), || server_ready(&kubeconfig))?;
         let kubeconfig = server.kubeconfig.display().to_string();
         server.spawn(
             "kube-controller-manager",
@@ -1019,6 +1038,28 @@ impl Server {
             serde_json::from_str(&server.kubectl(&["version", "-o", "json"])?).map_err(|e| e.to_string())?;
         server.version = version["serverVersion"]["gitVersion"].as_str().unwrap_or("?").to_string();
         Ok(server)
+    }
+
+    /// Waits until `ready`, while the last process started (`name`) keeps running: one that
+    /// exits (a port already taken, say) is an error with its log, never a stranger's server
+    /// answering in its place.
+    fn wait_alive(&mut self, name: &str, timeout: Duration, ready: impl Fn() -> bool) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let exited = self.processes.last_mut().and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                let log = fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+                return Err(format!("{name} exited ({status}):\n{}", tail(&log, 15)));
+            }
+            if ready() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let log = fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+                return Err(format!("{name} not ready in {} s:\n{}", timeout.as_secs(), tail(&log, 15)));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
 
     fn spawn(&mut self, name: &str, program: &Path, args: &[&str]) -> Result<(), String> {
@@ -1161,6 +1202,14 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+fn server_ready(kubeconfig: &Path) -> bool {
+    Command::new("kubectl")
+        .args(["get", "--raw", "/readyz"])
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// A CA, the server's certificate (for the bridge address and the in-cluster names), an admin

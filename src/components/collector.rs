@@ -545,7 +545,8 @@ mod tests {
         );
         // Before v0.155.0 the processor watches ReplicaSets for `k8s.deployment.name`.
         let (old, _) = rbac("observability", &BTreeMap::new(), distribution::Version::new(0, 152, 0));
-        let old: Vec<String> = old.rules.unwrap_or_default().iter().flat_map(|r| r.resources.clone().unwrap_or_default()).collect();
+        let old: Vec<String> =
+            old.rules.unwrap_or_default().iter().flat_map(|r| r.resources.clone().unwrap_or_default()).collect();
         assert_eq!(old, ["namespaces", "pods", "replicasets"]);
         let binding = gateway.cluster_role_binding.expect("k8s_attributes is on by default");
         let subject = &binding.subjects.unwrap_or_default()[0];

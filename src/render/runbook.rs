@@ -524,48 +524,49 @@ impl Context {
                 Processor::Resource(_) => {}
             }
         }
-        let gateway = GatewayInfo {
-            deployment: name_of(&gw.deployment.metadata),
-            container: first_container(&gw.deployment).map(|c| c.name.clone()).unwrap_or_default(),
-            selector: selector_text(&gw.deployment),
-            config_map: name_of(&gw.config_map.metadata),
-            service: name_of(&gw.service.metadata),
-            grpc_port: service_port(&gw.service, "otlp-grpc"),
-            http_port: service_port(&gw.service, "otlp-http"),
-            metrics_port: container_port(&gw.deployment, "metrics"),
-            exporter: exporter_id,
-            exporter_endpoint: endpoint,
-            queue_size,
-            memory_limit_mib,
-            send_batch_max_size,
-            sampling_percentage,
-            service_account: gw
-                .deployment
-                .spec
-                .as_ref()
-                .and_then(|s| s.template.spec.as_ref())
-                .and_then(|s| s.service_account_name.clone())
-                .unwrap_or_else(|| "default".into()),
-            k8s_attributes,
-            watches: gw
-                .cluster_role
-                .iter()
-                .flat_map(|role| role.rules.iter().flatten())
-                .filter(|rule| rule.verbs.iter().any(|v| v == "watch"))
-                .flat_map(|rule| {
-                    let groups = rule.api_groups.clone().unwrap_or_default();
-                    let resources = rule.resources.clone().unwrap_or_default();
-                    resources
-                        .iter()
-                        .flat_map(|resource| {
-                            groups.iter().map(move |g| {
-                                if g.is_empty() { resource.clone() } else { format!("{resource}.{g}") }
+        let gateway =
+            GatewayInfo {
+                deployment: name_of(&gw.deployment.metadata),
+                container: first_container(&gw.deployment).map(|c| c.name.clone()).unwrap_or_default(),
+                selector: selector_text(&gw.deployment),
+                config_map: name_of(&gw.config_map.metadata),
+                service: name_of(&gw.service.metadata),
+                grpc_port: service_port(&gw.service, "otlp-grpc"),
+                http_port: service_port(&gw.service, "otlp-http"),
+                metrics_port: container_port(&gw.deployment, "metrics"),
+                exporter: exporter_id,
+                exporter_endpoint: endpoint,
+                queue_size,
+                memory_limit_mib,
+                send_batch_max_size,
+                sampling_percentage,
+                service_account: gw
+                    .deployment
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.template.spec.as_ref())
+                    .and_then(|s| s.service_account_name.clone())
+                    .unwrap_or_else(|| "default".into()),
+                k8s_attributes,
+                watches: gw
+                    .cluster_role
+                    .iter()
+                    .flat_map(|role| role.rules.iter().flatten())
+                    .filter(|rule| rule.verbs.iter().any(|v| v == "watch"))
+                    .flat_map(|rule| {
+                        let groups = rule.api_groups.clone().unwrap_or_default();
+                        let resources = rule.resources.clone().unwrap_or_default();
+                        resources
+                            .iter()
+                            .flat_map(|resource| {
+                                groups.iter().map(move |g| {
+                                    if g.is_empty() { resource.clone() } else { format!("{resource}.{g}") }
+                                })
                             })
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
-        };
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+            };
 
         let roles = &stack.jaeger.roles;
         let writer = roles.iter().find(|r| r.kind.receives());

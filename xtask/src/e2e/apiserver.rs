@@ -271,14 +271,24 @@ fn upgrade(
     // apply owned to the field manager `tracestack` (UPGRADING.md); then a version step down and
     // back up, each a server-side apply.
     for (step, files) in [
-        ("current render at the same versions", &current.files),
+        ("current render at the same versions (once with --force-conflicts, as UPGRADING.md says)", &current.files),
         ("previous versions", &previous.files),
         ("current versions", &current.files),
     ] {
         let dir = server.dir.join("bundles").join(format!("{name}-upgrade-{}", step.replace(' ', "-")));
         write_files(&dir, files)?;
-        let apply: Vec<String> =
-            section(&files["README.md"], "## Apply").into_iter().filter(|l| !verb_in(l, &NEEDS_NODES)).collect();
+        let force = step.contains("--force-conflicts");
+        let apply: Vec<String> = section(&files["README.md"], "## Apply")
+            .into_iter()
+            .filter(|l| !verb_in(l, &NEEDS_NODES))
+            .map(|l| {
+                if force && l.contains("--applyset=") {
+                    l.replacen("--server-side", "--server-side --force-conflicts", 1)
+                } else {
+                    l
+                }
+            })
+            .collect();
         let root = applysets(files)?.remove(0);
         report.check(format!("{name}: upgrade to the {step} applies and the server holds exactly its objects"), {
             run_lines(server, &dir, &apply, totals)

@@ -8,8 +8,8 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Namespace,
-    PodSecurityContext, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
-    SecurityContext, Service, ServiceAccount,
+    PersistentVolumeClaim, PodSecurityContext, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecurityContext, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -345,6 +345,8 @@ objects! {
     Service(Service),
     /// A Deployment.
     Deployment(Deployment),
+    /// A PersistentVolumeClaim.
+    PersistentVolumeClaim(PersistentVolumeClaim),
     /// A HorizontalPodAutoscaler (`autoscaling/v2`).
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     /// A PodDisruptionBudget (`policy/v1`).
@@ -440,6 +442,7 @@ impl Object {
             Self::Namespace(_)
             | Self::ServiceAccount(_)
             | Self::ConfigMap(_)
+            | Self::PersistentVolumeClaim(_)
             | Self::Service(_)
             | Self::PodDisruptionBudget(_)
             | Self::HorizontalPodAutoscaler(_)
@@ -459,6 +462,7 @@ impl Object {
             Self::Namespace(_)
             | Self::ServiceAccount(_)
             | Self::ConfigMap(_)
+            | Self::PersistentVolumeClaim(_)
             | Self::Service(_)
             | Self::PodDisruptionBudget(_)
             | Self::HorizontalPodAutoscaler(_)

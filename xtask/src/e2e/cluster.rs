@@ -197,6 +197,11 @@ impl Cluster {
         &self.objects
     }
 
+    /// A pod's directory (its volumes under `volumes/<name>`).
+    pub fn pod_dir(&self, index: usize) -> PathBuf {
+        self.pods[index].dir.clone()
+    }
+
     /// Starts `replicas` pods of a Deployment (its own replica count when `None`) and waits until
     /// each is ready by its readiness probe.
     pub fn run_deployment(
@@ -462,6 +467,13 @@ impl Cluster {
             let _ = Command::new("chmod").args(["-R", "a+rX"]).arg(&target).status();
             if let Some(group) = group {
                 let _ = Command::new("chgrp").args(["-R", &group.to_string()]).arg(&target).status();
+                // A claim's volume is the pod's to write: the kubelet makes it group-writable and
+                // setgid for the fsGroup. Here a directory of the pod stands in for the claim, and
+                // lives as long as the pod's files do (across `stop` and `restart`).
+                if volume.persistent_volume_claim.is_some() {
+                    let _ = Command::new("chmod").args(["-R", "g+rwX"]).arg(&target).status();
+                    let _ = Command::new("chmod").args(["g+s"]).arg(&target).status();
+                }
             }
         }
         Ok(())

@@ -8,6 +8,9 @@
 //!   smoke-test Job passes, and the spans carry the resource attributes the gateway promises.
 //! - `metrics`: every metric an alert expression or a runbook command names is on a live
 //!   `/metrics` of the pods the alert is about, with the labels it filters on.
+//! - `opensearch`: `prod-opensearch` on a real OpenSearch node from Maven Central: written, read
+//!   back, the index cleaner run once.
+//! - `badger`: the `badger` profile's single Jaeger keeps its traces across a restart.
 //! - `faults`: a Jaeger outage within the queue's capacity loses nothing; a longer one loses spans
 //!   and the metrics the alerts read say so.
 //! - `load`: the gateway under its memory limit at 3× its planned rate: no OOM kill, refusals
@@ -17,12 +20,14 @@
 //! cgroups) and Go; without them every suite skips, which `TRACESTACK_REQUIRE_TOOLS=1` turns
 //! into failures.
 
+mod badger;
 pub mod build;
 pub mod cluster;
 pub mod fake_es;
 mod flow;
 pub mod http;
 mod metrics;
+mod opensearch;
 mod otlp;
 mod stress;
 mod validate;
@@ -37,7 +42,7 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 5] = ["validate", "flow", "metrics", "faults", "load"];
+pub const SUITES: [&str; 7] = ["validate", "flow", "metrics", "opensearch", "badger", "faults", "load"];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -127,6 +132,8 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
                 "validate" => validate::run(&context, &mut report),
                 "flow" => flow::run(&context, &mut report),
                 "metrics" => metrics::run(&context, &mut report),
+                "opensearch" => opensearch::run(&context, &mut report),
+                "badger" => badger::run(&context, &mut report),
                 "faults" => stress::faults(&context, &mut report),
                 "load" => stress::load(&context, &mut report),
                 _ => unreachable!("suite names are checked above"),

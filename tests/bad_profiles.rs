@@ -254,7 +254,7 @@ fn truncated_storage_variant_suggests_elasticsearch() {
             ":5:",
             "`jaeger.storage`",
             "unknown variant `elastic`",
-            "memory, elasticsearch",
+            "memory, badger, elasticsearch, opensearch, clickhouse",
             "did you mean `elasticsearch`?",
         ],
     );

@@ -51,7 +51,7 @@ fn config_text(objects: &[Object], name: &str) -> String {
 fn with_es(profile: &mut Profile, f: impl FnOnce(&mut tracestack::model::profile::ElasticsearchSpec)) {
     match &mut profile.jaeger.storage {
         StorageSpec::Elasticsearch(es) => f(es),
-        StorageSpec::Memory(_) => panic!("prod profile uses Elasticsearch"),
+        _ => panic!("prod profile uses Elasticsearch"),
     }
 }
 

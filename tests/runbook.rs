@@ -200,6 +200,8 @@ fn kind_of(short: &str) -> Option<&'static str> {
         "deploy" | "deployment" | "deployments" => "Deployment",
         "svc" | "service" | "services" => "Service",
         "job" | "jobs" => "Job",
+        "cronjob" | "cronjobs" => "CronJob",
+        "pvc" | "persistentvolumeclaim" => "PersistentVolumeClaim",
         "configmap" | "cm" | "configmaps" => "ConfigMap",
         "podmonitor" | "podmonitors" => "PodMonitor",
         "prometheusrule" | "prometheusrules" => "PrometheusRule",
@@ -348,6 +350,11 @@ fn check(k: &Kubectl, r: &Rendered, forwarded: &mut BTreeSet<u16>) -> Result<(),
                 }
             }
             Ok(())
+        }
+        ["create", "job", _] => {
+            let from = k.flag("--from").ok_or("create job without --from")?;
+            let o = object(from)?;
+            if o.kind() == "CronJob" { Ok(()) } else { Err(format!("create job --from a {}", o.kind())) }
         }
         ["create", "secret", "generic", name] => {
             let read = r.secrets_read();

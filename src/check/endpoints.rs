@@ -107,12 +107,16 @@ pub fn clients(config: &Config) -> Vec<Client> {
                 }
                 for (name, backend) in &storage.backends {
                     match backend {
-                        Backend::Memory(_) => {}
-                        Backend::Elasticsearch(es) => {
+                        // In-process stores connect to nothing; ClickHouse addresses are
+                        // `host:port` of a server outside the stack that no rendered Service serves.
+                        Backend::Memory(_) | Backend::Badger(_) | Backend::Clickhouse(_) => {}
+                        Backend::Elasticsearch(es) | Backend::Opensearch(es) => {
+                            let key =
+                                if matches!(backend, Backend::Opensearch(_)) { "opensearch" } else { "elasticsearch" };
                             for (i, url) in es.server_urls.iter().enumerate() {
                                 out.push(Client {
                                     component: format!("extension `{id}`"),
-                                    field: format!("backends.{name}.elasticsearch.server_urls[{i}]"),
+                                    field: format!("backends.{name}.{key}.server_urls[{i}]"),
                                     address: url.clone(),
                                     protocol: Protocol::Http,
                                     every_address: false,

@@ -16,7 +16,7 @@ use crate::config::prometheus::{
     RuleGroup, metric, span_label,
 };
 use crate::format;
-use crate::model::profile::{Profile, RedSpec, StorageSpec};
+use crate::model::profile::{Profile, RedSpec};
 
 /// Name of the PrometheusRule.
 pub const RULE_NAME: &str = "tracestack";
@@ -115,7 +115,8 @@ struct Scope<'a> {
     jaeger_container: &'a str,
     queue_ratio: f64,
     /// Jaeger writes to Elasticsearch (whose failures only its bulk metrics show).
-    elasticsearch: bool,
+    /// `Elasticsearch` or `OpenSearch` when Jaeger writes to one (both serve the same bulk metrics).
+    search: Option<&'static str>,
 }
 
 fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
@@ -203,7 +204,7 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
             "Container {{ $labels.container }} of {{ $labels.pod }} keeps restarting (out of memory, failing probes or a bad config). See the runbook, \"Connection refused\".".into(),
         ),
     ];
-    if s.elasticsearch {
+    if let Some(engine) = s.search {
         let m = [("namespace", "=", ns), ("job", "=", s.jaeger_job)];
         let documents = format!(
             "{{__name__=~{},{}}}",
@@ -218,8 +219,8 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
             ),
             "5m",
             "critical",
-            "Jaeger's writes to Elasticsearch fail".into(),
-            "{{ $labels.pod }} has bulk writes to Elasticsearch failing: those spans are lost (Jaeger's exporter does not see it; its log says `bulk request`). Check Elasticsearch's health, disk and credentials.".into(),
+            format!("Jaeger's writes to {engine} fail"),
+            format!("{{{{ $labels.pod }}}} has bulk writes to {engine} failing: those spans are lost (Jaeger's exporter does not see it; its log says `bulk request`). Check {engine}'s health, disk and credentials."),
         ));
     }
     rules
@@ -363,7 +364,7 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
         jaeger_job: &jaeger_job,
         jaeger_container: &jaeger_container,
         queue_ratio: spec.queue_alert_ratio,
-        elasticsearch: matches!(profile.jaeger.storage, StorageSpec::Elasticsearch(_)),
+        search: profile.jaeger.storage.search().map(|(engine, _)| engine.title()),
     };
     let mut groups = vec![RuleGroup { name: "tracestack.pipeline".into(), rules: health_rules(&scope) }];
     if jaeger_component::span_metrics_enabled(profile) {

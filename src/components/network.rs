@@ -180,11 +180,19 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         }
     };
     let es_egress = match &profile.jaeger.storage {
-        StorageSpec::Elasticsearch(es) => {
+        StorageSpec::Elasticsearch(es) | StorageSpec::Opensearch(es) => {
             let to = es.namespace.as_ref().map(|n| vec![namespaces(std::slice::from_ref(n))]);
             vec![NetworkPolicyEgressRule { to, ports: Some(es_ports(&es.server_urls).into_iter().map(tcp).collect()) }]
         }
-        StorageSpec::Memory(_) => Vec::new(),
+        StorageSpec::Clickhouse(ch) => {
+            let to = ch.namespace.as_ref().map(|n| vec![namespaces(std::slice::from_ref(n))]);
+            let mut ports: Vec<u16> =
+                ch.addresses.iter().filter_map(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok())).collect();
+            ports.sort_unstable();
+            ports.dedup();
+            vec![NetworkPolicyEgressRule { to, ports: Some(ports.into_iter().map(tcp).collect()) }]
+        }
+        StorageSpec::Memory(_) | StorageSpec::Badger(_) => Vec::new(),
     };
     let otlp_sources = if np.otlp_from_namespaces.is_empty() {
         namespaces(&[])

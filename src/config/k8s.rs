@@ -8,8 +8,8 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Namespace,
-    PodSecurityContext, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
-    SecurityContext, Service, ServiceAccount,
+    PersistentVolumeClaim, PodSecurityContext, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecurityContext, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -369,6 +369,8 @@ objects! {
     Service(Service),
     /// A Deployment.
     Deployment(Deployment),
+    /// A PersistentVolumeClaim.
+    PersistentVolumeClaim(PersistentVolumeClaim),
     /// A HorizontalPodAutoscaler (`autoscaling/v2`).
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     /// A PodDisruptionBudget (`policy/v1`).
@@ -464,6 +466,7 @@ impl Object {
             Self::Namespace(_)
             | Self::ServiceAccount(_)
             | Self::ConfigMap(_)
+            | Self::PersistentVolumeClaim(_)
             | Self::Service(_)
             | Self::PodDisruptionBudget(_)
             | Self::HorizontalPodAutoscaler(_)
@@ -483,6 +486,7 @@ impl Object {
             Self::Namespace(_)
             | Self::ServiceAccount(_)
             | Self::ConfigMap(_)
+            | Self::PersistentVolumeClaim(_)
             | Self::Service(_)
             | Self::PodDisruptionBudget(_)
             | Self::HorizontalPodAutoscaler(_)

@@ -476,14 +476,168 @@ pub struct TlsSecretRef {
     pub secret: String,
 }
 
-/// Trace storage: exactly one of `memory` or `elasticsearch`.
+/// Trace storage: exactly one of `memory`, `badger`, `elasticsearch`, `opensearch` or
+/// `clickhouse`.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum StorageSpec {
     /// In-process memory: for demos; traces are lost on restart and Jaeger runs as one process.
     Memory(MemorySpec),
-    /// Elasticsearch: Jaeger runs as separate collector and query roles.
+    /// Badger on a PersistentVolumeClaim: one Jaeger process that keeps traces across restarts
+    /// (single node: one replica, no autoscaling).
+    Badger(BadgerSpec),
+    /// Elasticsearch 7.x or 8.x: Jaeger runs as separate collector and query roles.
     Elasticsearch(Box<ElasticsearchSpec>),
+    /// OpenSearch 1.x–3.x (the same settings as Elasticsearch): separate collector and query roles.
+    Opensearch(Box<ElasticsearchSpec>),
+    /// ClickHouse, experimental in Jaeger (from 2.18 behind `--feature-gates=storage.clickhouse`,
+    /// which tracestack passes): separate collector and query roles.
+    Clickhouse(Box<ClickhouseSpec>),
+}
+
+/// Which search engine an Elasticsearch-shaped storage is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchEngine {
+    /// Elasticsearch 7.x/8.x.
+    Elasticsearch,
+    /// OpenSearch 1.x–3.x.
+    Opensearch,
+}
+
+impl SearchEngine {
+    /// The profile key and Jaeger backend name: `elasticsearch` or `opensearch`.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Elasticsearch => "elasticsearch",
+            Self::Opensearch => "opensearch",
+        }
+    }
+
+    /// The product name, for prose.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Elasticsearch => "Elasticsearch",
+            Self::Opensearch => "OpenSearch",
+        }
+    }
+}
+
+impl StorageSpec {
+    /// The profile key of the backend (`memory`, `badger`, `elasticsearch`, …).
+    #[must_use]
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Memory(_) => "memory",
+            Self::Badger(_) => "badger",
+            Self::Elasticsearch(_) => "elasticsearch",
+            Self::Opensearch(_) => "opensearch",
+            Self::Clickhouse(_) => "clickhouse",
+        }
+    }
+
+    /// Elasticsearch or OpenSearch, with its settings.
+    #[must_use]
+    pub fn search(&self) -> Option<(SearchEngine, &ElasticsearchSpec)> {
+        match self {
+            Self::Elasticsearch(es) => Some((SearchEngine::Elasticsearch, es)),
+            Self::Opensearch(os) => Some((SearchEngine::Opensearch, os)),
+            Self::Memory(_) | Self::Badger(_) | Self::Clickhouse(_) => None,
+        }
+    }
+
+    /// Whether several Jaeger processes share the store (split collector and query roles), or
+    /// one process owns it (memory, Badger).
+    #[must_use]
+    pub fn shared(&self) -> bool {
+        !matches!(self, Self::Memory(_) | Self::Badger(_))
+    }
+}
+
+/// Badger: an embedded key-value store on a volume of the Jaeger pod.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct BadgerSpec {
+    /// How long spans are kept (Badger expires them itself), e.g. `72h`.
+    #[schemars(with = "String")]
+    pub ttl: Duration,
+    /// Size of the PersistentVolumeClaim holding keys and values.
+    #[schemars(with = "String")]
+    pub volume_size: Quantity,
+    /// StorageClass of the claim (the cluster's default when absent).
+    pub storage_class: Option<String>,
+    /// Sync every write to disk before acknowledging it (slower; survives a node crash, not only
+    /// a process restart).
+    pub sync_writes: bool,
+}
+
+impl Default for BadgerSpec {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(72 * 3600),
+            volume_size: Quantity::parse("10Gi").unwrap_or_else(|_| unreachable!("built-in quantity")),
+            storage_class: None,
+            sync_writes: false,
+        }
+    }
+}
+
+/// ClickHouse storage.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClickhouseSpec {
+    /// Server addresses as `host:port` (9000 native, 8123 HTTP; 9440/8443 with TLS).
+    pub addresses: Vec<String>,
+    /// `native` or `http`.
+    #[serde(default)]
+    pub protocol: ClickhouseProtocol,
+    /// Database Jaeger's tables live in.
+    #[serde(default = "default_clickhouse_database")]
+    #[schemars(default = "default_clickhouse_database")]
+    pub database: String,
+    /// An existing Secret with the username and password (tracestack never writes credentials).
+    pub credentials: Option<CredentialsRef>,
+    /// Let the collector role create the database schema at start-up (`create_schema`); without
+    /// it the schema must exist before Jaeger starts.
+    #[serde(default = "default_true")]
+    #[schemars(default = "default_true")]
+    pub create_schema: bool,
+    /// How long spans are kept (a table TTL; Jaeger ≥ 2.18). Absent: kept until removed.
+    #[schemars(with = "Option<String>")]
+    pub ttl: Option<Duration>,
+    /// The namespace ClickHouse runs in, when in-cluster: egress NetworkPolicies then allow only
+    /// that namespace.
+    pub namespace: Option<String>,
+}
+
+fn default_clickhouse_database() -> String {
+    "jaeger".into()
+}
+fn default_true() -> bool {
+    true
+}
+
+/// ClickHouse's wire protocol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClickhouseProtocol {
+    /// The native TCP protocol (9000).
+    #[default]
+    Native,
+    /// HTTP (8123).
+    Http,
+}
+
+impl ClickhouseProtocol {
+    /// As Jaeger's config spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Http => "http",
+        }
+    }
 }
 
 impl Default for StorageSpec {
@@ -1160,8 +1314,50 @@ impl Profile {
                 }
                 &[("jaeger.all_in_one", a)]
             }
+            StorageSpec::Badger(b) => {
+                let a = &self.jaeger.all_in_one;
+                let many = a.replicas.filter(|r| *r > 1).or(a.autoscaling.max_replicas.filter(|r| *r > 1));
+                if let Some(n) = many {
+                    let field = if a.replicas.is_some_and(|r| r > 1) { "replicas" } else { "autoscaling.max_replicas" };
+                    err(
+                        &format!("jaeger.all_in_one.{field}"),
+                        format!(
+                            "must be 1 with `badger` storage (got {n}): Badger is a single-node store on one ReadWriteOnce volume; use `elasticsearch`, `opensearch` or `clickhouse` to scale out"
+                        ),
+                    );
+                }
+                if b.ttl.as_nanos() == 0 {
+                    err("jaeger.storage.badger.ttl", "must be longer than 0s, e.g. `72h`".into());
+                }
+                if b.volume_size.bytes().is_none_or(|v| v < 1 << 20) {
+                    err(
+                        "jaeger.storage.badger.volume_size",
+                        format!("`{}` must be a size of at least 1Mi, e.g. `10Gi`", b.volume_size),
+                    );
+                }
+                if let Some(class) = &b.storage_class
+                    && let Err(e) = names::dns1123_subdomain(class)
+                {
+                    err("jaeger.storage.badger.storage_class", e);
+                }
+                if self.jaeger.collector_tls.is_some() {
+                    err(
+                        "jaeger.collector_tls",
+                        "needs split roles (shared storage); the single-node Jaeger receives in plain text".into(),
+                    );
+                }
+                &[("jaeger.all_in_one", a)]
+            }
             StorageSpec::Elasticsearch(es) => {
-                check_elasticsearch(es, &mut err);
+                check_elasticsearch("jaeger.storage.elasticsearch", es, &mut err);
+                &[("jaeger.collector", &self.jaeger.collector), ("jaeger.query", &self.jaeger.query)]
+            }
+            StorageSpec::Opensearch(os) => {
+                check_elasticsearch("jaeger.storage.opensearch", os, &mut err);
+                &[("jaeger.collector", &self.jaeger.collector), ("jaeger.query", &self.jaeger.query)]
+            }
+            StorageSpec::Clickhouse(ch) => {
+                check_clickhouse(ch, self.jaeger.version.0, &mut err);
                 &[("jaeger.collector", &self.jaeger.collector), ("jaeger.query", &self.jaeger.query)]
             }
         };
@@ -1611,8 +1807,77 @@ fn out_of_range(q: &Quantity) -> String {
     }
 }
 
-fn check_elasticsearch(es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String)) {
-    let base = "jaeger.storage.elasticsearch";
+/// The first Jaeger release with a `clickhouse` trace backend.
+pub const CLICKHOUSE_SINCE: Version = Version::new(2, 12, 0);
+/// The first Jaeger release whose ClickHouse backend takes `ttl` (and needs the
+/// `storage.clickhouse` feature gate).
+pub const CLICKHOUSE_TTL_SINCE: Version = Version::new(2, 18, 0);
+
+fn check_clickhouse(ch: &ClickhouseSpec, jaeger: Version, err: &mut impl FnMut(&str, String)) {
+    let base = "jaeger.storage.clickhouse";
+    if jaeger < CLICKHOUSE_SINCE {
+        err(base, format!("needs Jaeger {CLICKHOUSE_SINCE} or newer (jaeger.version is {jaeger})"));
+    }
+    if ch.addresses.is_empty() {
+        err(
+            &format!("{base}.addresses"),
+            "must list at least one `host:port`, e.g. `clickhouse.clickhouse.svc:9000`".into(),
+        );
+    }
+    for (i, address) in ch.addresses.iter().enumerate() {
+        let ok = address.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && !host.contains('/') && !host.contains('@') && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !ok {
+            err(
+                &format!("{base}.addresses[{i}]"),
+                format!(
+                    "`{address}` must be `host:port` with a port from 1 to 65535 and no scheme or credentials, e.g. `clickhouse.clickhouse.svc:9000`"
+                ),
+            );
+        }
+    }
+    let db_ok = !ch.database.is_empty()
+        && ch.database.len() <= 64
+        && ch.database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !ch.database.starts_with(|c: char| c.is_ascii_digit());
+    if !db_ok {
+        err(
+            &format!("{base}.database"),
+            format!("`{}` must be 1–64 letters, digits or `_`, not starting with a digit", ch.database),
+        );
+    }
+    if let Some(ttl) = ch.ttl {
+        if ttl.as_nanos() == 0 || ttl.as_nanos() % 1_000_000_000 != 0 {
+            err(&format!("{base}.ttl"), format!("`{ttl}` must be a whole number of seconds above 0, e.g. `168h`"));
+        }
+        if jaeger < CLICKHOUSE_TTL_SINCE {
+            err(
+                &format!("{base}.ttl"),
+                format!(
+                    "needs Jaeger {CLICKHOUSE_TTL_SINCE} or newer (jaeger.version is {jaeger}); drop it and expire data with your own table TTL"
+                ),
+            );
+        }
+    }
+    if let Some(ns) = &ch.namespace
+        && let Err(e) = names::dns1123_label(ns)
+    {
+        err(&format!("{base}.namespace"), e);
+    }
+    if let Some(c) = &ch.credentials {
+        if let Err(e) = names::dns1123_subdomain(&c.secret) {
+            err(&format!("{base}.credentials.secret"), e);
+        }
+        for (field, key) in [("username_key", &c.username_key), ("password_key", &c.password_key)] {
+            if let Err(e) = names::secret_key(key) {
+                err(&format!("{base}.credentials.{field}"), e);
+            }
+        }
+    }
+}
+
+fn check_elasticsearch(base: &str, es: &ElasticsearchSpec, err: &mut impl FnMut(&str, String)) {
     if es.server_urls.is_empty() {
         err(
             &format!("{base}.server_urls"),

@@ -68,12 +68,58 @@ pub struct ApplyInfo {
 /// Jaeger's storage.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Storage {
-    /// `memory` or `elasticsearch`.
+    /// `memory`, `badger`, `elasticsearch`, `opensearch` or `clickhouse`.
     pub kind: &'static str,
     /// The in-memory trace limit.
     pub max_traces: Option<u64>,
-    /// Elasticsearch URLs.
+    /// Elasticsearch or OpenSearch URLs, ClickHouse addresses.
     pub server_urls: Vec<String>,
+    /// The product name, for prose (`Elasticsearch`, `OpenSearch`, …).
+    pub title: &'static str,
+    /// Badger: the claim, the mount path, the span TTL.
+    pub badger: Option<BadgerInfo>,
+    /// ClickHouse: database, TTL, schema creation, feature gate.
+    pub clickhouse: Option<ClickhouseInfo>,
+    /// The index cleaner CronJob (Elasticsearch, OpenSearch).
+    pub cleaner: Option<String>,
+}
+
+impl Storage {
+    fn memory(max_traces: Option<u64>) -> Self {
+        Self {
+            kind: "memory",
+            max_traces,
+            server_urls: Vec::new(),
+            title: "memory",
+            badger: None,
+            clickhouse: None,
+            cleaner: None,
+        }
+    }
+}
+
+/// Badger's volume, as rendered.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BadgerInfo {
+    /// The PersistentVolumeClaim.
+    pub claim: String,
+    /// Where the pod mounts it.
+    pub dir: String,
+    /// Span time-to-live.
+    pub ttl: String,
+}
+
+/// ClickHouse, as rendered.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClickhouseInfo {
+    /// The database.
+    pub database: String,
+    /// The span TTL, when Jaeger sets one.
+    pub ttl: Option<String>,
+    /// Whether the collector role creates the schema.
+    pub create_schema: bool,
+    /// The feature gate the Deployments pass, when the pinned Jaeger needs one.
+    pub gate: Option<String>,
 }
 
 /// A Secret the stack mounts or reads, and how to create it.
@@ -579,12 +625,57 @@ impl Context {
                     _ => None,
                 })
             })
-            .map_or(Storage { kind: "memory", max_traces: None, server_urls: Vec::new() }, |b| match b {
-                Backend::Memory(m) => {
-                    Storage { kind: "memory", max_traces: Some(m.max_traces), server_urls: Vec::new() }
-                }
-                Backend::Elasticsearch(es) => {
-                    Storage { kind: "elasticsearch", max_traces: None, server_urls: es.server_urls.clone() }
+            .map_or(Storage::memory(None), |b| {
+                let cleaner = stack
+                    .lifecycle
+                    .cron_jobs
+                    .iter()
+                    .map(|c| name_of(&c.metadata))
+                    .find(|n| n.ends_with("index-cleaner"));
+                let gate = writer
+                    .and_then(|r| first_container(&r.deployment))
+                    .and_then(|c| c.args.as_ref())
+                    .and_then(|args| args.iter().find_map(|a| a.strip_prefix("--feature-gates=")))
+                    .map(str::to_owned);
+                let claim = stack.jaeger.volume_claim.as_ref().map(|c| name_of(&c.metadata)).unwrap_or_default();
+                match b {
+                    Backend::Memory(m) => Storage::memory(Some(m.max_traces)),
+                    Backend::Badger(badger) => Storage {
+                        kind: "badger",
+                        title: "Badger",
+                        badger: Some(BadgerInfo {
+                            claim,
+                            dir: jaeger_component::BADGER_DIR.into(),
+                            ttl: badger.ttl.spans.to_string(),
+                        }),
+                        ..Storage::memory(None)
+                    },
+                    Backend::Elasticsearch(es) => Storage {
+                        kind: "elasticsearch",
+                        title: "Elasticsearch",
+                        server_urls: es.server_urls.clone(),
+                        cleaner,
+                        ..Storage::memory(None)
+                    },
+                    Backend::Opensearch(os) => Storage {
+                        kind: "opensearch",
+                        title: "OpenSearch",
+                        server_urls: os.server_urls.clone(),
+                        cleaner,
+                        ..Storage::memory(None)
+                    },
+                    Backend::Clickhouse(ch) => Storage {
+                        kind: "clickhouse",
+                        title: "ClickHouse",
+                        server_urls: ch.addresses.clone(),
+                        clickhouse: Some(ClickhouseInfo {
+                            database: ch.database.clone(),
+                            ttl: ch.ttl.map(|t| t.to_string()),
+                            create_schema: ch.create_schema,
+                            gate,
+                        }),
+                        ..Storage::memory(None)
+                    },
                 }
             });
         let writer_deployment = writer.map(|r| &r.deployment);
@@ -801,7 +892,7 @@ mod tests {
         let c = context(|p| p.namespace = "tracing".into());
         assert_eq!(c.namespace, "tracing");
         assert_eq!(c.namespace_file, "tracing-namespace.yaml");
-        assert_eq!(c.storage, Storage { kind: "memory", max_traces: Some(50_000), server_urls: Vec::new() });
+        assert_eq!(c.storage, Storage::memory(Some(50_000)));
         assert!(c.secrets.is_empty());
         let names: Vec<&str> = c.deployments.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["jaeger", "otel-collector"]);

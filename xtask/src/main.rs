@@ -57,7 +57,7 @@ enum Command {
     /// Run the rendered stack for real: the real collector, Jaeger and telemetrygen, built from
     /// source and cached, in a simulated cluster of network namespaces (needs root and Go).
     E2e {
-        /// Run only this suite (repeatable): validate, flow, metrics, faults, load.
+        /// Run only this suite (repeatable): validate, flow, metrics, opensearch, badger, faults, load.
         #[arg(long)]
         suite: Vec<String>,
         /// Write the collector builder manifest (xtask/e2e/otelcol-builder.yaml) and exit.

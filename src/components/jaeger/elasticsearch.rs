@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::NAME;
 use crate::config::k8s::{self, Object};
-use crate::model::profile::{CpuMemory, ElasticsearchSpec, LifecycleMode, Profile, Resources, StorageSpec};
+use crate::model::profile::{CpuMemory, ElasticsearchSpec, LifecycleMode, Profile, Resources};
 use crate::value::quantity::Quantity;
 
 /// `app.kubernetes.io/component` of the maintenance pods.
@@ -130,7 +130,7 @@ fn cron_job(profile: &Profile, es: &ElasticsearchSpec, name: &str, schedule: &st
 /// The lifecycle objects of `profile`; empty without Elasticsearch.
 #[must_use]
 pub fn lifecycle(profile: &Profile) -> Lifecycle {
-    let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage else {
+    let Some((_, es)) = profile.jaeger.storage.search() else {
         return Lifecycle::default();
     };
     let version = profile.jaeger.version.0.to_string();

@@ -7,8 +7,12 @@ pub mod elasticsearch;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::DeploymentStrategy;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Service,
+    ServiceAccount, Volume, VolumeMount, VolumeResourceRequirements,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::check::{ConfigRef, External, ObjectRef};
@@ -29,7 +33,9 @@ use crate::config::collector::{
 };
 use crate::config::k8s::{self, Object, ServicePortSpec};
 use crate::model::plan::{Plan, WorkloadPlan};
-use crate::model::profile::{ElasticsearchSpec, LifecycleMode, Profile, StorageSpec};
+use crate::model::profile::{
+    BadgerSpec, CLICKHOUSE_TTL_SINCE, ClickhouseSpec, ElasticsearchSpec, LifecycleMode, Profile, StorageSpec,
+};
 use crate::value::duration::Duration;
 use crate::value::ports;
 
@@ -57,6 +63,14 @@ pub const SPAN_METRICS_PORT: &str = "span-metrics";
 pub const METRICS_PORT: &str = "metrics";
 /// Where the Elasticsearch CA bundle is mounted.
 pub const ES_CA_DIR: &str = "/etc/jaeger/es-ca";
+/// Where Badger's volume is mounted (keys in `keys/`, values in `values/`).
+pub const BADGER_DIR: &str = "/badger";
+/// Name of Badger's PersistentVolumeClaim (and of the pod's volume).
+pub const BADGER_CLAIM: &str = "jaeger-badger";
+/// The first Jaeger release with `indices.<kind>.rotation`; older ones take `use_aliases`.
+pub const ROTATION_SINCE: Version = Version::new(2, 20, 0);
+/// The feature gate Jaeger ≥ 2.18 needs for its (experimental) ClickHouse backend.
+pub const CLICKHOUSE_GATE: &str = "storage.clickhouse";
 /// Where the collector role's serving certificate is mounted, with `collector_tls`.
 pub const TLS_DIR: &str = "/etc/jaeger/tls";
 
@@ -160,6 +174,8 @@ pub struct Jaeger {
     pub collector_headless_service: Option<Service>,
     /// `jaeger-query`: UI and API.
     pub query_service: Service,
+    /// Badger's volume.
+    pub volume_claim: Option<PersistentVolumeClaim>,
 }
 
 impl Jaeger {
@@ -189,10 +205,15 @@ impl Jaeger {
 #[must_use]
 pub fn external(profile: &Profile) -> External {
     let mut external = External::default();
-    if let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage {
+    if let Some((_, es)) = profile.jaeger.storage.search() {
         let secrets = es.credentials.iter().map(|c| &c.secret).chain(es.ca.iter().map(|ca| &ca.secret));
         external.objects.extend(secrets.map(|s| ObjectRef::namespaced("Secret", &profile.namespace, s)));
         external.endpoints.extend(es.server_urls.iter().cloned());
+    }
+    if let StorageSpec::Clickhouse(ch) = &profile.jaeger.storage {
+        external
+            .objects
+            .extend(ch.credentials.iter().map(|c| ObjectRef::namespaced("Secret", &profile.namespace, &c.secret)));
     }
     if let Some(tls) = &profile.jaeger.collector_tls {
         external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, &tls.secret));
@@ -212,6 +233,7 @@ impl Component for Jaeger {
             objects.push(headless.into());
         }
         objects.push(self.query_service.into());
+        objects.extend(self.volume_claim.map(Object::from));
         for role in self.roles {
             objects.push(role.deployment.into());
             objects.extend(role.autoscaler.map(Object::from));
@@ -221,13 +243,11 @@ impl Component for Jaeger {
     }
 }
 
-/// The roles a profile runs: all-in-one for in-memory storage, collector + query otherwise.
+/// The roles a profile runs: all-in-one for in-memory and Badger storage, collector + query
+/// for shared storage.
 #[must_use]
 pub fn role_kinds(profile: &Profile) -> &'static [RoleKind] {
-    match profile.jaeger.storage {
-        StorageSpec::Memory(_) => &[RoleKind::AllInOne],
-        StorageSpec::Elasticsearch(_) => &[RoleKind::Collector, RoleKind::Query],
-    }
+    if profile.jaeger.storage.shared() { &[RoleKind::Collector, RoleKind::Query] } else { &[RoleKind::AllInOne] }
 }
 
 /// Where the gateway sends spans: the collector role's OTLP/gRPC port. With several collector
@@ -236,24 +256,63 @@ pub fn role_kinds(profile: &Profile) -> &'static [RoleKind] {
 #[must_use]
 pub fn collector_endpoint(profile: &Profile) -> String {
     let ns = &profile.namespace;
-    match profile.jaeger.storage {
-        StorageSpec::Memory(_) => format!("{COLLECTOR_SERVICE}.{ns}.svc.cluster.local:{}", ports::OTLP_GRPC),
-        StorageSpec::Elasticsearch(_) => {
-            format!("dns:///{COLLECTOR_HEADLESS_SERVICE}.{ns}.svc.cluster.local:{}", ports::OTLP_GRPC)
-        }
+    if profile.jaeger.storage.shared() {
+        format!("dns:///{COLLECTOR_HEADLESS_SERVICE}.{ns}.svc.cluster.local:{}", ports::OTLP_GRPC)
+    } else {
+        format!("{COLLECTOR_SERVICE}.{ns}.svc.cluster.local:{}", ports::OTLP_GRPC)
     }
 }
 
 fn backend(profile: &Profile, kind: RoleKind) -> Backend {
+    let version = profile.jaeger.version.0;
     match &profile.jaeger.storage {
         StorageSpec::Memory(m) => Backend::Memory(model::Memory { max_traces: m.max_traces }),
-        StorageSpec::Elasticsearch(es) => Backend::Elasticsearch(Box::new(elasticsearch(es, kind))),
+        StorageSpec::Badger(b) => Backend::Badger(badger(b)),
+        StorageSpec::Elasticsearch(es) => Backend::Elasticsearch(Box::new(elasticsearch(es, kind, version))),
+        StorageSpec::Opensearch(os) => Backend::Opensearch(Box::new(elasticsearch(os, kind, version))),
+        StorageSpec::Clickhouse(ch) => Backend::Clickhouse(Box::new(clickhouse(ch, kind, version))),
     }
 }
 
-fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch {
-    let rotation = (es.lifecycle.mode == LifecycleMode::Rollover)
-        .then_some(Rotation { manual_rollover: crate::config::collector::component::Empty {} });
+fn badger(b: &BadgerSpec) -> model::Badger {
+    model::Badger {
+        ephemeral: false,
+        directories: model::BadgerDirectories {
+            keys: format!("{BADGER_DIR}/keys"),
+            values: format!("{BADGER_DIR}/values"),
+        },
+        ttl: model::BadgerTtl { spans: b.ttl },
+        consistency: b.sync_writes,
+    }
+}
+
+/// Jaeger's ClickHouse settings; `ttl` only where the pinned Jaeger takes it (the profile check
+/// refuses it below 2.18).
+fn clickhouse(ch: &ClickhouseSpec, kind: RoleKind, version: Version) -> model::Clickhouse {
+    model::Clickhouse {
+        protocol: ch.protocol.as_str().into(),
+        addresses: ch.addresses.clone(),
+        database: ch.database.clone(),
+        auth: ch.credentials.as_ref().map(|_| model::ClickhouseAuth {
+            basic: model::ClickhouseBasicAuth {
+                username: "${env:CLICKHOUSE_USERNAME}".into(),
+                password: "${env:CLICKHOUSE_PASSWORD}".into(),
+            },
+        }),
+        dial_timeout: Duration::from_secs(10),
+        // Only the writer creates tables; readers must not race it.
+        create_schema: ch.create_schema && kind.receives(),
+        ttl: ch.ttl.filter(|_| version >= CLICKHOUSE_TTL_SINCE),
+    }
+}
+
+/// Elasticsearch or OpenSearch settings. Rollover reads and writes through aliases: from Jaeger
+/// 2.20 through `indices.<kind>.rotation`, before it through `use_aliases` (2.20 still reads the
+/// flag, with a deprecation warning, and refuses the two together).
+fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind, version: Version) -> model::Elasticsearch {
+    let current = version >= ROTATION_SINCE;
+    let rollover = es.lifecycle.mode == LifecycleMode::Rollover;
+    let rotation = (rollover && current).then_some(Rotation::ManualRollover(Empty {}));
     let spans = IndexOptions { shards: es.shards, replicas: es.replicas, rotation: rotation.clone() };
     // Service and dependency indices are tiny next to span indices: one shard is enough.
     let small = IndexOptions { shards: 1, replicas: es.replicas, rotation };
@@ -281,7 +340,7 @@ fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind) -> model::Elasticsearch
             .map(|ca| ClientTls { ca_file: Some(format!("{ES_CA_DIR}/{}", ca.key)), ..ClientTls::default() }),
         // Only the writer installs index templates; readers must not race it.
         create_mappings: Some(kind == RoleKind::Collector),
-        use_aliases: None,
+        use_aliases: (rollover && !current).then_some(true),
         use_ilm: None,
         // Queries look back exactly as far as indices are kept.
         max_span_age: Some(Duration::from_secs(u64::from(es.lifecycle.retention_days) * 86_400)),
@@ -494,7 +553,32 @@ fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::config::co
 }
 
 fn storage_mounts(profile: &Profile) -> (Vec<k8s_openapi::api::core::v1::EnvVar>, Vec<(Volume, VolumeMount)>) {
-    let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage else {
+    if let StorageSpec::Badger(_) = &profile.jaeger.storage {
+        let volume = Volume {
+            name: "badger".into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: BADGER_CLAIM.into(),
+                read_only: None,
+            }),
+            ..Volume::default()
+        };
+        let mount = VolumeMount { name: "badger".into(), mount_path: BADGER_DIR.into(), ..VolumeMount::default() };
+        return (Vec::new(), vec![(volume, mount)]);
+    }
+    if let StorageSpec::Clickhouse(ch) = &profile.jaeger.storage {
+        let env = ch
+            .credentials
+            .iter()
+            .flat_map(|c| {
+                [
+                    k8s::env_from_secret("CLICKHOUSE_USERNAME", &c.secret, &c.username_key),
+                    k8s::env_from_secret("CLICKHOUSE_PASSWORD", &c.secret, &c.password_key),
+                ]
+            })
+            .collect();
+        return (env, Vec::new());
+    }
+    let Some((_, es)) = profile.jaeger.storage.search() else {
         return (Vec::new(), Vec::new());
     };
     let mut env = Vec::new();
@@ -573,12 +657,26 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
         init_containers: init.into_iter().cloned().collect(),
         init_volumes: if init.is_some() { lifecycle.volumes.clone() } else { Vec::new() },
     });
+    let mut deployment = workload.deployment;
+    if let Some(spec) = deployment.spec.as_mut() {
+        if matches!(profile.jaeger.storage, StorageSpec::Badger(_)) {
+            // One ReadWriteOnce volume: the old pod lets go of it before the new one starts.
+            spec.strategy = Some(DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None });
+        }
+        if let (StorageSpec::Clickhouse(_), Some(pod)) = (&profile.jaeger.storage, spec.template.spec.as_mut())
+            && profile.jaeger.version.0 >= CLICKHOUSE_TTL_SINCE
+        {
+            for container in &mut pod.containers {
+                container.args.get_or_insert_with(Vec::new).push(format!("--feature-gates={CLICKHOUSE_GATE}"));
+            }
+        }
+    }
     Ok(Role {
         kind,
         config,
         written,
         config_map: workload.config_map,
-        deployment: workload.deployment,
+        deployment,
         autoscaler: workload.autoscaler,
         disruption_budget: workload.disruption_budget,
     })
@@ -628,7 +726,12 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         ],
         false,
     );
+    let volume_claim = match &profile.jaeger.storage {
+        StorageSpec::Badger(b) => Some(badger_claim(profile, b, &version)),
+        _ => None,
+    };
     Ok(Jaeger {
+        volume_claim,
         version: profile.jaeger.version.0,
         external: external(profile),
         service_account: workload::service_account(NAME, NAME, "jaeger", ns, &version),
@@ -637,4 +740,31 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         collector_headless_service,
         query_service,
     })
+}
+
+/// Badger's PersistentVolumeClaim: ReadWriteOnce, the profile's size and class.
+fn badger_claim(profile: &Profile, b: &BadgerSpec, version: &str) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: k8s::meta(
+            BADGER_CLAIM,
+            &profile.namespace,
+            &k8s::labels(NAME, RoleKind::AllInOne.component(), version),
+        ),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: b.storage_class.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(
+                    [(
+                        "storage".to_owned(),
+                        k8s_openapi::apimachinery::pkg::api::resource::Quantity(b.volume_size.to_string()),
+                    )]
+                    .into(),
+                ),
+                limits: None,
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    }
 }

@@ -43,8 +43,80 @@ pub struct PrometheusMetrics {
 pub enum Backend {
     /// In-process memory: lost on restart, not shared between processes.
     Memory(Memory),
+    /// Badger, embedded, on a volume.
+    Badger(Badger),
     /// Elasticsearch.
     Elasticsearch(Box<Elasticsearch>),
+    /// OpenSearch: the same settings as Elasticsearch (`escfg.Configuration` in both).
+    Opensearch(Box<Elasticsearch>),
+    /// ClickHouse (`internal/storage/v2/clickhouse.Configuration`).
+    Clickhouse(Box<Clickhouse>),
+}
+
+/// The `badger` backend (`internal/storage/v1/badger.Config`, unchanged from v2.13.0 to v2.20.0).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Badger {
+    /// Keep data on disk: `false` here (Badger's default is `true`, a temporary directory).
+    pub ephemeral: bool,
+    /// Where keys and values live.
+    pub directories: BadgerDirectories,
+    /// How long spans are kept.
+    pub ttl: BadgerTtl,
+    /// Sync each write to disk (`SyncWrites`, spelled `consistency` in the config).
+    pub consistency: bool,
+}
+
+/// `badger.directories`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BadgerDirectories {
+    /// Key directory.
+    pub keys: String,
+    /// Value directory.
+    pub values: String,
+}
+
+/// `badger.ttl`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BadgerTtl {
+    /// Time-to-live of spans.
+    pub spans: Duration,
+}
+
+/// The `clickhouse` backend (Jaeger ≥ 2.12; `ttl` from 2.18).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Clickhouse {
+    /// `native` or `http`.
+    pub protocol: String,
+    /// `host:port` of each server.
+    pub addresses: Vec<String>,
+    /// The database.
+    pub database: String,
+    /// Credentials (the basicauth extension's client settings: `username`, `password`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<ClickhouseAuth>,
+    /// Connection timeout.
+    pub dial_timeout: Duration,
+    /// Create the tables at start-up if missing.
+    pub create_schema: bool,
+    /// Span time-to-live (Jaeger ≥ 2.18).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
+}
+
+/// `clickhouse.auth`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClickhouseAuth {
+    /// Basic authentication.
+    pub basic: ClickhouseBasicAuth,
+}
+
+/// `clickhouse.auth.basic`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClickhouseBasicAuth {
+    /// Usually `${env:CLICKHOUSE_USERNAME}` from a Secret.
+    pub username: String,
+    /// Usually `${env:CLICKHOUSE_PASSWORD}` from a Secret.
+    pub password: String,
 }
 
 /// The `memory` backend.
@@ -66,13 +138,25 @@ pub struct IndexOptions {
     pub rotation: Option<Rotation>,
 }
 
-/// `indices.<kind>.rotation` (Jaeger ≥ 2.9; it replaces the deprecated `use_aliases`/`use_ilm`
-/// flags — `internal/storage/elasticsearch/config/config_rotation.go`).
+/// `indices.<kind>.rotation` (Jaeger ≥ 2.20, where it replaces the `use_aliases`/`use_ilm`
+/// flags — `internal/storage/elasticsearch/config/config_rotation.go`, added in v2.20.0; older
+/// releases know only the flags).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Rotation {
+#[serde(rename_all = "snake_case")]
+pub enum Rotation {
     /// Read and write through the `<prefix>-jaeger-span-read`/`-write` aliases that an external
     /// tool (`jaeger-es-rollover`) creates and rolls over.
-    pub manual_rollover: Empty,
+    ManualRollover(Empty),
+    /// The same aliases, rolled over by the cluster's own lifecycle policy (ILM on
+    /// Elasticsearch, ISM on OpenSearch).
+    AutoRollover(AutoRollover),
+}
+
+/// `rotation.auto_rollover`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AutoRollover {
+    /// The ILM/ISM policy's name.
+    pub policy_name: String,
 }
 
 /// `indices`: index names and settings.

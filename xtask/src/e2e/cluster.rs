@@ -219,6 +219,11 @@ impl Cluster {
         &self.objects
     }
 
+    /// A pod's directory (its volumes under `volumes/<name>`).
+    pub fn pod_dir(&self, index: usize) -> PathBuf {
+        self.pods[index].dir.clone()
+    }
+
     /// Starts `replicas` pods of a Deployment (its own replica count when `None`) and waits until
     /// each is ready by its readiness probe.
     pub fn run_deployment(
@@ -484,6 +489,13 @@ impl Cluster {
             let _ = Command::new("chmod").args(["-R", "a+rX"]).arg(&target).status();
             if let Some(group) = group {
                 let _ = Command::new("chgrp").args(["-R", &group.to_string()]).arg(&target).status();
+                // A claim's volume is the pod's to write: the kubelet makes it group-writable and
+                // setgid for the fsGroup. Here a directory of the pod stands in for the claim, and
+                // lives as long as the pod's files do (across `stop` and `restart`).
+                if volume.persistent_volume_claim.is_some() {
+                    let _ = Command::new("chmod").args(["-R", "g+rwX"]).arg(&target).status();
+                    let _ = Command::new("chmod").args(["g+s"]).arg(&target).status();
+                }
             }
         }
         Ok(())
@@ -602,7 +614,22 @@ impl Cluster {
         let pod_security = pod.spec.security_context.clone().unwrap_or_default();
         let user = security.run_as_user.or(pod_security.run_as_user).unwrap_or(0);
         let group = security.run_as_group.or(pod_security.run_as_group).unwrap_or(0);
-        for mount in container.volume_mounts.iter().flatten() {
+        let mounts: Vec<_> = container.volume_mounts.iter().flatten().collect();
+        // A mount inside another volume's mount (a Secret under the config directory) needs its
+        // mount point inside that volume, as the container runtime creates it.
+        for inner in &mounts {
+            for outer in &mounts {
+                let prefix = format!("{}/", outer.mount_path.trim_end_matches('/'));
+                if let Some(rest) = inner.mount_path.strip_prefix(&prefix)
+                    && size_of(&outer.name).is_none()
+                    && outer.sub_path.as_deref().is_none_or(str::is_empty)
+                {
+                    let point = pod.dir.join("volumes").join(&outer.name).join(rest);
+                    fs::create_dir_all(&point).map_err(|e| format!("{}: {e}", point.display()))?;
+                }
+            }
+        }
+        for mount in mounts {
             let target = PathBuf::from(&mount.mount_path);
             if let Some(size) = size_of(&mount.name) {
                 self.created_dirs.extend(ensure_dir(&target)?);

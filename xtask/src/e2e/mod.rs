@@ -12,6 +12,9 @@
 //!   `k8s_attributes` reading it with the rendered RBAC.
 //! - `metrics`: every metric an alert expression or a runbook command names is on a live
 //!   `/metrics` of the pods the alert is about, with the labels it filters on.
+//! - `opensearch`: `prod-opensearch` on a real OpenSearch node from Maven Central: written, read
+//!   back, the index cleaner run once.
+//! - `badger`: the `badger` profile's single Jaeger keeps its traces across a restart.
 //! - `faults`: a Jaeger outage within the queue's capacity loses nothing; a longer one loses spans
 //!   and the metrics the alerts read say so.
 //! - `load`: the gateway under its memory limit at 3× its planned rate: no OOM kill, refusals
@@ -22,12 +25,14 @@
 //! into failures.
 
 mod apiserver;
+mod badger;
 pub mod build;
 pub mod cluster;
 pub mod fake_es;
 mod flow;
 pub mod http;
 mod metrics;
+mod opensearch;
 mod otlp;
 mod stress;
 mod validate;
@@ -42,7 +47,7 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 6] = ["validate", "flow", "apiserver", "metrics", "faults", "load"];
+pub const SUITES: [&str; 8] = ["validate", "flow", "apiserver", "metrics", "opensearch", "badger", "faults", "load"];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -133,6 +138,8 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
                 "flow" => flow::run(&context, &mut report),
                 "apiserver" => apiserver::run(&context, &mut report),
                 "metrics" => metrics::run(&context, &mut report),
+                "opensearch" => opensearch::run(&context, &mut report),
+                "badger" => badger::run(&context, &mut report),
                 "faults" => stress::faults(&context, &mut report),
                 "load" => stress::load(&context, &mut report),
                 _ => unreachable!("suite names are checked above"),

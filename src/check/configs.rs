@@ -64,8 +64,7 @@ fn one(index: &Index<'_>, r: &ConfigRef, checker: &mut Checker) {
 /// Whether `held` is the JSON text of `config`, as the stand-in for the ConfigMap an operator
 /// writes from a resource's `spec.config` holds it (see [`super::managed_objects`]).
 fn operator_holds(held: &str, config: &crate::config::collector::Config) -> bool {
-    held.starts_with('{')
-        && serde_json::from_str::<serde_json::Value>(held).ok() == serde_json::to_value(config).ok()
+    held.starts_with('{') && serde_json::from_str::<serde_json::Value>(held).ok() == serde_json::to_value(config).ok()
 }
 
 /// The containers that mount `config_map`: the ones that run the config.

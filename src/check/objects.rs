@@ -77,7 +77,11 @@ fn pod_monitor(index: &Index<'_>, object: &Object, custom: &crate::config::k8s::
         .filter(|w| selector::matches_map(&wanted, pod_labels(w)))
         .collect();
     checker.check("pod-monitor", !selected.is_empty(), || {
-        format!("{id} selects {} but no workload in {} has those pod labels", describe_labels(&wanted), namespaces.join(", "))
+        format!(
+            "{id} selects {} but no workload in {} has those pod labels",
+            describe_labels(&wanted),
+            namespaces.join(", ")
+        )
     });
     // Prometheus scrapes a port on the pods that declare it; a selected pod without it adds no
     // target, but a port no selected pod declares is never scraped.

@@ -93,7 +93,12 @@ impl Gateway {
             version: self.version,
             workload: ObjectRef::namespaced("Deployment", ns, self.deployment.metadata.name.as_deref().unwrap_or(NAME)),
             config_map: self.config_map.metadata.name.clone().unwrap_or_default(),
-            key: self.config_map.data.as_ref().and_then(|d| d.keys().next().cloned()).unwrap_or_else(|| CONFIG_FILE.into()),
+            key: self
+                .config_map
+                .data
+                .as_ref()
+                .and_then(|d| d.keys().next().cloned())
+                .unwrap_or_else(|| CONFIG_FILE.into()),
             written: Some(Arc::clone(&self.written)),
         }
     }

@@ -357,7 +357,9 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
         let labels = role_labels(&role.deployment);
         jaeger_selector.retain(|k, v| labels.get(k) == Some(v));
     }
-    for varying in [COMPONENT_LABEL, "app.kubernetes.io/version", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"] {
+    for varying in
+        [COMPONENT_LABEL, "app.kubernetes.io/version", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"]
+    {
         jaeger_selector.remove(varying);
     }
     let mut jaeger_ports = vec![jaeger_component::METRICS_PORT];

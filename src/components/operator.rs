@@ -19,7 +19,9 @@ use crate::components::jaeger::{self as jaeger_component, Jaeger, RoleKind};
 use crate::config::collector::Config;
 use crate::config::jaeger_operator;
 use crate::config::k8s::{self, CustomResource};
-use crate::config::otel_operator::{self, Autoscaler, CollectorSpec, DisruptionBudget, OpenTelemetryCollector, PortSpec, ProbeSettings};
+use crate::config::otel_operator::{
+    self, Autoscaler, CollectorSpec, DisruptionBudget, OpenTelemetryCollector, PortSpec, ProbeSettings,
+};
 use crate::model;
 use crate::model::plan::WorkloadPlan;
 use crate::model::profile::{Profile, StorageSpec};
@@ -107,8 +109,7 @@ fn collector_resource(
         ..ObjectMeta::default()
     };
     let managed = otel_operator::managed(&meta, &spec).map_err(|e| invalid(name, e))?;
-    let resource =
-        CustomResource::new(meta, &OpenTelemetryCollector { spec }).map_err(|e| invalid(name, e))?;
+    let resource = CustomResource::new(meta, &OpenTelemetryCollector { spec }).map_err(|e| invalid(name, e))?;
     Ok((resource, managed))
 }
 
@@ -211,10 +212,12 @@ pub fn jaeger_operator(profile: &Profile, jaeger: &mut Jaeger) -> Result<Operate
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     if let Some(ca) = &es.ca {
-        let (volume, mount) = k8s::secret_volume("es-ca", &ca.secret, &[(&ca.key, &ca.key)], jaeger_component::ES_CA_DIR);
+        let (volume, mount) =
+            k8s::secret_volume("es-ca", &ca.secret, &[(&ca.key, &ca.key)], jaeger_component::ES_CA_DIR);
         volumes.push(volume);
         mounts.push(mount);
-        es_options["tls"] = serde_json::json!({"enabled": true, "ca": format!("{}/{}", jaeger_component::ES_CA_DIR, ca.key)});
+        es_options["tls"] =
+            serde_json::json!({"enabled": true, "ca": format!("{}/{}", jaeger_component::ES_CA_DIR, ca.key)});
     }
     let role = |workload: &WorkloadPlan| jaeger_operator::Role {
         replicas: workload.autoscaling.is_none().then(|| i32::try_from(workload.min_replicas).unwrap_or(i32::MAX)),

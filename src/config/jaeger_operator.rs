@@ -182,7 +182,14 @@ impl Managed {
     }
 }
 
-fn deployment(ns: &str, object: &str, labels: &BTreeMap<String, String>, container: &str, ports: &[(&str, i32)], role: &Role) -> Deployment {
+fn deployment(
+    ns: &str,
+    object: &str,
+    labels: &BTreeMap<String, String>,
+    container: &str,
+    ports: &[(&str, i32)],
+    role: &Role,
+) -> Deployment {
     let meta = ObjectMeta {
         name: Some(object.to_owned()),
         namespace: Some(ns.to_owned()),
@@ -221,7 +228,13 @@ fn deployment(ns: &str, object: &str, labels: &BTreeMap<String, String>, contain
     }
 }
 
-fn service(ns: &str, name: &str, selector: &BTreeMap<String, String>, ports: &[(&str, i32)], headless: bool) -> Service {
+fn service(
+    ns: &str,
+    name: &str,
+    selector: &BTreeMap<String, String>,
+    ports: &[(&str, i32)],
+    headless: bool,
+) -> Service {
     Service {
         metadata: ObjectMeta { name: Some(name.to_owned()), namespace: Some(ns.to_owned()), ..ObjectMeta::default() },
         spec: Some(ServiceSpec {
@@ -260,7 +273,8 @@ pub fn managed(meta: &ObjectMeta, spec: &JaegerSpec) -> Result<Managed, String> 
     let collector_labels = labels(name, &collector_name, "collector");
     let query_labels = labels(name, &query_name, "query");
     // The collector container declares no OTLP ports; its Service forwards 4317 and 4318 by number.
-    let collector_container = [("zipkin", 9411), ("c-tchan-trft", 14267), ("c-binary-trft", 14268), ("admin-http", 14269), ("grpc", 14250)];
+    let collector_container =
+        [("zipkin", 9411), ("c-tchan-trft", 14267), ("c-binary-trft", 14268), ("admin-http", 14269), ("grpc", 14250)];
     let collector_ports = [
         ("http-zipkin", 9411),
         ("grpc-jaeger", 14250),
@@ -272,8 +286,22 @@ pub fn managed(meta: &ObjectMeta, spec: &JaegerSpec) -> Result<Managed, String> 
     ];
     let query_ports = [("http-query", 16686), ("grpc-query", 16685), ("admin-http", 16687)];
     Ok(Managed {
-        collector: deployment(ns, &collector_name, &collector_labels, "jaeger-collector", &collector_container, &spec.collector),
-        query: deployment(ns, &query_name, &query_labels, "jaeger-query", &[("query", 16686), ("grpc-query", 16685), ("admin-http", 16687)], &spec.query),
+        collector: deployment(
+            ns,
+            &collector_name,
+            &collector_labels,
+            "jaeger-collector",
+            &collector_container,
+            &spec.collector,
+        ),
+        query: deployment(
+            ns,
+            &query_name,
+            &query_labels,
+            "jaeger-query",
+            &[("query", 16686), ("grpc-query", 16685), ("admin-http", 16687)],
+            &spec.query,
+        ),
         index_cleaner: spec.storage.es_index_cleaner.enabled.then(|| {
             let cleaner = format!("{name}-es-index-cleaner");
             let labels = labels(name, &cleaner, "cronjob-es-index-cleaner");

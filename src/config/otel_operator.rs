@@ -514,7 +514,8 @@ pub fn managed(meta: &ObjectMeta, spec: &CollectorSpec) -> Result<Managed, Strin
             ..EnvVar::default()
         });
     }
-    let mut mounts = vec![VolumeMount { name: "otc-internal".into(), mount_path: CONFIG_DIR.into(), ..VolumeMount::default() }];
+    let mut mounts =
+        vec![VolumeMount { name: "otc-internal".into(), mount_path: CONFIG_DIR.into(), ..VolumeMount::default() }];
     mounts.extend(spec.volume_mounts.iter().cloned());
     let container = Container {
         name: CONTAINER.into(),
@@ -683,7 +684,13 @@ mod tests {
         let meta = ObjectMeta { name: Some("jaeger".into()), namespace: Some("obs".into()), ..ObjectMeta::default() };
         let managed = managed(&meta, &spec).unwrap_or_else(|e| panic!("{e}"));
         let names = |s: &Service| -> Vec<(String, i32)> {
-            s.spec.as_ref().and_then(|s| s.ports.as_ref()).into_iter().flatten().map(|p| (p.name.clone().unwrap_or_default(), p.port)).collect()
+            s.spec
+                .as_ref()
+                .and_then(|s| s.ports.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|p| (p.name.clone().unwrap_or_default(), p.port))
+                .collect()
         };
         assert_eq!(managed.services[0].metadata.name.as_deref(), Some("jaeger-collector"));
         assert_eq!(
@@ -691,13 +698,25 @@ mod tests {
             [("http-query".into(), 16686), ("otlp-grpc".into(), 4317), ("otlp-http".into(), 4318)]
         );
         let extension = managed.extension_service.as_ref().expect("jaeger_query opens a port");
-        assert_eq!(names(extension), [("health-check".into(), 13133), ("jaeger-query".into(), 16686), ("jaeger-query-2".into(), 16685)]);
+        assert_eq!(
+            names(extension),
+            [("health-check".into(), 13133), ("jaeger-query".into(), 16686), ("jaeger-query-2".into(), 16685)]
+        );
         let pod = managed.deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref()).expect("pod");
         let container_ports: Vec<&str> =
             pod.containers[0].ports.iter().flatten().filter_map(|p| p.name.as_deref()).collect();
-        assert_eq!(container_ports, ["health-check", "http-query", "jaeger-query-2", "metrics", "otlp-grpc", "otlp-http"]);
+        assert_eq!(
+            container_ports,
+            ["health-check", "http-query", "jaeger-query-2", "metrics", "otlp-grpc", "otlp-http"]
+        );
         assert_eq!(pod.service_account_name.as_deref(), Some("jaeger-collector"));
-        let labels = managed.deployment.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default();
+        let labels = managed
+            .deployment
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
         assert_eq!(labels["app.kubernetes.io/instance"], "obs.jaeger");
         assert_eq!(labels["app.kubernetes.io/version"], "2.20.0");
         assert_eq!(labels["app.kubernetes.io/name"], "jaeger-collector");

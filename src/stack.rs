@@ -11,12 +11,13 @@ use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
+use crate::components::operator::{self, Operated};
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::config::k8s::{self, Object};
 use crate::model;
 use crate::model::plan::Plan;
-use crate::model::profile::Profile;
+use crate::model::profile::{Output, Profile};
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +47,9 @@ pub struct Stack {
     /// What the stack uses but does not render (Secrets the user creates, outside endpoints);
     /// [`crate::check`] accepts references to these.
     pub external: External,
+    /// With an operator output: the resources the operator turns into the workloads that
+    /// `gateway` and `jaeger` then describe as the operator will create them.
+    pub operator: Option<Operated>,
 }
 
 fn job_endpoint(job: &k8s_openapi::api::batch::v1::Job) -> Endpoint {
@@ -96,9 +100,20 @@ impl Stack {
     pub fn build(profile: &Profile) -> Result<Self, Error> {
         profile.validate().map_err(model::Error::Profile)?;
         let plan = Plan::resolve(profile)?;
-        let jaeger = components::jaeger::jaeger(profile, &plan)?;
-        let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
-        let lifecycle = elasticsearch::lifecycle(profile);
+        let mut jaeger = components::jaeger::jaeger(profile, &plan)?;
+        let mut gateway =
+            components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
+        let operator = match profile.output {
+            Output::Manifests => None,
+            Output::OpentelemetryOperator => Some(operator::opentelemetry(profile, &mut gateway, &mut jaeger)?),
+            Output::JaegerOperator => Some(operator::jaeger_operator(profile, &mut jaeger)?),
+        };
+        // The Jaeger Operator runs its own index cleaner.
+        let lifecycle = if profile.output == Output::JaegerOperator {
+            Lifecycle::default()
+        } else {
+            elasticsearch::lifecycle(profile)
+        };
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
         let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
@@ -129,7 +144,12 @@ impl Stack {
                 .and_then(|s| s.ports.as_ref())
                 .map(|ports| ports.iter().filter_map(|p| u16::try_from(p.port).ok()).collect())
                 .unwrap_or_default();
-            let es_clients = if lifecycle.cron_jobs.is_empty() {
+            let es_clients = if profile.output == Output::JaegerOperator {
+                vec![Endpoint {
+                    name: "jaeger-es-index-cleaner".into(),
+                    selector: crate::config::jaeger_operator::index_cleaner_selector(operator::JAEGER),
+                }]
+            } else if lifecycle.cron_jobs.is_empty() {
                 Vec::new()
             } else {
                 vec![Endpoint {
@@ -145,13 +165,8 @@ impl Stack {
                         selector: selector_of(&gateway.deployment),
                     },
                     gateway_ports,
-                    gateway_api_access: gateway
-                        .deployment
-                        .spec
-                        .as_ref()
-                        .and_then(|s| s.template.spec.as_ref())
-                        .and_then(|p| p.automount_service_account_token)
-                        .unwrap_or(false),
+                    // `k8s_attributes` reads the API server with the pod's token.
+                    gateway_api_access: profile.collector.k8s_attributes,
                     jaeger_receiver: endpoint(if jaeger.roles.len() > 1 {
                         RoleKind::Collector
                     } else {
@@ -183,6 +198,7 @@ impl Stack {
             monitoring,
             smoke_test,
             external,
+            operator,
         })
     }
 
@@ -190,7 +206,10 @@ impl Stack {
     #[must_use]
     pub fn configs(&self) -> Vec<ConfigRef> {
         let mut configs = vec![self.gateway.config_ref()];
-        configs.extend(self.jaeger.config_refs());
+        // Under the Jaeger Operator, Jaeger v1 runs on flags, not on these configs.
+        if self.operator.as_ref().is_none_or(|o| o.gateway) {
+            configs.extend(self.jaeger.config_refs());
+        }
         configs
     }
 
@@ -199,8 +218,27 @@ impl Stack {
     pub fn into_objects(self) -> Vec<Object> {
         let mut objects = vec![Object::from(self.namespace)];
         objects.extend(self.network_policies.map(Policies::into_objects).unwrap_or_default());
-        objects.extend(self.gateway.into_objects());
-        objects.extend(self.jaeger.into_objects());
+        match self.operator {
+            None => {
+                objects.extend(self.gateway.into_objects());
+                objects.extend(self.jaeger.into_objects());
+            }
+            Some(operated) => {
+                if operated.gateway {
+                    // What the `OpenTelemetryCollector` cannot express stays plain: the
+                    // ServiceAccounts (named by the resources), RBAC and the `otlp` Service.
+                    let gateway = self.gateway;
+                    objects.push(gateway.service_account.into());
+                    objects.extend(gateway.cluster_role.map(Object::from));
+                    objects.extend(gateway.cluster_role_binding.map(Object::from));
+                    objects.push(gateway.service.into());
+                    objects.push(self.jaeger.service_account.into());
+                } else {
+                    objects.extend(self.gateway.into_objects());
+                }
+                objects.extend(operated.resources.into_iter().map(Object::from));
+            }
+        }
         objects.extend(self.lifecycle.into_objects());
         if let Some(monitoring) = self.monitoring {
             objects.extend(monitoring.into_objects());

@@ -57,7 +57,9 @@ fn checkov_finds_no_failed_check_in_any_profile() {
             })
             .unwrap_or_default();
         assert_eq!(failed, 0, "{}: checkov failed checks:\n{}", Path::new(&dir).display(), failures.join("\n"));
-        assert!(passed > 100, "{}: only {passed} checks passed; is checkov reading the files?", dir.display());
+        // An operator output renders no Deployments (the operator makes them), so fewer checks
+        // apply there: about 100 against about 200 for a plain profile.
+        assert!(passed > 60, "{}: only {passed} checks passed; is checkov reading the files?", dir.display());
         eprintln!("checkov {}: {passed} passed, 0 failed", dir.display());
     }
 }

@@ -37,7 +37,7 @@ fn rendered(profile: &Profile) -> Rendered {
             _ => None,
         })
         .expect("a README.md document");
-    let objects = parts
+    let mut objects: Vec<(String, Object)> = parts
         .bundles
         .iter()
         .flat_map(|b| {
@@ -45,6 +45,10 @@ fn rendered(profile: &Profile) -> Rendered {
             b.objects.iter().map(move |o| (dir.clone(), o.clone()))
         })
         .collect();
+    // What an operator creates from a rendered resource is there once it is applied: the runbook
+    // names those objects.
+    let managed = tracestack::check::managed_objects(objects.iter().map(|(_, o)| o));
+    objects.extend(managed.into_iter().map(|(_, o)| (".".to_owned(), o)));
     let source = Source { profile: "t".into(), origin: "test".into() };
     let files = render::render_parts(parts, &source).unwrap_or_else(|e| panic!("{e}")).files.into_keys().collect();
     Rendered { objects, files, readme }
@@ -341,6 +345,18 @@ fn check(k: &Kubectl, r: &Rendered, forwarded: &mut BTreeSet<u16>) -> Result<(),
         }
         ["get", "configmap", name] => {
             r.find("ConfigMap", ns, name).map(|_| ()).ok_or_else(|| format!("ConfigMap `{name}` is not rendered"))
+        }
+        ["get", named @ ..] if !named.is_empty() && named.iter().all(|n| n.contains('/')) => {
+            for n in named {
+                let (short, name) = n.split_once('/').unwrap_or_default();
+                let kind = match short {
+                    "opentelemetrycollector" => "OpenTelemetryCollector",
+                    "jaeger" => "Jaeger",
+                    other => kind_of(other).ok_or_else(|| format!("unknown kind `{other}`"))?,
+                };
+                r.find(kind, ns, name).ok_or_else(|| format!("{kind} `{name}` is not rendered in `{ns}`"))?;
+            }
+            Ok(())
         }
         ["get", kinds] => {
             for short in kinds.split(',') {

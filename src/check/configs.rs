@@ -43,7 +43,7 @@ fn one(index: &Index<'_>, r: &ConfigRef, checker: &mut Checker) {
         let same = match r.written.as_deref().and_then(|w| w.text_of(&r.config)) {
             Some(text) => text == held,
             None => crate::format::yaml::to_string(&r.config).is_ok_and(|text| &text == held),
-        };
+        } || operator_holds(held, &r.config);
         checker.check("config-map", same, || {
             format!(
                 "{whose}: ConfigMap `{}` key `{}` does not hold this config; render both from the same typed config",
@@ -59,6 +59,12 @@ fn one(index: &Index<'_>, r: &ConfigRef, checker: &mut Checker) {
         endpoint(index, &whose, ns.unwrap_or_default(), &client, checker);
     }
     listeners(&whose, &r.config, &runners, checker);
+}
+
+/// Whether `held` is the JSON text of `config`, as the stand-in for the ConfigMap an operator
+/// writes from a resource's `spec.config` holds it (see [`super::managed_objects`]).
+fn operator_holds(held: &str, config: &crate::config::collector::Config) -> bool {
+    held.starts_with('{') && serde_json::from_str::<serde_json::Value>(held).ok() == serde_json::to_value(config).ok()
 }
 
 /// The containers that mount `config_map`: the ones that run the config.
@@ -111,7 +117,10 @@ fn endpoint(index: &Index<'_>, whose: &str, namespace: &str, client: &Client, ch
         format!("{at} names port {port} of Service `{name}`, which exposes only {}", have.join(", "))
     });
     if let Some(found) = found {
-        let app = found.app_protocol.as_deref();
+        // Without `appProtocol` a port's protocol is its name's prefix (`grpc-otlp`), as Istio reads
+        // it: the Jaeger Operator names its ports so.
+        let prefix = found.name.as_deref().and_then(|n| n.split_once('-')).map(|(p, _)| p);
+        let app = found.app_protocol.as_deref().or(prefix);
         checker.check("endpoint-protocol", app.is_some_and(|a| protocol.app_protocols().contains(&a)), || {
             format!(
                 "{at} speaks {} but port {port} `{}` of Service `{name}` has appProtocol `{}` (expected `{}`)",

@@ -183,14 +183,59 @@ pub struct Outcome {
 #[must_use]
 pub fn run<'a>(objects: impl IntoIterator<Item = &'a Object>, configs: &[ConfigRef], external: &External) -> Outcome {
     let objects: Vec<&Object> = objects.into_iter().collect();
-    let index = Index::new(&objects, external);
     let mut checker = Checker::default();
+    let managed = operated(objects.iter().copied(), &mut checker);
+    let managed_refs: Vec<&Object> = managed.iter().map(|(_, o)| o).collect();
+    let index = Index::new(&objects, &managed_refs, external);
     objects::check(&index, &mut checker);
+    objects::check_managed(&index, &managed, &mut checker);
     configs::check(&index, configs, &mut checker);
     Outcome {
         summary: Summary { objects: objects.len(), configs: configs.len(), checks: checker.checks },
         violations: checker.violations,
     }
+}
+
+/// What operators create from the operator resources among `objects` (`OpenTelemetryCollector`,
+/// `Jaeger`): the Deployments, Services, ConfigMaps and budgets other objects refer to, each with
+/// the identity of the resource it comes from. Checks treat them as objects that will exist; the
+/// runbook test reads them to resolve commands naming them.
+#[must_use]
+pub fn managed_objects<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Vec<(ObjectRef, Object)> {
+    operated(objects, &mut Checker::default())
+}
+
+fn operated<'a>(objects: impl IntoIterator<Item = &'a Object>, checker: &mut Checker) -> Vec<(ObjectRef, Object)> {
+    use crate::config::{jaeger_operator, otel_operator};
+    let mut managed = Vec::new();
+    for object in objects {
+        let Object::Custom(custom) = object else { continue };
+        let body = serde_json::Value::Object(custom.body.clone());
+        let made = match (custom.api_version, custom.kind) {
+            (otel_operator::API_VERSION, otel_operator::KIND) => {
+                serde_json::from_value::<otel_operator::OpenTelemetryCollector>(body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| otel_operator::managed(&custom.metadata, &r.spec))
+                    .map(otel_operator::Managed::into_objects)
+            }
+            (jaeger_operator::API_VERSION, jaeger_operator::KIND) => {
+                serde_json::from_value::<jaeger_operator::Jaeger>(body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| jaeger_operator::managed(&custom.metadata, &r.spec))
+                    .map(jaeger_operator::Managed::into_objects)
+            }
+            _ => continue,
+        };
+        let id = ObjectRef::of(object);
+        match made {
+            Ok(made) => {
+                checker.checks += 1;
+                managed.extend(made.into_iter().map(|o| (id.clone(), o)));
+            }
+            Err(e) => checker.fail("operator", format!("{id}: what the operator creates from it is unknown: {e}")),
+        }
+    }
+    managed
 }
 
 /// [`run`], as a `Result`.
@@ -231,21 +276,23 @@ impl Checker {
 /// The rendered objects by identity, plus what is declared external.
 struct Index<'a> {
     objects: &'a [&'a Object],
+    /// What operators will create from rendered resources: looked up like rendered objects.
+    managed: &'a [&'a Object],
     by_ref: BTreeMap<Key<'a>, &'a Object>,
     external: &'a External,
     external_objects: BTreeSet<Key<'a>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(objects: &'a [&'a Object], external: &'a External) -> Self {
+    fn new(objects: &'a [&'a Object], managed: &'a [&'a Object], external: &'a External) -> Self {
         // The first of two objects with one identity wins; the duplicate itself is a violation.
         let mut by_ref = BTreeMap::new();
-        for object in objects.iter().copied() {
+        for object in objects.iter().chain(managed).copied() {
             by_ref.entry(key_of(object)).or_insert(object);
         }
         let external_objects =
             external.objects.iter().map(|r| (r.kind.as_str(), r.namespace.as_deref(), r.name.as_str())).collect();
-        Self { objects, by_ref, external, external_objects }
+        Self { objects, managed, by_ref, external, external_objects }
     }
 
     fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
@@ -263,7 +310,11 @@ impl<'a> Index<'a> {
 
     /// Every workload (an object with a pod template) in `namespace`.
     fn workloads_in(&self, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Object> + 'a {
-        self.objects.iter().copied().filter(move |o| o.namespace() == namespace && o.pod_template().is_some())
+        self.objects
+            .iter()
+            .chain(self.managed)
+            .copied()
+            .filter(move |o| o.namespace() == namespace && o.pod_template().is_some())
     }
 }
 

@@ -32,12 +32,71 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
             | Object::PersistentVolumeClaim(_)
             | Object::Job(_)
             | Object::CronJob(_)
-            | Object::ClusterRole(_)
-            | Object::Custom(_) => {}
+            | Object::ClusterRole(_) => {}
+            Object::Custom(custom) if custom.kind == "PodMonitor" => pod_monitor(index, object, custom, checker),
+            Object::Custom(_) => {}
         }
         if let Some(spec) = object.pod_template().and_then(|t| t.spec.as_ref()) {
             pod_references(index, object, spec, checker);
         }
+    }
+}
+
+/// Objects an operator creates from a rendered resource: none may also be rendered (the operator
+/// and `kubectl apply` would fight over it), and what their pods reference (the ServiceAccount,
+/// Secrets and ConfigMaps the resource names) must exist. How an operator builds its own objects
+/// is its business and not checked further.
+pub(super) fn check_managed(index: &Index<'_>, managed: &[(super::ObjectRef, Object)], checker: &mut Checker) {
+    for (source, object) in managed {
+        let id = Id(object);
+        let rendered = index.objects.iter().any(|o| key_of(o) == key_of(object));
+        checker.check("operator", !rendered, || format!("{id} is rendered, but the operator creates it from {source}"));
+        if let Some(spec) = object.pod_template().and_then(|t| t.spec.as_ref()) {
+            pod_references(index, object, spec, checker);
+        }
+    }
+}
+
+/// A PodMonitor selects pods in its namespace (or those its `namespaceSelector` names), and every
+/// endpoint's `port` is a container port name of each selected pod.
+fn pod_monitor(index: &Index<'_>, object: &Object, custom: &crate::config::k8s::CustomResource, checker: &mut Checker) {
+    let id = Id(object);
+    let spec = &custom.body["spec"];
+    let wanted: BTreeMap<String, String> = spec["selector"]["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+        .collect();
+    let namespaces: Vec<&str> = match spec["namespaceSelector"]["matchNames"].as_array() {
+        Some(names) => names.iter().filter_map(|n| n.as_str()).collect(),
+        None => object.namespace().into_iter().collect(),
+    };
+    let selected: Vec<&Object> = namespaces
+        .iter()
+        .flat_map(|ns| index.workloads_in(Some(ns)))
+        .filter(|w| selector::matches_map(&wanted, pod_labels(w)))
+        .collect();
+    checker.check("pod-monitor", !selected.is_empty(), || {
+        format!(
+            "{id} selects {} but no workload in {} has those pod labels",
+            describe_labels(&wanted),
+            namespaces.join(", ")
+        )
+    });
+    // Prometheus scrapes a port on the pods that declare it; a selected pod without it adds no
+    // target, but a port no selected pod declares is never scraped.
+    for endpoint in spec["podMetricsEndpoints"].as_array().into_iter().flatten() {
+        let Some(port) = endpoint["port"].as_str() else { continue };
+        let declared = selected.iter().any(|w| {
+            w.pod_template()
+                .and_then(|t| t.spec.as_ref())
+                .is_some_and(|p| containers(p).any(|c| container_declares(c, &IntOrString::String(port.to_owned()))))
+        });
+        checker.check("pod-monitor", declared || selected.is_empty(), || {
+            let names: Vec<String> = selected.iter().map(|w| Id(w).to_string()).collect();
+            format!("{id} scrapes port `{port}`, which no selected pod declares ({})", names.join(", "))
+        });
     }
 }
 

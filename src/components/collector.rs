@@ -91,9 +91,14 @@ impl Gateway {
             config: self.config.clone(),
             distribution: self.distribution,
             version: self.version,
-            workload: ObjectRef::namespaced("Deployment", ns, NAME),
+            workload: ObjectRef::namespaced("Deployment", ns, self.deployment.metadata.name.as_deref().unwrap_or(NAME)),
             config_map: self.config_map.metadata.name.clone().unwrap_or_default(),
-            key: CONFIG_FILE.into(),
+            key: self
+                .config_map
+                .data
+                .as_ref()
+                .and_then(|d| d.keys().next().cloned())
+                .unwrap_or_else(|| CONFIG_FILE.into()),
             written: Some(Arc::clone(&self.written)),
         }
     }
@@ -544,7 +549,7 @@ mod tests {
             [(String::new(), "namespaces".to_owned(), read.clone()), (String::new(), "pods".to_owned(), read.clone())]
         );
         // Before v0.155.0 the processor watches ReplicaSets for `k8s.deployment.name`.
-        let (old, _) = rbac("observability", &BTreeMap::new(), distribution::Version::new(0, 152, 0));
+        let (old, _) = rbac("observability", &std::collections::BTreeMap::new(), distribution::Version::new(0, 152, 0));
         let old: Vec<String> =
             old.rules.unwrap_or_default().iter().flat_map(|r| r.resources.clone().unwrap_or_default()).collect();
         assert_eq!(old, ["namespaces", "pods", "replicasets"]);

@@ -7,6 +7,7 @@ pub mod jaeger;
 pub mod monitoring;
 pub mod namespace;
 pub mod network;
+pub mod operator;
 pub mod parts;
 pub mod smoke_test;
 pub mod workload;

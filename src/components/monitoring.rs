@@ -348,8 +348,21 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
         gateway.deployment.spec.as_ref().and_then(|s| s.selector.match_labels.clone()).unwrap_or_default();
     let collector = pod_monitor(gateway_selector, &["metrics"], &interval);
     // Every Jaeger role: select on name and part-of, not on the role's component.
-    let jaeger_selector: BTreeMap<String, String> =
-        k8s::selector(&jaeger_job, "").into_iter().filter(|(k, _)| k != COMPONENT_LABEL).collect();
+    // The pod labels every role shares, but the version, the role and an operator's instance.
+    let role_labels = |d: &k8s_openapi::api::apps::v1::Deployment| {
+        d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default()
+    };
+    let mut jaeger_selector: BTreeMap<String, String> =
+        jaeger.roles.first().map(|r| role_labels(&r.deployment)).unwrap_or_default();
+    for role in &jaeger.roles {
+        let labels = role_labels(&role.deployment);
+        jaeger_selector.retain(|k, v| labels.get(k) == Some(v));
+    }
+    for varying in
+        [COMPONENT_LABEL, "app.kubernetes.io/version", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"]
+    {
+        jaeger_selector.remove(varying);
+    }
     let mut jaeger_ports = vec![jaeger_component::METRICS_PORT];
     if jaeger_component::span_metrics_enabled(profile) {
         jaeger_ports.push(jaeger_component::SPAN_METRICS_PORT);

@@ -3,6 +3,8 @@
 
 pub mod collector;
 pub mod istio;
+pub mod jaeger_operator;
 pub mod k8s;
 pub mod kustomize;
+pub mod otel_operator;
 pub mod prometheus;

@@ -66,6 +66,79 @@ pub struct Profile {
     /// Scraping and alerting through the Prometheus Operator (off unless enabled).
     #[serde(default)]
     pub monitoring: MonitoringSpec,
+    /// What the gateway and Jaeger are rendered as: plain manifests (the default),
+    /// `OpenTelemetryCollector` resources of the OpenTelemetry Operator, or a `Jaeger` resource of
+    /// the (v1-only) Jaeger Operator.
+    #[serde(default)]
+    pub output: Output,
+}
+
+/// What the Jaeger Operator's `Jaeger` resource (Jaeger v1) cannot run of a profile.
+fn check_jaeger_operator(profile: &Profile, err: &mut impl FnMut(&str, String)) {
+    let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage else {
+        err(
+            "output",
+            "`jaeger-operator` renders the Jaeger Operator's `production` strategy, which needs `jaeger.storage.elasticsearch`; for in-memory storage use `output: manifests` or `opentelemetry-operator`".into(),
+        );
+        return;
+    };
+    if es.lifecycle.mode == LifecycleMode::Rollover {
+        err(
+            "jaeger.storage.elasticsearch.lifecycle.mode",
+            "`jaeger-operator` output runs the operator's daily index cleaner; use `mode: daily`, or `output: manifests` for rollover".into(),
+        );
+    }
+    if let Some(c) = &es.credentials
+        && (c.username_key != "ES_USERNAME" || c.password_key != "ES_PASSWORD")
+    {
+        err(
+            "jaeger.storage.elasticsearch.credentials",
+            "the Jaeger Operator passes every key of the Secret as an environment variable, and Jaeger v1 reads `ES_USERNAME` and `ES_PASSWORD`: name the keys so (`username_key: ES_USERNAME`, `password_key: ES_PASSWORD`)".into(),
+        );
+    }
+    if profile.monitoring.enabled {
+        err(
+            "monitoring.enabled",
+            "the alerts and span metrics are Jaeger v2's; the Jaeger Operator runs Jaeger v1, whose metrics differ: turn monitoring off or use `output: manifests` or `opentelemetry-operator`".into(),
+        );
+    }
+    if profile.jaeger.collector_tls.is_some() {
+        err(
+            "jaeger.collector_tls",
+            "`jaeger-operator` output does not wire the collector's serving certificate; remove it or use `output: manifests` or `opentelemetry-operator`".into(),
+        );
+    }
+}
+
+/// What the gateway and Jaeger are rendered as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// Deployments, ConfigMaps, Services, HPAs and PDBs, applied as they are.
+    #[default]
+    Manifests,
+    /// The gateway and every Jaeger v2 role as `opentelemetry.io/v1beta1` `OpenTelemetryCollector`
+    /// resources (image `jaegertracing/jaeger` for Jaeger), which the OpenTelemetry Operator turns
+    /// into Deployments and Services named `<name>-collector…`; what the resource cannot express
+    /// (NetworkPolicies, the `otlp` Service, RBAC, index maintenance) stays a plain object beside it.
+    OpentelemetryOperator,
+    /// The gateway as plain manifests, Jaeger as one `jaegertracing.io/v1` `Jaeger` resource of
+    /// the Jaeger Operator (`production` strategy, Elasticsearch only). It runs Jaeger v1, which
+    /// reached its end of life on 2025-12-31: for clusters still on that operator, until they move
+    /// to `manifests` or `opentelemetry-operator`.
+    JaegerOperator,
+}
+
+impl Output {
+    /// The profile spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manifests => "manifests",
+            Self::OpentelemetryOperator => "opentelemetry-operator",
+            Self::JaegerOperator => "jaeger-operator",
+        }
+    }
 }
 
 /// Declared load.
@@ -197,6 +270,7 @@ impl Default for Profile {
             apps: Vec::new(),
             smoke_test: SmokeTestSpec::default(),
             monitoring: MonitoringSpec::default(),
+            output: Output::Manifests,
         }
     }
 }
@@ -1395,6 +1469,9 @@ impl Profile {
             if let Err(e) = check_cidr(cidr) {
                 err(&format!("security.network_policy.api_server_cidrs[{i}]"), e);
             }
+        }
+        if self.output == Output::JaegerOperator {
+            check_jaeger_operator(self, &mut err);
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }

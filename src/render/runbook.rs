@@ -52,6 +52,8 @@ pub struct Context {
     pub metrics: MetricNames,
     /// How the bundles are applied and pruned.
     pub apply: ApplyInfo,
+    /// With an operator output: the resources and what the operator makes of them.
+    pub operator: Option<OperatorInfo>,
 }
 
 /// The apply and prune method: server-side apply as one field manager, each bundle one ApplySet.
@@ -63,6 +65,17 @@ pub struct ApplyInfo {
     pub root: &'static str,
     /// The smoke test's ApplySet.
     pub smoke: &'static str,
+}
+
+/// An operator output.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OperatorInfo {
+    /// `opentelemetry-operator` or `jaeger-operator`.
+    pub kind: &'static str,
+    /// The resources: kind and name.
+    pub resources: Vec<(String, String)>,
+    /// `kubectl get` resource names of the resources (`opentelemetrycollector/otel`).
+    pub get: Vec<String>,
 }
 
 /// Jaeger's storage.
@@ -688,7 +701,11 @@ impl Context {
             query_service: name_of(&stack.jaeger.query_service.metadata),
             query_port: service_port(&stack.jaeger.query_service, "http-query"),
             collector_service: name_of(&stack.jaeger.collector_service.metadata),
-            metrics_port: writer_deployment.map_or(0, |d| container_port(d, jaeger_component::METRICS_PORT)),
+            // Jaeger v1 (under the Jaeger Operator) serves its metrics on the admin port.
+            metrics_port: writer_deployment.map_or(0, |d| match container_port(d, jaeger_component::METRICS_PORT) {
+                0 => container_port(d, "admin-http"),
+                port => port,
+            }),
             span_metrics_port,
             monitor_tab: reader.and_then(|r| {
                 r.config.extensions.values().find_map(|e| match e {
@@ -809,6 +826,15 @@ impl Context {
             jaeger,
             smoke,
             monitoring,
+            operator: stack.operator.as_ref().map(|o| OperatorInfo {
+                kind: if o.gateway { "opentelemetry-operator" } else { "jaeger-operator" },
+                resources: o.resources.iter().map(|r| (r.kind.to_owned(), name_of(&r.metadata))).collect(),
+                get: o
+                    .resources
+                    .iter()
+                    .map(|r| format!("{}/{}", r.kind.to_ascii_lowercase(), name_of(&r.metadata)))
+                    .collect(),
+            }),
             metrics: MetricNames {
                 receiver_refused: metric::RECEIVER_REFUSED_SPANS,
                 processor_refused: metric::PROCESSOR_REFUSED_SPANS,

@@ -186,13 +186,18 @@ impl Jaeger {
             .iter()
             .map(|role| {
                 let ns = role.deployment.metadata.namespace.as_deref().unwrap_or_default();
+                let key = role.config_map.data.as_ref().and_then(|d| d.keys().next().cloned());
                 ConfigRef {
                     config: role.config.clone(),
                     distribution: Distribution::Jaeger,
                     version: self.version,
-                    workload: ObjectRef::namespaced("Deployment", ns, role.kind.deployment_name()),
+                    workload: ObjectRef::namespaced(
+                        "Deployment",
+                        ns,
+                        role.deployment.metadata.name.as_deref().unwrap_or(role.kind.deployment_name()),
+                    ),
                     config_map: role.config_map.metadata.name.clone().unwrap_or_default(),
-                    key: CONFIG_FILE.into(),
+                    key: key.unwrap_or_else(|| CONFIG_FILE.into()),
                     written: Some(Arc::clone(&role.written)),
                 }
             })

@@ -51,6 +51,36 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
                 );
             }
         }
+        // OpenTelemetry Operator resources: the operator runs the image with
+        // `--config=/conf/collector.yaml`, the file holding `spec.config`.
+        for (file, text) in &rendered.files {
+            if !text.contains("kind: OpenTelemetryCollector") {
+                continue;
+            }
+            let resource: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+            let image = resource["spec"]["image"].as_str().unwrap_or_default();
+            let repository = image_repository(image);
+            let binary = if repository == collector_image {
+                &context.binaries.otelcol
+            } else if repository == jaeger_image {
+                &context.binaries.jaeger
+            } else {
+                report
+                    .fail(format!("{profile}: {file}"), format!("image `{image}` is neither the collector nor Jaeger"));
+                continue;
+            };
+            seen += 1;
+            let target = dir.join(format!("{profile}-{seen}"));
+            let result = std::fs::create_dir_all(&target)
+                .map_err(|e| e.to_string())
+                .and_then(|()| serde_saphyr::to_string(&resource["spec"]["config"]).map_err(|e| e.to_string()))
+                .and_then(|config| {
+                    let path = target.join("collector.yaml");
+                    std::fs::write(&path, config).map_err(|e| e.to_string())?;
+                    binary_validate(binary, &["validate".into(), format!("--config={}", path.display())])
+                });
+            report.check(format!("{profile}: {file} spec.config accepted by `{repository} validate`"), result);
+        }
         if seen == 0 {
             report.fail(format!("{profile}: configs"), "no collector or Jaeger container found");
         }

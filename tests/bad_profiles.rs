@@ -799,7 +799,9 @@ fn second_document_is_rejected() {
 fn alias_bomb_is_rejected_quickly() {
     let start = Instant::now();
     check("alias-bomb.yaml", &[":1:1:", "unknown field `a`"]);
-    assert!(start.elapsed() < Duration::from_secs(5), "the alias bomb took {:?}", start.elapsed());
+    // Not a speed target (benches/ hold those): a bound far above any loaded machine's time that
+    // an unbounded expansion (minutes, gigabytes) would still break.
+    assert!(start.elapsed() < Duration::from_secs(60), "the alias bomb took {:?}", start.elapsed());
 }
 
 #[test]
@@ -816,7 +818,8 @@ fn alias_bomb_through_merge_keys_hits_the_reader_limit() {
             "anchors and aliases",
         ],
     );
-    assert!(start.elapsed() < Duration::from_secs(10), "the alias bomb took {:?}", start.elapsed());
+    // As above: a guard against an unbounded expansion, not a speed target.
+    assert!(start.elapsed() < Duration::from_secs(60), "the alias bomb took {:?}", start.elapsed());
 }
 
 #[test]

@@ -758,6 +758,10 @@ fn badger_claim(profile: &Profile, b: &BadgerSpec, version: &str) -> PersistentV
         spec: Some(PersistentVolumeClaimSpec {
             access_modes: Some(vec!["ReadWriteOnce".into()]),
             storage_class_name: b.storage_class.clone(),
+            // The API server's default, written out: without it every server-side apply of the
+            // claim writes the object again (a new resourceVersion, though nothing changed),
+            // which the `apiserver` e2e suite catches.
+            volume_mode: Some("Filesystem".into()),
             resources: Some(VolumeResourceRequirements {
                 requests: Some(
                     [(

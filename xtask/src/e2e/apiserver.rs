@@ -1,5 +1,5 @@
 //! Suite `apiserver`: every built-in profile against a real `kube-apiserver` (with etcd, and
-//! `kube-controller-manager` running the namespace and garbage-collector controllers; no kubelet,
+//! `kube-controller-manager` running the namespace, garbage-collector and PVC-protection controllers; no kubelet,
 //! no scheduler). The CRDs of `../shared/crds` are installed first. For each profile the
 //! runbook's own commands run, as written:
 //!
@@ -45,6 +45,12 @@ const PREVIOUS_VERSIONS: [(&str, &str); 2] = [("collector.version", "0.158.0"), 
 const NEEDS_NODES: [&str; 6] = ["rollout", "logs", "port-forward", "wait", "exec", "top"];
 
 pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
+    for program in ["kubectl", "openssl", "git", "tar"] {
+        if build::which(program).is_err() {
+            report.skip("apiserver", format!("`{program}` is not installed"));
+            return Ok(());
+        }
+    }
     let plane = build::control_plane()?;
     let work = context.work.join("apiserver");
     let _ = fs::remove_dir_all(&work);
@@ -1038,7 +1044,7 @@ impl Server {
                 &format!("--kubeconfig={kubeconfig}"),
                 &format!("--authentication-kubeconfig={kubeconfig}"),
                 &format!("--authorization-kubeconfig={kubeconfig}"),
-                "--controllers=namespace-controller,garbage-collector-controller",
+                "--controllers=namespace-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller",
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
                 "--secure-port=0",

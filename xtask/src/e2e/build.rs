@@ -224,7 +224,8 @@ fn jaeger(cache: &Path) -> Result<PathBuf, String> {
 /// The control plane of the `apiserver` suite: built only when that suite runs.
 pub struct ControlPlane {
     pub kube_apiserver: PathBuf,
-    /// Runs the namespace and garbage-collector controllers only (no kubelet, no scheduler).
+    /// Runs the namespace, garbage-collector and PVC-protection controllers only (no kubelet, no
+    /// scheduler).
     pub kube_controller_manager: PathBuf,
     pub etcd: PathBuf,
 }

@@ -34,6 +34,21 @@ fn every_file_starts_with_the_generated_header_and_ends_with_a_newline() {
 /// `(kind, namespace, name)` of an object.
 type Identity = (String, String, String);
 
+/// Empty lists and maps the API server drops on the way in (a NetworkPolicy rule's `ports: []`,
+/// which also opens every port; a selector's `matchLabels: {}`): the stored object then differs
+/// from the applied one, so every server-side apply writes it again.
+#[test]
+fn no_object_holds_an_empty_list_or_map_the_api_server_drops() {
+    for (path, text) in rendered() {
+        if !path.ends_with(".yaml") {
+            continue;
+        }
+        for key in ["ports: []", "matchLabels: {}", "matchExpressions: []"] {
+            assert!(!text.contains(key), "{path} holds `{key}`");
+        }
+    }
+}
+
 fn identity(object: &serde_json::Value) -> Identity {
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     (text(&object["kind"]), text(&object["metadata"]["namespace"]), text(&object["metadata"]["name"]))

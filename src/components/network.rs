@@ -224,7 +224,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     if same {
         receiver_in.push(query_in.clone());
     }
-    if !np.metrics_from_namespaces.is_empty() {
+    // No metrics port known (an operator's Jaeger v1): no rule. An empty `ports` would open every
+    // port, and the API server drops it, so each apply would change the policy again.
+    if !np.metrics_from_namespaces.is_empty() && !t.jaeger_receiver_metrics_ports.is_empty() {
         receiver_in.push(ingress(vec![namespaces(&np.metrics_from_namespaces)], &t.jaeger_receiver_metrics_ports));
     }
     let mut query_out = es_egress.clone();

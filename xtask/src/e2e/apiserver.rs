@@ -8,7 +8,8 @@
 //!   namespace's `restricted` level fails the suite; then the smoke test, the Istio Telemetry and
 //!   the Instrumentations, each its own ApplySet.
 //! - What the server holds is exactly what was rendered (kind, namespace, name, per ApplySet); a
-//!   second apply changes no object (every `resourceVersion` stays) and `kubectl diff` is empty.
+//!   second apply writes nothing (no `generation` grows, no `tracestack` field-manager entry is
+//!   touched) and `kubectl diff` is empty.
 //! - Every command of every runbook that reads state (`get`, `describe`, `auth can-i`) succeeds.
 //! - "Uninstall": the namespace and every cluster-scoped object of the ApplySet are gone.
 //!
@@ -159,17 +160,24 @@ fn profile(
         .filter(|l| l.contains("--applyset=") && !l.contains("--dry-run"))
         .cloned()
         .collect();
-    report.check(format!("{name}: a second apply changes no object (every resourceVersion stays)"), {
-        run_lines(server, &dir, &again, &mut Totals::default()).and_then(|()| {
-            let after = sets.iter().map(|s| server.members(s)).collect::<Result<Vec<_>, _>>()?;
-            let changed: Vec<String> = before
-                .iter()
-                .zip(&after)
-                .flat_map(|(b, a)| b.iter().filter(|(k, v)| a.get(*k) != Some(*v)).map(|(k, _)| k.to_string()))
-                .collect();
-            if changed.is_empty() { Ok(()) } else { Err(format!("changed: {}", changed.join(", "))) }
-        })
-    });
+    report.check(
+        format!("{name}: a second apply writes nothing (generations and the tracestack field manager's entries stay)"),
+        {
+            run_lines(server, &dir, &again, &mut Totals::default()).and_then(|()| {
+                let after = sets.iter().map(|s| server.members(s)).collect::<Result<Vec<_>, _>>()?;
+                let changed: Vec<String> = before
+                    .iter()
+                    .zip(&after)
+                    .flat_map(|(b, a)| {
+                        b.iter()
+                            .filter(|(k, v)| a.get(*k) != Some(*v))
+                            .map(|(k, v)| format!("{k}: {v} → {:?}", a.get(k)))
+                    })
+                    .collect();
+                if changed.is_empty() { Ok(()) } else { Err(format!("changed: {}", changed.join(", "))) }
+            })
+        },
+    );
     let review = section(readme, "## Review a change");
     let diff = review.iter().find(|l| l.contains("kubectl diff")).ok_or("the runbook has no `kubectl diff` command")?;
     report.check(format!("{name}: `{diff}` is empty after the apply"), {
@@ -1171,7 +1179,9 @@ impl Server {
     }
 
     /// The members of an ApplySet in the server (by the kinds its parent lists and its label),
-    /// with their `resourceVersion`s.
+    /// each with what an apply that changed it would change: its `generation` and the time of the
+    /// `tracestack` field manager's entry. (Not the `resourceVersion`: controllers write objects
+    /// too, e.g. the PVC-protection controller a claim, with or without an apply.)
     fn members(&self, set: &ApplySetBundle) -> Result<BTreeMap<Key, String>, String> {
         let parent: serde_json::Value =
             serde_json::from_str(&self.kubectl(&["-n", &set.namespace, "get", "secret", &set.name, "-o", "json"])?)
@@ -1183,14 +1193,32 @@ impl Server {
             return Ok(BTreeMap::new());
         }
         let label = format!("{}={}", tracestack::config::k8s::APPLYSET_PART_OF, set.id);
-        let list: serde_json::Value =
-            serde_json::from_str(&self.kubectl(&["get", kinds, "-A", "-l", &label, "-o", "json"])?)
-                .map_err(|e| e.to_string())?;
+        let list: serde_json::Value = serde_json::from_str(&self.kubectl(&[
+            "get",
+            kinds,
+            "-A",
+            "-l",
+            &label,
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ])?)
+        .map_err(|e| e.to_string())?;
         Ok(list["items"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|o| (Key::of(o), o["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string()))
+            .map(|o| {
+                let applied = o["metadata"]["managedFields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| m["manager"] == "tracestack")
+                    .map(|m| format!("{}@{}", m["operation"], m["time"]))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (Key::of(o), format!("generation {} applied {applied}", o["metadata"]["generation"]))
+            })
             .collect())
     }
 

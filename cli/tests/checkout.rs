@@ -57,7 +57,11 @@ fn validate_checks_every_profile_and_builds_every_applied_kustomization() {
     let output = tracestack(&["-C", root, "validate"]);
     assert!(output.status.success(), "{}", describe(&output));
     let said = String::from_utf8_lossy(&output.stdout);
-    assert!(said.contains("istio-demo: 20 objects, 2 configs: ") && said.contains(&format!("validated {} profile(s)", profiles().len())), "{said}");
+    assert!(
+        said.contains("istio-demo: 20 objects, 2 configs: ")
+            && said.contains(&format!("validated {} profile(s)", profiles().len())),
+        "{said}"
+    );
     let kubectl = Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success());
     if kubectl {
         // Every profile's root bundle and smoke test, istio-demo's instrumentation/shop and

@@ -39,6 +39,13 @@ fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
     &rest[..end]
 }
 
+/// Snapshots live beside, not in, `tests/snapshots/` (which holds exactly the built-in profiles' files).
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({ snapshot_path => "storage_snapshots", prepend_module_to_snapshot => true }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
 fn error(text: &str) -> Vec<String> {
     match tracestack::model::load::load_str("profiles/mine.yaml", text) {
         Ok(_) => panic!("accepted:\n{text}"),
@@ -54,9 +61,9 @@ fn elasticsearch_ilm_at_2_20_uses_auto_rollover_and_no_cronjobs() {
     assert!(collector.contains("policy_name: jaeger-ilm-policy"), "{collector}");
     assert!(collector.contains("create_mappings: false"), "{collector}");
     assert!(!collector.contains("use_ilm"), "{collector}");
-    insta::assert_snapshot!("ilm_2_20_collector_config", collector);
-    insta::assert_snapshot!("ilm_2_20_collector_deployment", file(&files, "jaeger-collector-deployment.yaml"));
-    insta::assert_snapshot!("ilm_runbook", section(file(&files, "README.md"), "### Storage: Elasticsearch ILM policy"));
+    snapshot("ilm_2_20_collector_config", collector);
+    snapshot("ilm_2_20_collector_deployment", file(&files, "jaeger-collector-deployment.yaml"));
+    snapshot("ilm_runbook", section(file(&files, "README.md"), "### Storage: Elasticsearch ILM policy"));
 }
 
 #[test]
@@ -67,7 +74,7 @@ fn elasticsearch_ilm_below_2_20_uses_the_legacy_flags() {
         assert!(collector.contains(wanted), "no `{wanted}`:\n{collector}");
     }
     assert!(!collector.contains("rotation"), "{collector}");
-    insta::assert_snapshot!("ilm_2_13_collector_config", collector);
+    snapshot("ilm_2_13_collector_config", collector);
 }
 
 #[test]
@@ -76,7 +83,7 @@ fn opensearch_ism_policy_attaches_through_its_ism_template() {
     let runbook = section(file(&files, "README.md"), "### Storage: OpenSearch ISM policy");
     assert!(runbook.contains("_plugins/_ism/policies/jaeger-ism-policy"), "{runbook}");
     assert!(runbook.contains("\"jaeger-jaeger-span-*\""), "{runbook}");
-    insta::assert_snapshot!("ism_runbook", runbook);
+    snapshot("ism_runbook", runbook);
 }
 
 #[test]
@@ -97,7 +104,7 @@ monitoring:
     assert!(query.contains("metrics: span-metrics"), "{query}");
     let collector = file(&files, "jaeger-collector-configmap.yaml");
     assert!(!collector.contains("metric_backends"), "the writer serves no Monitor tab:\n{collector}");
-    insta::assert_snapshot!("storage_monitor_query_config", query);
+    snapshot("storage_monitor_query_config", query);
     assert!(file(&files, "README.md").contains("Jaeger computes from the spans in OpenSearch itself"));
 }
 

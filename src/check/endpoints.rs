@@ -103,6 +103,22 @@ pub fn clients(config: &Config) -> Vec<Client> {
                             protocol: Protocol::Http,
                             every_address: false,
                         }),
+                        MetricBackend::Elasticsearch(es) | MetricBackend::Opensearch(es) => {
+                            let key = if matches!(backend, MetricBackend::Opensearch(_)) {
+                                "opensearch"
+                            } else {
+                                "elasticsearch"
+                            };
+                            for (i, url) in es.server_urls.iter().enumerate() {
+                                out.push(Client {
+                                    component: format!("extension `{id}`"),
+                                    field: format!("metric_backends.{name}.{key}.server_urls[{i}]"),
+                                    address: url.clone(),
+                                    protocol: Protocol::Http,
+                                    every_address: false,
+                                });
+                            }
+                        }
                     }
                 }
                 for (name, backend) in &storage.backends {

@@ -780,6 +780,12 @@ pub struct LifecycleSpec {
     /// Cron schedule (UTC) of the cleaner / rollover jobs, as a Kubernetes CronJob takes it: five
     /// fields (minute, hour, day of month, month, day of week) or `@daily`, `@every 12h`, ….
     pub schedule: String,
+    /// Rollover only: the name of the cluster's own lifecycle policy (an ILM policy on
+    /// Elasticsearch, an ISM policy on OpenSearch) that rolls the write alias over and deletes old
+    /// indices, instead of tracestack's rollover, lookback and cleaner CronJobs. The policy must
+    /// exist before Jaeger starts (the runbook shows it); the init container refuses to run
+    /// without it. OpenSearch needs Jaeger 2.20 or newer.
+    pub policy: Option<String>,
 }
 
 impl Default for LifecycleSpec {
@@ -790,6 +796,7 @@ impl Default for LifecycleSpec {
             rollover_max_age: "1d".into(),
             // Just before midnight UTC, when daily indices change over: yesterday's is complete.
             schedule: "55 23 * * *".into(),
+            policy: None,
         }
     }
 }
@@ -1125,7 +1132,30 @@ pub struct RedSpec {
     /// `http://prometheus-operated.monitoring.svc:9090`: fills Jaeger's Monitor tab. Unset: no
     /// Monitor tab.
     pub prometheus_url: Option<String>,
+    /// Where Jaeger's Monitor tab reads RED metrics: `prometheus` (the span metrics at
+    /// `prometheus_url`), or `storage`: computed by Jaeger from the spans in its Elasticsearch or
+    /// OpenSearch storage, with no Prometheus (Jaeger 2.8 or newer).
+    pub monitor_backend: MonitorBackend,
 }
+
+/// The source of Jaeger's Monitor tab.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorBackend {
+    /// The span metrics in Prometheus, at `monitoring.red.prometheus_url`.
+    #[default]
+    Prometheus,
+    /// Jaeger's Elasticsearch/OpenSearch metric backend, reading the span indices themselves.
+    Storage,
+}
+
+/// The first Jaeger release whose `metric_backends` take `elasticsearch` and `opensearch`
+/// (v2.8.0, `cmd/jaeger/internal/extension/jaegerstorage/config.go`).
+pub const STORAGE_METRICS_SINCE: Version = Version::new(2, 8, 0);
+/// The first Jaeger release whose `jaeger-es-rollover init` checks an ISM policy on OpenSearch
+/// (`_plugins/_ism/policies`) and whose index templates carry the ISM rollover alias; before it
+/// the init looks the policy up through Elasticsearch's `_ilm` API.
+pub const ISM_SINCE: Version = Version::new(2, 20, 0);
 
 impl Default for RedSpec {
     fn default() -> Self {
@@ -1136,6 +1166,7 @@ impl Default for RedSpec {
             min_request_rate: 0.1,
             services: BTreeMap::new(),
             prometheus_url: None,
+            monitor_backend: MonitorBackend::Prometheus,
         }
     }
 }
@@ -1362,7 +1393,7 @@ impl Profile {
         check_apps(&self.apps, &mut err);
         check_smoke_test(&self.smoke_test, &mut err);
         if self.monitoring.enabled {
-            check_monitoring(&self.monitoring, &mut err);
+            check_monitoring(&self.monitoring, &self.jaeger.storage, self.jaeger.version.0, &mut err);
         }
         let roles: &[(&str, &RoleSpec)] = match &self.jaeger.storage {
             StorageSpec::Memory(m) => {
@@ -1424,10 +1455,12 @@ impl Profile {
             }
             StorageSpec::Elasticsearch(es) => {
                 check_elasticsearch("jaeger.storage.elasticsearch", es, &mut err);
+                check_policy("jaeger.storage.elasticsearch", es, false, self.jaeger.version.0, &mut err);
                 &[("jaeger.collector", &self.jaeger.collector), ("jaeger.query", &self.jaeger.query)]
             }
             StorageSpec::Opensearch(os) => {
                 check_elasticsearch("jaeger.storage.opensearch", os, &mut err);
+                check_policy("jaeger.storage.opensearch", os, true, self.jaeger.version.0, &mut err);
                 &[("jaeger.collector", &self.jaeger.collector), ("jaeger.query", &self.jaeger.query)]
             }
             StorageSpec::Clickhouse(ch) => {
@@ -1793,7 +1826,7 @@ fn check_ratio(path: &str, value: f64, err: &mut impl FnMut(&str, String)) {
     }
 }
 
-fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
+fn check_monitoring(spec: &MonitoringSpec, storage: &StorageSpec, jaeger: Version, err: &mut impl FnMut(&str, String)) {
     for (key, value) in &spec.labels {
         if let Err(e) = names::qualified_name(key) {
             err(&format!("monitoring.labels.{key}"), e);
@@ -1807,6 +1840,26 @@ fn check_monitoring(spec: &MonitoringSpec, err: &mut impl FnMut(&str, String)) {
     }
     check_ratio("monitoring.queue_alert_ratio", spec.queue_alert_ratio, err);
     let red = &spec.red;
+    if red.monitor_backend == MonitorBackend::Storage {
+        if storage.search().is_none() {
+            err(
+                "monitoring.red.monitor_backend",
+                "`storage` needs Elasticsearch or OpenSearch storage (Jaeger computes the Monitor tab from their span indices); use `prometheus` with `prometheus_url`".into(),
+            );
+        }
+        if jaeger < STORAGE_METRICS_SINCE {
+            err(
+                "monitoring.red.monitor_backend",
+                format!("`storage` needs Jaeger {STORAGE_METRICS_SINCE} or newer (jaeger.version is {jaeger})"),
+            );
+        }
+        if red.prometheus_url.is_some() {
+            err(
+                "monitoring.red.prometheus_url",
+                "is not read with `monitor_backend: storage`; drop it, or set `monitor_backend: prometheus`".into(),
+            );
+        }
+    }
     if !red.enabled {
         return;
     }
@@ -1951,6 +2004,45 @@ fn check_clickhouse(ch: &ClickhouseSpec, jaeger: Version, err: &mut impl FnMut(&
                 err(&format!("{base}.credentials.{field}"), e);
             }
         }
+    }
+}
+
+/// `lifecycle.policy`: rollover only, a policy name the cluster accepts, and on OpenSearch a Jaeger
+/// whose rollover init knows ISM.
+fn check_policy(
+    base: &str,
+    es: &ElasticsearchSpec,
+    opensearch: bool,
+    jaeger: Version,
+    err: &mut impl FnMut(&str, String),
+) {
+    let Some(policy) = &es.lifecycle.policy else { return };
+    let path = format!("{base}.lifecycle.policy");
+    if es.lifecycle.mode != LifecycleMode::Rollover {
+        err(
+            &path,
+            "needs `mode: rollover` (a lifecycle policy rolls over aliases); drop it or set `mode: rollover`".into(),
+        );
+    }
+    let name_ok = !policy.is_empty()
+        && policy.len() <= 255
+        && policy.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.')
+        && !policy.starts_with(['-', '_', '.']);
+    if !name_ok {
+        err(
+            &path,
+            format!(
+                "`{policy}` must be 1–255 lowercase letters, digits, `-`, `_` or `.`, not starting with `-`, `_` or `.`, e.g. `jaeger-ilm-policy`"
+            ),
+        );
+    }
+    if opensearch && jaeger < ISM_SINCE {
+        err(
+            &path,
+            format!(
+                "needs Jaeger {ISM_SINCE} or newer on OpenSearch (jaeger.version is {jaeger}): older `jaeger-es-rollover init` looks the policy up through Elasticsearch's `_ilm` API, which OpenSearch does not serve, and its index templates carry no ISM rollover alias; drop `policy` to use the rollover CronJobs"
+            ),
+        );
     }
 }
 

@@ -15,11 +15,12 @@ use serde::Serialize;
 use crate::components::jaeger::{self as jaeger_component, RoleKind};
 use crate::components::parts::ApplySet;
 use crate::components::smoke_test;
-use crate::config::collector::jaeger::Backend;
+use crate::config::collector::jaeger::{Backend, MetricBackend};
 use crate::config::collector::{Exporter, Extension, Processor};
 use crate::config::prometheus::metric;
 use crate::format::Error;
 use crate::format::prose::{code_span, markdown_text, shell_word};
+use crate::model::profile::SearchEngine;
 use crate::stack::Stack;
 
 /// The runbook's file name in the profile's output directory.
@@ -95,6 +96,23 @@ pub struct Storage {
     pub clickhouse: Option<ClickhouseInfo>,
     /// The index cleaner CronJob (Elasticsearch, OpenSearch).
     pub cleaner: Option<String>,
+    /// The cluster's lifecycle policy, when it rolls the aliases over (Elasticsearch, OpenSearch).
+    pub policy: Option<PolicyInfo>,
+}
+
+/// An ILM or ISM policy the cluster must hold, and the init container that checks it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyInfo {
+    /// The policy's name.
+    pub name: String,
+    /// `ILM` (Elasticsearch) or `ISM` (OpenSearch).
+    pub api: &'static str,
+    /// The URL that creates it: the first server URL and the API path.
+    pub url: String,
+    /// The request body, pretty-printed JSON.
+    pub body: String,
+    /// The init container of the writer that installs the templates and the first index.
+    pub init: String,
 }
 
 impl Storage {
@@ -107,6 +125,7 @@ impl Storage {
             badger: None,
             clickhouse: None,
             cleaner: None,
+            policy: None,
         }
     }
 }
@@ -240,6 +259,8 @@ pub struct JaegerInfo {
     pub span_metrics_port: Option<i32>,
     /// The Prometheus the UI's Monitor tab reads, when wired.
     pub monitor_tab: Option<String>,
+    /// The Monitor tab reads Jaeger's Elasticsearch/OpenSearch storage itself.
+    pub monitor_storage: bool,
 }
 
 /// The smoke test.
@@ -415,6 +436,22 @@ struct KeyRead {
 
 /// The `.gitignore` rendered beside the runbook.
 pub const GITIGNORE: &str = ".gitignore";
+
+/// The lifecycle policy of the stack, with the URL that creates it on the first server.
+fn policy_info(stack: &Stack, server_urls: &[String]) -> Option<PolicyInfo> {
+    let policy = stack.lifecycle.policy.as_ref()?;
+    let base = server_urls.first().map(|u| u.trim_end_matches('/')).unwrap_or_default();
+    Some(PolicyInfo {
+        name: policy.name.clone(),
+        api: match policy.engine {
+            SearchEngine::Elasticsearch => "ILM",
+            SearchEngine::Opensearch => "ISM",
+        },
+        url: format!("{base}/{}", policy.path),
+        body: serde_json::to_string_pretty(&policy.body).unwrap_or_default(),
+        init: stack.lifecycle.init_container.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+    })
+}
 
 /// A `.gitignore` for the profile's output directory, which is committed: the runbook reads
 /// credentials from outside it, and this keeps a credential file saved here by mistake (the key
@@ -668,6 +705,7 @@ impl Context {
                         title: "Elasticsearch",
                         server_urls: es.server_urls.clone(),
                         cleaner,
+                        policy: policy_info(stack, &es.server_urls),
                         ..Storage::memory(None)
                     },
                     Backend::Opensearch(os) => Storage {
@@ -675,6 +713,7 @@ impl Context {
                         title: "OpenSearch",
                         server_urls: os.server_urls.clone(),
                         cleaner,
+                        policy: policy_info(stack, &os.server_urls),
                         ..Storage::memory(None)
                     },
                     Backend::Clickhouse(ch) => Storage {
@@ -707,10 +746,16 @@ impl Context {
                 port => port,
             }),
             span_metrics_port,
+            monitor_storage: reader.is_some_and(|r| {
+                r.config.extensions.values().any(|e| {
+                    matches!(e, Extension::JaegerStorage(s) if s.metric_backends.values().any(|b| matches!(b, MetricBackend::Elasticsearch(_) | MetricBackend::Opensearch(_))))
+                })
+            }),
             monitor_tab: reader.and_then(|r| {
                 r.config.extensions.values().find_map(|e| match e {
-                    Extension::JaegerStorage(s) => s.metric_backends.values().next().map(|b| match b {
-                        crate::config::collector::jaeger::MetricBackend::Prometheus(p) => p.endpoint.clone(),
+                    Extension::JaegerStorage(s) => s.metric_backends.values().next().and_then(|b| match b {
+                        MetricBackend::Prometheus(p) => Some(p.endpoint.clone()),
+                        MetricBackend::Elasticsearch(_) | MetricBackend::Opensearch(_) => None,
                     }),
                     _ => None,
                 })

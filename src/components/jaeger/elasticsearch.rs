@@ -4,7 +4,11 @@
 //!
 //! Tool usage (jaegertracing/jaeger `cmd/es-index-cleaner`, `cmd/es-rollover`): the cleaner takes
 //! `<days> <url>`, the rollover tool `init|rollover|lookback <url>`; both read their flags from
-//! upper-case environment variables (`INDEX_PREFIX`, `ES_USERNAME`, `ES_TLS_CA`, …).
+//! upper-case environment variables (`INDEX_PREFIX`, `ES_USERNAME`, `ES_TLS_CA`, `ES_USE_ILM`,
+//! `ES_ILM_POLICY_NAME` — viper's `es.use-ilm` and `es.ilm-policy-name`, `cmd/es-rollover/app/flags.go`).
+//!
+//! With a lifecycle policy (`lifecycle.policy`), only the init runs: the cluster's ILM (or, with
+//! Jaeger ≥ 2.20, OpenSearch's ISM) policy rolls the write alias over and deletes old indices.
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
@@ -14,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::NAME;
 use crate::config::k8s::{self, Object};
-use crate::model::profile::{CpuMemory, ElasticsearchSpec, LifecycleMode, Profile, Resources};
+use crate::model::profile::{CpuMemory, ElasticsearchSpec, LifecycleMode, Profile, Resources, SearchEngine};
 use crate::value::quantity::Quantity;
 
 /// `app.kubernetes.io/component` of the maintenance pods.
@@ -31,6 +35,69 @@ pub struct Lifecycle {
     pub init_container: Option<Container>,
     /// Volumes the maintenance containers mount.
     pub volumes: Vec<Volume>,
+    /// With a lifecycle policy: the policy the cluster must hold before Jaeger starts (tracestack
+    /// renders no object for it; the runbook shows how to create it).
+    pub policy: Option<Policy>,
+}
+
+/// A lifecycle policy the cluster holds: Elasticsearch ILM or OpenSearch ISM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// The policy's name (`ES_ILM_POLICY_NAME` of the init container).
+    pub name: String,
+    /// Which engine's API takes it.
+    pub engine: SearchEngine,
+    /// The API path that creates it: `_ilm/policy/<name>` or `_plugins/_ism/policies/<name>`.
+    pub path: String,
+    /// The request body.
+    pub body: serde_json::Value,
+}
+
+/// The policy for `es`: roll the write alias over after `rollover_max_age`, delete an index
+/// `retention_days` after (ILM: after its rollover; ISM: after its creation). ISM attaches
+/// itself to the rollover indices through `ism_template`; ILM through the index templates that
+/// `jaeger-es-rollover init` installs.
+fn policy(engine: SearchEngine, es: &ElasticsearchSpec, name: &str) -> Policy {
+    let age = &es.lifecycle.rollover_max_age;
+    let retention = format!("{}d", es.lifecycle.retention_days);
+    let (path, body) = match engine {
+        SearchEngine::Elasticsearch => (
+            format!("_ilm/policy/{name}"),
+            serde_json::json!({
+                "policy": {
+                    "phases": {
+                        "hot": { "min_age": "0ms", "actions": { "rollover": { "max_age": age } } },
+                        "delete": { "min_age": retention, "actions": { "delete": {} } }
+                    }
+                }
+            }),
+        ),
+        SearchEngine::Opensearch => {
+            let patterns: Vec<String> = ["span", "service", "dependencies"]
+                .iter()
+                .map(|kind| format!("{}-jaeger-{kind}-*", es.index_prefix))
+                .collect();
+            (
+                format!("_plugins/_ism/policies/{name}"),
+                serde_json::json!({
+                    "policy": {
+                        "description": "Jaeger indices: roll over, then delete after the retention",
+                        "default_state": "hot",
+                        "states": [
+                            {
+                                "name": "hot",
+                                "actions": [{ "rollover": { "min_index_age": age } }],
+                                "transitions": [{ "state_name": "delete", "conditions": { "min_index_age": retention } }]
+                            },
+                            { "name": "delete", "actions": [{ "delete": {} }], "transitions": [] }
+                        ],
+                        "ism_template": [{ "index_patterns": patterns, "priority": 100 }]
+                    }
+                }),
+            )
+        }
+    };
+    Policy { name: name.to_owned(), engine, path, body }
 }
 
 impl Lifecycle {
@@ -130,7 +197,7 @@ fn cron_job(profile: &Profile, es: &ElasticsearchSpec, name: &str, schedule: &st
 /// The lifecycle objects of `profile`; empty without Elasticsearch.
 #[must_use]
 pub fn lifecycle(profile: &Profile) -> Lifecycle {
-    let Some((_, es)) = profile.jaeger.storage.search() else {
+    let Some((engine, es)) = profile.jaeger.storage.search() else {
         return Lifecycle::default();
     };
     let version = profile.jaeger.version.0.to_string();
@@ -150,7 +217,32 @@ pub fn lifecycle(profile: &Profile) -> Lifecycle {
             )],
             init_container: None,
             volumes: volumes(es),
+            policy: None,
         },
+        LifecycleMode::Rollover if es.lifecycle.policy.is_some() => {
+            // The cluster's ILM/ISM policy rolls over and deletes: no CronJobs. The init installs
+            // templates naming the policy (`ES_USE_ILM`), checks the policy exists and creates
+            // the first index with its read and write aliases (the write alias as write index).
+            let policy = es.lifecycle.policy.clone().unwrap_or_default();
+            let init = tool(
+                "es-rollover-init",
+                rollover_image,
+                vec!["init".into(), url],
+                vec![
+                    k8s::env("SHARDS", &es.shards.to_string()),
+                    k8s::env("REPLICAS", &es.replicas.to_string()),
+                    k8s::env("ES_USE_ILM", "true"),
+                    k8s::env("ES_ILM_POLICY_NAME", &policy),
+                ],
+                es,
+            );
+            Lifecycle {
+                cron_jobs: Vec::new(),
+                init_container: Some(init),
+                volumes: volumes(es),
+                policy: Some(self::policy(engine, es, &policy)),
+            }
+        }
         LifecycleMode::Rollover => {
             let conditions = format!("{{\"max_age\": \"{}\"}}", es.lifecycle.rollover_max_age);
             let init = tool(
@@ -205,6 +297,7 @@ pub fn lifecycle(profile: &Profile) -> Lifecycle {
                 ],
                 init_container: Some(init),
                 volumes: volumes(es),
+                policy: None,
             }
         }
     }

@@ -34,7 +34,8 @@ use crate::config::collector::{
 use crate::config::k8s::{self, Object, ServicePortSpec};
 use crate::model::plan::{Plan, WorkloadPlan};
 use crate::model::profile::{
-    BadgerSpec, CLICKHOUSE_TTL_SINCE, ClickhouseSpec, ElasticsearchSpec, LifecycleMode, Profile, StorageSpec,
+    BadgerSpec, CLICKHOUSE_TTL_SINCE, ClickhouseSpec, ElasticsearchSpec, LifecycleMode, MonitorBackend, Profile,
+    SearchEngine, StorageSpec,
 };
 use crate::value::duration::Duration;
 use crate::value::ports;
@@ -317,7 +318,13 @@ fn clickhouse(ch: &ClickhouseSpec, kind: RoleKind, version: Version) -> model::C
 fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind, version: Version) -> model::Elasticsearch {
     let current = version >= ROTATION_SINCE;
     let rollover = es.lifecycle.mode == LifecycleMode::Rollover;
-    let rotation = (rollover && current).then_some(Rotation::ManualRollover(Empty {}));
+    // With a lifecycle policy the cluster rolls the aliases over; `jaeger-es-rollover init`
+    // installs the index templates naming it, so no Jaeger process writes templates.
+    let policy = es.lifecycle.policy.as_ref().filter(|_| rollover);
+    let rotation = (rollover && current).then(|| match policy {
+        Some(name) => Rotation::AutoRollover(model::AutoRollover { policy_name: name.clone() }),
+        None => Rotation::ManualRollover(Empty {}),
+    });
     let spans = IndexOptions { shards: es.shards, replicas: es.replicas, rotation: rotation.clone() };
     // Service and dependency indices are tiny next to span indices: one shard is enough.
     let small = IndexOptions { shards: 1, replicas: es.replicas, rotation };
@@ -344,9 +351,9 @@ fn elasticsearch(es: &ElasticsearchSpec, kind: RoleKind, version: Version) -> mo
             .as_ref()
             .map(|ca| ClientTls { ca_file: Some(format!("{ES_CA_DIR}/{}", ca.key)), ..ClientTls::default() }),
         // Only the writer installs index templates; readers must not race it.
-        create_mappings: Some(kind == RoleKind::Collector),
+        create_mappings: Some(kind == RoleKind::Collector && policy.is_none()),
         use_aliases: (rollover && !current).then_some(true),
-        use_ilm: None,
+        use_ilm: (policy.is_some() && !current).then_some(true),
         // Queries look back exactly as far as indices are kept.
         max_span_age: Some(Duration::from_secs(u64::from(es.lifecycle.retention_days) * 86_400)),
     }
@@ -486,7 +493,19 @@ pub fn monitor_prometheus_url(profile: &Profile) -> Option<String> {
 /// when the profile names a Prometheus URL: the layout of Jaeger's `cmd/jaeger/config-spm.yaml`
 /// (`metric_backends.<name>.prometheus: {endpoint, normalize_calls: true, normalize_duration:
 /// true}` and `jaeger_query.storage.metrics: <name>`), whose connector defaults match ours.
+///
+/// With `monitor_backend: storage`, the Elasticsearch/OpenSearch metric backend instead: the trace
+/// backend's own settings as the query role reads them (it writes no templates).
 fn monitor_tab_backend(profile: &Profile, kind: RoleKind) -> Option<(String, model::MetricBackend)> {
+    if storage_monitor_enabled(profile) {
+        let (engine, es) = profile.jaeger.storage.search()?;
+        let settings = Box::new(elasticsearch(es, RoleKind::Query, profile.jaeger.version.0));
+        let backend = match engine {
+            SearchEngine::Elasticsearch => model::MetricBackend::Elasticsearch(settings),
+            SearchEngine::Opensearch => model::MetricBackend::Opensearch(settings),
+        };
+        return kind.serves_ui().then(|| (METRICS_STORE.to_owned(), backend));
+    }
     let url = monitor_prometheus_url(profile)?;
     kind.serves_ui().then(|| {
         (
@@ -498,6 +517,15 @@ fn monitor_tab_backend(profile: &Profile, kind: RoleKind) -> Option<(String, mod
             }),
         )
     })
+}
+
+/// Whether the Monitor tab reads Jaeger's storage (`monitoring.red.monitor_backend: storage`, with
+/// monitoring enabled and Elasticsearch or OpenSearch storage).
+#[must_use]
+pub fn storage_monitor_enabled(profile: &Profile) -> bool {
+    profile.monitoring.enabled
+        && profile.monitoring.red.monitor_backend == MonitorBackend::Storage
+        && profile.jaeger.storage.search().is_some()
 }
 
 /// Whether the receiving role computes RED metrics from spans: with monitoring and its `red` part

@@ -24,6 +24,11 @@ pub struct Storage {
 pub enum MetricBackend {
     /// A Prometheus-compatible API holding the `spanmetrics` connector's metrics.
     Prometheus(PrometheusMetrics),
+    /// RED metrics computed from the span indices of Elasticsearch (Jaeger ≥ 2.8; the same
+    /// settings as the trace backend, `escfg.Configuration`).
+    Elasticsearch(Box<Elasticsearch>),
+    /// The same from OpenSearch.
+    Opensearch(Box<Elasticsearch>),
 }
 
 /// The `prometheus` metric backend (`internal/config/promcfg.Configuration` at v2.20.0).
@@ -213,7 +218,8 @@ pub struct Elasticsearch {
     /// Read and write through aliases (rollover) rather than daily index names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub use_aliases: Option<bool>,
-    /// Let Elasticsearch ILM roll the write alias over (needs `use_aliases`).
+    /// Let Elasticsearch ILM roll the write alias over (needs `use_aliases`, and `create_mappings`
+    /// off: `jaeger-es-rollover init` installs the templates naming the policy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub use_ilm: Option<bool>,
     /// How far back the query role looks for spans (matches the retention).

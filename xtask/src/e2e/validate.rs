@@ -18,8 +18,16 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
     let dir = context.work.join("validate");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    for profile in profiles(&context.root)? {
-        let (parsed, rendered) = render_variant(&context.root, &profile, &variant(&context.root, &profile))?;
+    let mut runs: Vec<(String, Vec<(&'static str, serde_json::Value)>)> = profiles(&context.root)?
+        .into_iter()
+        .map(|p| {
+            let v = variant(&context.root, &p);
+            (p, v)
+        })
+        .collect();
+    runs.extend(lifecycle_variants());
+    for (profile, changes) in runs {
+        let (parsed, rendered) = render_variant(&context.root, &profile, &changes)?;
         let objects = Objects::from_files(&rendered.files)?;
         let collector_image = collector_image(&parsed);
         let jaeger_image = jaeger_image(&parsed);
@@ -99,6 +107,25 @@ fn variant(root: &Path, profile: &str) -> Vec<(&'static str, serde_json::Value)>
     } else {
         Vec::new()
     }
+}
+
+/// Settings no built-in profile carries, rendered as the harness's Jaeger takes them: rollover
+/// under an ILM policy (`use_aliases` + `use_ilm`, no templates from Jaeger) with the Monitor tab
+/// read from Elasticsearch, and OpenSearch's Monitor tab from the storage.
+fn lifecycle_variants() -> Vec<(String, Vec<(&'static str, serde_json::Value)>)> {
+    let storage_monitor = [
+        ("monitoring.red.prometheus_url", serde_json::Value::Null),
+        ("monitoring.red.monitor_backend", serde_json::json!("storage")),
+    ];
+    let mut es = vec![
+        super::built_jaeger(),
+        ("jaeger.storage.elasticsearch.lifecycle.mode", serde_json::json!("rollover")),
+        ("jaeger.storage.elasticsearch.lifecycle.policy", serde_json::json!("jaeger-ilm-policy")),
+    ];
+    es.extend(storage_monitor.clone());
+    let mut os = vec![super::built_jaeger()];
+    os.extend(storage_monitor);
+    vec![("prod-elasticsearch".into(), es), ("prod-opensearch".into(), os)]
 }
 
 /// Runs `binary validate` with the container's own args, its ConfigMap volumes written to files

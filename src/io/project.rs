@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::io::Error;
+use crate::model::layers::Layered;
 use crate::model::load;
 use crate::model::schema;
 use crate::render::{self, Source};
@@ -94,21 +95,38 @@ pub fn check_output_dirs<'a>(outputs: impl IntoIterator<Item = &'a Path>, profil
     Ok(())
 }
 
-/// Loads and renders one profile file; `origin` is how headers name it (e.g. `profiles/demo.yaml`).
+/// Loads and renders one profile file (with every base it `extends`); `origin` is how headers
+/// name it (e.g. `profiles/demo.yaml`).
 ///
 /// # Errors
 /// The load or render error.
 pub fn render_file(path: &Path, origin: &str) -> Result<(String, render::Rendered), Error> {
-    let name = load::profile_name(path)?;
-    let profile = load::load_file(path)?;
-    let rendered = render::render_profile(&profile, &Source { profile: name.clone(), origin: origin.to_owned() })
-        .map_err(|e| Error::InProfile { file: path.display().to_string(), source: Box::new(e) })?;
-    Ok((name, rendered))
+    render_layers(&[path.to_owned()], &[], origin).map(|(layered, rendered)| (layered.name, rendered))
+}
+
+/// Loads profile files merged in order (each with its bases) and `--set path=value` arguments
+/// ([`load::load_layered`]), and renders the result; the last file names the profile, `origin` is
+/// how headers name it.
+///
+/// # Errors
+/// The load or render error.
+pub fn render_layers(files: &[PathBuf], sets: &[String], origin: &str) -> Result<(Layered, render::Rendered), Error> {
+    let layered = load::load_layered(files, sets)?;
+    let source = Source { profile: layered.name.clone(), origin: origin.to_owned() };
+    let rendered = render::render_profile(&layered.profile, &source).map_err(|e| Error::InProfile {
+        file: files.last().map(|p| p.display().to_string()).unwrap_or_default(),
+        source: Box::new(e),
+    })?;
+    Ok((layered, rendered))
 }
 
 /// Renders every profile in `profiles_dir` plus the schema, as files relative to the output root.
 /// Every profile is tried, so one run reports every broken profile. Profiles render in parallel,
 /// one thread per available CPU; the result does not depend on it.
+///
+/// Only the directory's own files are profiles: bases they `extends` live elsewhere, by
+/// convention in `bases/` beside them, and are never rendered on their own (a base is not a
+/// cluster). A profile of the directory that another extends is refused for that reason.
 ///
 /// # Errors
 /// One error per profile that failed, in file order.
@@ -119,18 +137,38 @@ pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<E
     let renders = parallel_map(&jobs, |job| match job {
         Some(path) => {
             let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            render_file(path, &format!("profiles/{file}")).map(|(name, rendered)| {
-                rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect()
+            render_layers(std::slice::from_ref(*path), &[], &format!("profiles/{file}")).map(|(layered, rendered)| {
+                let name = layered.name.clone();
+                let files: Vec<(String, String)> =
+                    rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect();
+                (files, layered.bases().map(|(base, by)| (resolved(Path::new(base)), by.to_owned())).collect())
             })
         }
-        None => schema::profile_schema().map(|text| vec![(schema::SCHEMA_FILE.to_owned(), text)]).map_err(Error::from),
+        None => schema::profile_schema()
+            .map(|text| (vec![(schema::SCHEMA_FILE.to_owned(), text)], Vec::new()))
+            .map_err(Error::from),
     });
     let mut files = BTreeMap::new();
     let mut errors = Vec::new();
+    let mut bases: Vec<(PathBuf, String)> = Vec::new();
     for render in renders {
         match render {
-            Ok(rendered) => files.extend(rendered),
+            Ok((rendered, extended)) => {
+                files.extend(rendered);
+                bases.extend(extended);
+            }
             Err(e) => errors.push(e),
+        }
+    }
+    for path in &paths {
+        let real = resolved(path);
+        if let Some((_, by)) = bases.iter().find(|(base, _)| *base == real) {
+            errors.push(Error::Layout {
+                path: path.clone(),
+                message: format!(
+                    "is extended by {by}, so it is a base, and a base is not a cluster: move it into `bases/` beside the profiles (and update `extends`) so it is not rendered on its own"
+                ),
+            });
         }
     }
     if errors.is_empty() { Ok(files) } else { Err(errors) }

@@ -1,6 +1,7 @@
 //! The profile and what is derived from it: the format and its validation, loading, sizing and the
 //! plan, the JSON Schema.
 
+pub mod layers;
 pub mod load;
 pub(crate) mod locate;
 pub mod plan;

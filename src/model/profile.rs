@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::collector::distribution::{UnknownVersion, known_versions};
 use crate::config::collector::{Distribution, Version};
@@ -19,7 +19,7 @@ pub use crate::value::resources::{CpuMemory, Resources};
 use crate::value::url::HttpUrl;
 
 /// One stack: where it runs, the collector gateway, Jaeger and sampling.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// What this profile is for, in a sentence; shown in the generated files' header.
@@ -69,7 +69,7 @@ pub struct Profile {
 }
 
 /// Declared load.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadSpec {
     /// Peak spans per second across the stack.
@@ -104,7 +104,7 @@ impl LoadSpec {
 }
 
 /// Scheduling priority and network isolation.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySpec {
     /// PriorityClass of every pod of the stack (must exist in the cluster).
@@ -114,7 +114,7 @@ pub struct SecuritySpec {
 }
 
 /// Which namespaces may reach the stack.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetworkPolicySpec {
     /// Render NetworkPolicies (default deny for the namespace plus the stack's own flows).
@@ -137,7 +137,7 @@ pub struct NetworkPolicySpec {
 }
 
 /// Where the cluster DNS runs: DNS egress goes to those pods only, not to port 53 anywhere.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DnsSpec {
     /// Namespace of the DNS pods.
@@ -202,7 +202,7 @@ impl Default for Profile {
 }
 
 /// The collector gateway.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CollectorSpec {
     /// Collector distribution: `otelcol-k8s` (default), `otelcol-contrib`, `otelcol` or `otelcol-otlp`.
@@ -264,6 +264,12 @@ pub const DEFAULT_JAEGER_VERSION: Version = Version::new(2, 20, 0);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DistributionName(pub Distribution);
 
+impl Serialize for DistributionName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 impl<'de> Deserialize<'de> for DistributionName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -285,6 +291,12 @@ impl<'de> Deserialize<'de> for DistributionName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VersionText(pub Version);
 
+impl Serialize for VersionText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 impl<'de> Deserialize<'de> for VersionText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -297,7 +309,7 @@ impl<'de> Deserialize<'de> for VersionText {
 }
 
 /// Log level of a collector or Jaeger process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Everything, including per-batch details.
@@ -324,7 +336,7 @@ impl LogLevel {
 }
 
 /// `batch` processor settings.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BatchSpec {
     /// Send a batch after this long even if it is not full.
@@ -345,7 +357,7 @@ impl Default for BatchSpec {
 
 /// Horizontal Pod Autoscaler bounds and targets. An HPA is rendered when the maximum exceeds the
 /// minimum; the Deployment then leaves `replicas` to it.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AutoscalingSpec {
     /// Fewest pods (default: `replicas`, else derived from `load`).
@@ -365,7 +377,7 @@ impl Default for AutoscalingSpec {
 }
 
 /// The exporter queue in front of Jaeger.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueSpec {
     /// Spans the queue holds while Jaeger is slow or down; beyond it new spans are dropped (and
@@ -384,7 +396,7 @@ impl Default for QueueSpec {
 }
 
 /// Exporter retries towards Jaeger.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySpec {
     /// First wait after a failure; more than 0 (the backoff grows from it).
@@ -409,7 +421,7 @@ impl Default for RetrySpec {
 }
 
 /// Jaeger v2.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct JaegerSpec {
     /// Jaeger version; also the image tag.
@@ -454,7 +466,7 @@ impl Default for JaegerSpec {
 /// Replicas, autoscaling and resources of one Jaeger role; unset values are derived from `load`
 /// (collector role) or take the role's defaults (all-in-one: 1 pod, 100m/256Mi → 500m/512Mi;
 /// collector: 2 pods, 250m/512Mi → 1/1Gi; query: 2 pods, 100m/256Mi → 500m/512Mi).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoleSpec {
     /// Pods of this role: a fixed count.
@@ -469,7 +481,7 @@ pub struct RoleSpec {
 }
 
 /// A `kubernetes.io/tls` Secret.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSecretRef {
     /// Secret name, in the stack's namespace.
@@ -477,7 +489,7 @@ pub struct TlsSecretRef {
 }
 
 /// Trace storage: exactly one of `memory` or `elasticsearch`.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum StorageSpec {
     /// In-process memory: for demos; traces are lost on restart and Jaeger runs as one process.
@@ -493,7 +505,7 @@ impl Default for StorageSpec {
 }
 
 /// In-memory storage.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MemorySpec {
     /// The oldest traces are evicted beyond this many; bounds Jaeger's memory.
@@ -507,7 +519,7 @@ impl Default for MemorySpec {
 }
 
 /// Elasticsearch storage.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchSpec {
     /// Cluster URLs, e.g. `https://elasticsearch-es-http.elastic.svc:9200`: `http` or `https`,
@@ -538,7 +550,7 @@ pub struct ElasticsearchSpec {
 }
 
 /// How indices are created and removed.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LifecycleSpec {
     /// `daily`: one index per day, deleted by a CronJob after `retention_days`; `rollover`: Jaeger
@@ -567,7 +579,7 @@ impl Default for LifecycleSpec {
 }
 
 /// Index lifecycle mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleMode {
     /// Daily indices and an index cleaner.
@@ -605,7 +617,7 @@ fn default_replicas() -> u32 {
 }
 
 /// A Secret holding a username and a password.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsRef {
     /// Secret name, in the stack's namespace.
@@ -628,7 +640,7 @@ fn default_password_key() -> String {
 }
 
 /// One key of a Secret.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretKeyRef {
     /// Secret name, in the stack's namespace.
@@ -644,7 +656,7 @@ fn default_ca_key() -> String {
 }
 
 /// Head sampling in the collector gateway.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Sampling {
     /// Share of traces kept, more than 0 and at most 100 (by trace id, so whole traces are kept or
@@ -661,7 +673,7 @@ impl Default for Sampling {
 
 /// Istio mesh tracing: Envoy sidecars report spans to the gateway through an OpenTelemetry
 /// extension provider selected by a mesh-wide `Telemetry`.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct IstioSpec {
     /// Render the Istio files (`Telemetry`, mesh config overlay and Helm values, injection
@@ -707,7 +719,7 @@ impl Default for IstioSpec {
 
 /// The smoke-test Job: its init container sends traces through the `otlp` Service, then its
 /// container asks Jaeger's query API for them.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmokeTestSpec {
     /// Traces the sender sends (each a root span and one child) and the checker expects back.
@@ -734,7 +746,7 @@ pub const MAX_SMOKE_TRACES: u32 = 1000;
 /// Scraping and alerting through the Prometheus Operator: PodMonitors for the collector's and
 /// Jaeger's own metrics, a PrometheusRule with health and RED alerts, and the span metrics they
 /// need. The cluster must have the `monitoring.coreos.com` CRDs.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonitoringSpec {
     /// Render the PodMonitors and the PrometheusRule, and compute span metrics.
@@ -764,7 +776,7 @@ impl Default for MonitoringSpec {
 }
 
 /// Where a custom span tag's value comes from (Istio `Telemetry` `customTags`).
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum CustomTag {
     /// The same value on every span.
@@ -791,7 +803,7 @@ pub enum CustomTag {
 }
 
 /// One application onboarded to the gateway.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppSpec {
     /// Short name: the Component's directory `apps/<name>/` (a DNS-1123 label, unique).
@@ -848,7 +860,7 @@ impl AppSpec {
 }
 
 /// An application's runtime, as the OpenTelemetry Operator names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Java (agent 2.x).
@@ -878,7 +890,7 @@ impl Language {
 }
 
 /// RED metrics from spans (Jaeger's `spanmetrics` connector) and the alerts on them.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedSpec {
     /// Compute span metrics and alert on them (with `monitoring.enabled`).
@@ -913,7 +925,7 @@ impl Default for RedSpec {
 }
 
 /// The OTLP transport of an SDK (`OTEL_EXPORTER_OTLP_PROTOCOL`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum OtlpProtocol {
     /// Protobuf over HTTP, to port 4318: the default of the specification and of the Java agent 2.x.
     #[default]
@@ -936,7 +948,7 @@ impl OtlpProtocol {
 }
 
 /// An SDK sampler (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SamplerSpec {
     /// The sampler.
@@ -949,7 +961,7 @@ pub struct SamplerSpec {
 }
 
 /// A sampler the OpenTelemetry SDKs know (`OTEL_TRACES_SAMPLER` values).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SamplerKind {
     /// Keep every span.
@@ -997,7 +1009,7 @@ const NO_INJECTION_NAMESPACES: [&str; 4] = [ROOT_NAMESPACE, "kube-node-lease", "
 const SHARED_NAMESPACES: [&str; 5] = ["default", ROOT_NAMESPACE, "kube-node-lease", "kube-public", "kube-system"];
 
 /// Per-service RED thresholds; an unset one keeps the default.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedThresholds {
     /// Error share (0–1) above which to alert.

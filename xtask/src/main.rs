@@ -28,6 +28,18 @@ enum Command {
         /// Render only this profile (a name from profiles/, or a path to a profile file).
         #[arg(long)]
         profile: Option<String>,
+        /// A profile file merged over the ones before it (repeatable; maps merge by key, lists
+        /// replace, `null` removes); the last names the profile. Renders that one profile.
+        #[arg(short = 'f', long = "file")]
+        file: Vec<PathBuf>,
+        /// Set one field over the files, e.g. `--set collector.replicas=3` (repeatable; the value
+        /// is YAML; nothing after `=` removes the field).
+        #[arg(long)]
+        set: Vec<String>,
+        /// Print a field's effective value and the file and line each layer sets it at, and
+        /// write nothing (e.g. `--explain collector.replicas`).
+        #[arg(long, value_name = "FIELD")]
+        explain: Option<String>,
         /// Output directory (default: generated/, or generated/<profile> with --profile).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -96,9 +108,10 @@ fn root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { profile, out, profiles, check, prune_profiles } => {
+        Command::Render { profile, file, set, explain, out, profiles, check, prune_profiles } => {
             let options = output::Options { prune: prune_profiles };
-            render(profile.as_deref(), out, profiles, check, options).map(|()| ExitCode::SUCCESS)
+            let layers = Layers { files: file, sets: set, explain };
+            render(profile.as_deref(), &layers, out, profiles, check, options).map(|()| ExitCode::SUCCESS)
         }
         Command::Components { check } => regenerate_components(check).map(|()| ExitCode::SUCCESS),
         Command::Bench { variants_child: true, .. } => bench::variants_child(),
@@ -122,8 +135,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// `-f`, `--set` and `--explain` of `render`.
+struct Layers {
+    files: Vec<PathBuf>,
+    sets: Vec<String>,
+    explain: Option<String>,
+}
+
 fn render(
     profile: Option<&str>,
+    layers: &Layers,
     out: Option<PathBuf>,
     profiles: Option<PathBuf>,
     check: bool,
@@ -131,7 +152,34 @@ fn render(
 ) -> Result<(), String> {
     let root = root();
     let profiles = profiles.unwrap_or_else(|| root.join("profiles"));
+    let single = |name: &str| {
+        if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
+            PathBuf::from(name)
+        } else {
+            profiles.join(format!("{name}.yaml"))
+        }
+    };
+    let layered = !layers.files.is_empty() || !layers.sets.is_empty() || layers.explain.is_some();
     let (dir, files) = match profile {
+        _ if layered => {
+            let paths: Vec<PathBuf> = profile.map(single).into_iter().chain(layers.files.iter().cloned()).collect();
+            if paths.is_empty() {
+                return Err("`--set` and `--explain` need a profile: `--profile NAME` or `-f FILE`".into());
+            }
+            let last = paths.last().cloned().unwrap_or_default();
+            let origin = last.strip_prefix(&root).unwrap_or(&last).display().to_string();
+            if let Some(field) = &layers.explain {
+                let layered = tracestack::model::load::load_layered(&paths, &layers.sets).map_err(|e| e.to_string())?;
+                println!("{}", layered.explain(field)?);
+                return Ok(());
+            }
+            let (layered, rendered) = project::render_layers(&paths, &layers.sets, &origin)
+                .map_err(|e| format!("{e}\nnothing was written"))?;
+            let dir = out.unwrap_or_else(|| root.join("generated").join(&layered.name));
+            let from = last.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            project::check_output_dirs([dir.as_path()], from).map_err(|e| format!("{e}\nnothing was written"))?;
+            (dir, rendered.files)
+        }
         None => {
             let files = project::render_all(&profiles).map_err(|errors| {
                 let n = errors.len();
@@ -147,11 +195,7 @@ fn render(
             (dir, files)
         }
         Some(name) => {
-            let path = if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
-                PathBuf::from(name)
-            } else {
-                profiles.join(format!("{name}.yaml"))
-            };
+            let path = single(name);
             let origin = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
             let (name, rendered) =
                 project::render_file(&path, &origin).map_err(|e| format!("{e}\nnothing was written"))?;

@@ -11,12 +11,14 @@ use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
+use crate::components::pods;
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::config::k8s::{self, Object};
 use crate::model;
 use crate::model::plan::Plan;
-use crate::model::profile::Profile;
+use crate::model::profile::{PodExtras, Profile, StorageSpec};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,15 +98,41 @@ impl Stack {
     pub fn build(profile: &Profile) -> Result<Self, Error> {
         profile.validate().map_err(model::Error::Profile)?;
         let plan = Plan::resolve(profile)?;
-        let jaeger = components::jaeger::jaeger(profile, &plan)?;
-        let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
-        let lifecycle = elasticsearch::lifecycle(profile);
+        let mut jaeger = components::jaeger::jaeger(profile, &plan)?;
+        let mut gateway =
+            components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
+        let mut lifecycle = elasticsearch::lifecycle(profile);
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
         let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
-        let smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
+        let mut smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
         let mut external = External::default();
         external.extend(jaeger.external.clone());
+        // The profile's pod additions, the same way for every workload.
+        let mut extend_pods = |own: &PodExtras, template: Option<&mut PodTemplateSpec>| {
+            let extras = pods::effective(profile, own);
+            if let Some(template) = template {
+                pods::apply(&extras, template);
+            }
+            external.extend(pods::external(&extras, &profile.namespace));
+        };
+        extend_pods(&profile.collector.pod, gateway.deployment.spec.as_mut().map(|s| &mut s.template));
+        for role in &mut jaeger.roles {
+            let own = match role.kind {
+                RoleKind::AllInOne => &profile.jaeger.all_in_one.pod,
+                RoleKind::Collector => &profile.jaeger.collector.pod,
+                RoleKind::Query => &profile.jaeger.query.pod,
+            };
+            extend_pods(own, role.deployment.spec.as_mut().map(|s| &mut s.template));
+        }
+        if let StorageSpec::Elasticsearch(es) = &profile.jaeger.storage {
+            for cron_job in &mut lifecycle.cron_jobs {
+                let template =
+                    cron_job.spec.as_mut().and_then(|s| s.job_template.spec.as_mut()).map(|s| &mut s.template);
+                extend_pods(&es.lifecycle.pod, template);
+            }
+        }
+        extend_pods(&profile.smoke_test.pod, smoke_test.job.spec.as_mut().map(|s| &mut s.template));
         // Namespaces the stack puts objects in without owning them: Istio's root namespace and
         // the namespaces of onboarded applications.
         let foreign_namespaces = istio

@@ -8,6 +8,7 @@ pub mod monitoring;
 pub mod namespace;
 pub mod network;
 pub mod parts;
+pub mod pods;
 pub mod smoke_test;
 pub mod workload;
 

@@ -5,6 +5,7 @@ pub mod layers;
 pub mod load;
 pub(crate) mod locate;
 pub mod plan;
+pub mod pods;
 pub mod profile;
 pub mod schema;
 pub mod sizing;

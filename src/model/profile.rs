@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::collector::distribution::{UnknownVersion, known_versions};
 use crate::config::collector::{Distribution, Version};
 use crate::config::istio::ROOT_NAMESPACE;
+pub use crate::model::pods::PodExtras;
 use crate::value::cron;
 use crate::value::duration::Duration;
 use crate::value::names;
@@ -53,6 +54,11 @@ pub struct Profile {
     /// Pod scheduling and network isolation.
     #[serde(default)]
     pub security: SecuritySpec,
+    /// Additions to every pod of the stack (tolerations, node selector, affinity, priority, pull
+    /// secrets, registry mirror, labels, annotations, env, volumes); a workload's own `pod`
+    /// overrides them field by field.
+    #[serde(default)]
+    pub pods: PodExtras,
     /// Istio: mesh-wide tracing into the gateway and sidecar injection for chosen namespaces.
     #[serde(default)]
     pub istio: IstioSpec,
@@ -193,6 +199,7 @@ impl Default for Profile {
             sampling: Sampling::default(),
             load: None,
             security: SecuritySpec::default(),
+            pods: PodExtras::default(),
             istio: IstioSpec::default(),
             apps: Vec::new(),
             smoke_test: SmokeTestSpec::default(),
@@ -234,6 +241,8 @@ pub struct CollectorSpec {
     /// namespaces and ReplicaSets, and egress to the API server; turn it off where cluster-scoped
     /// RBAC is not allowed.
     pub k8s_attributes: bool,
+    /// Additions to the gateway's pods, over `pods`.
+    pub pod: PodExtras,
 }
 
 impl Default for CollectorSpec {
@@ -251,6 +260,7 @@ impl Default for CollectorSpec {
             retry: RetrySpec::default(),
             log_level: LogLevel::Info,
             k8s_attributes: true,
+            pod: PodExtras::default(),
         }
     }
 }
@@ -445,6 +455,39 @@ pub struct JaegerSpec {
     pub query: RoleSpec,
     /// Log level of Jaeger.
     pub log_level: LogLevel,
+    /// An Ingress in front of the UI and query API (`jaeger-query`, port 16686).
+    pub ingress: Option<IngressSpec>,
+}
+
+/// An Ingress for the Jaeger UI.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSpec {
+    /// The host name the UI is served at, e.g. `jaeger.example.com`.
+    pub host: String,
+    /// The IngressClass (default: the cluster's default class).
+    #[serde(default)]
+    pub class_name: Option<String>,
+    /// The path prefix (default `/`).
+    #[serde(default = "default_ingress_path")]
+    #[schemars(default = "default_ingress_path")]
+    pub path: String,
+    /// An existing `kubernetes.io/tls` Secret, in the stack's namespace, with the host's
+    /// certificate (declared external; e.g. from cert-manager).
+    #[serde(default)]
+    pub tls_secret: Option<String>,
+    /// Annotations for the controller, e.g. authentication
+    /// (`nginx.ingress.kubernetes.io/auth-url`) or cert-manager's `cert-manager.io/cluster-issuer`.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The namespace the Ingress controller's pods run in: with NetworkPolicies on, they are
+    /// allowed to the query role (or list it in `security.network_policy.query_from_namespaces`).
+    #[serde(default)]
+    pub controller_namespace: Option<String>,
+}
+
+fn default_ingress_path() -> String {
+    "/".into()
 }
 
 impl Default for JaegerSpec {
@@ -459,6 +502,7 @@ impl Default for JaegerSpec {
             collector: RoleSpec::default(),
             query: RoleSpec::default(),
             log_level: LogLevel::Info,
+            ingress: None,
         }
     }
 }
@@ -478,6 +522,8 @@ pub struct RoleSpec {
     /// Exporter queue towards storage, in spans (collector role; default: derived from `load`, else
     /// 50000).
     pub queue_size: Option<u64>,
+    /// Additions to this role's pods, over `pods`.
+    pub pod: PodExtras,
 }
 
 /// A `kubernetes.io/tls` Secret.
@@ -564,6 +610,8 @@ pub struct LifecycleSpec {
     /// Cron schedule (UTC) of the cleaner / rollover jobs, as a Kubernetes CronJob takes it: five
     /// fields (minute, hour, day of month, month, day of week) or `@daily`, `@every 12h`, ….
     pub schedule: String,
+    /// Additions to the index maintenance jobs' pods, over `pods`.
+    pub pod: PodExtras,
 }
 
 impl Default for LifecycleSpec {
@@ -574,6 +622,7 @@ impl Default for LifecycleSpec {
             rollover_max_age: "1d".into(),
             // Just before midnight UTC, when daily indices change over: yesterday's is complete.
             schedule: "55 23 * * *".into(),
+            pod: PodExtras::default(),
         }
     }
 }
@@ -732,11 +781,13 @@ pub struct SmokeTestSpec {
     /// `curlimages/curl`); the tag is tracestack's pinned curl version, and the image must run
     /// `sh` and `curl` as an arbitrary non-root user (10001) like the upstream one.
     pub curl_image: Option<String>,
+    /// Additions to the Job's pod, over `pods`.
+    pub pod: PodExtras,
 }
 
 impl Default for SmokeTestSpec {
     fn default() -> Self {
-        Self { traces: 20, telemetrygen_image: None, curl_image: None }
+        Self { traces: 20, telemetrygen_image: None, curl_image: None, pod: PodExtras::default() }
     }
 }
 
@@ -1207,6 +1258,22 @@ impl Profile {
             }
         }
         check_dns(&np.dns, &mut err);
+        self.pods.validate("pods", &mut err);
+        self.collector.pod.validate("collector.pod", &mut err);
+        for (path, role) in [
+            ("jaeger.all_in_one.pod", &self.jaeger.all_in_one),
+            ("jaeger.collector.pod", &self.jaeger.collector),
+            ("jaeger.query.pod", &self.jaeger.query),
+        ] {
+            role.pod.validate(path, &mut err);
+        }
+        self.smoke_test.pod.validate("smoke_test.pod", &mut err);
+        if let StorageSpec::Elasticsearch(es) = &self.jaeger.storage {
+            es.lifecycle.pod.validate("jaeger.storage.elasticsearch.lifecycle.pod", &mut err);
+        }
+        if let Some(ingress) = &self.jaeger.ingress {
+            check_ingress(ingress, np, &mut err);
+        }
         for (i, cidr) in np.api_server_cidrs.iter().enumerate() {
             if let Err(e) = check_cidr(cidr) {
                 err(&format!("security.network_policy.api_server_cidrs[{i}]"), e);
@@ -1239,6 +1306,39 @@ fn check_dns(dns: &DnsSpec, err: &mut impl FnMut(&str, String)) {
             &format!("{base}.node_local_address"),
             format!("`{address}` must be an IP address, e.g. `169.254.20.10` (NodeLocal DNSCache's default)"),
         );
+    }
+}
+
+fn check_ingress(ingress: &IngressSpec, np: &NetworkPolicySpec, err: &mut impl FnMut(&str, String)) {
+    let base = "jaeger.ingress";
+    if let Err(e) = names::dns1123_subdomain(&ingress.host) {
+        err(&format!("{base}.host"), e);
+    }
+    for (field, value) in [("class_name", &ingress.class_name), ("tls_secret", &ingress.tls_secret)] {
+        if let Some(Err(e)) = value.as_deref().map(names::dns1123_subdomain) {
+            err(&format!("{base}.{field}"), e);
+        }
+    }
+    let path_ok = ingress.path.starts_with('/') && !ingress.path.contains(char::is_whitespace);
+    if !path_ok {
+        err(&format!("{base}.path"), format!("`{}` must start with `/` and hold no spaces", ingress.path));
+    }
+    for key in ingress.annotations.keys() {
+        if let Err(e) = names::qualified_name(key) {
+            err(&format!("{base}.annotations.{key}"), e);
+        }
+    }
+    match &ingress.controller_namespace {
+        Some(ns) => {
+            if let Err(e) = names::dns1123_label(ns) {
+                err(&format!("{base}.controller_namespace"), e);
+            }
+        }
+        None if np.enabled && np.query_from_namespaces.is_empty() => err(
+            &format!("{base}.controller_namespace"),
+            "is needed with NetworkPolicies on: the Ingress controller's pods must be allowed to reach `jaeger-query`; name their namespace (e.g. `ingress-nginx`) here or in `security.network_policy.query_from_namespaces`".into(),
+        ),
+        None => {}
     }
 }
 

@@ -9,6 +9,10 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, VolumeMount};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    IngressTLS, ServiceBackendPort,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::check::{ConfigRef, External, ObjectRef};
@@ -160,6 +164,8 @@ pub struct Jaeger {
     pub collector_headless_service: Option<Service>,
     /// `jaeger-query`: UI and API.
     pub query_service: Service,
+    /// `jaeger-query`: the UI from outside the cluster, when the profile asks for it.
+    pub ingress: Option<Ingress>,
 }
 
 impl Jaeger {
@@ -197,6 +203,9 @@ pub fn external(profile: &Profile) -> External {
     if let Some(tls) = &profile.jaeger.collector_tls {
         external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, &tls.secret));
     }
+    if let Some(secret) = profile.jaeger.ingress.as_ref().and_then(|i| i.tls_secret.as_ref()) {
+        external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, secret));
+    }
     external.endpoints.extend(monitor_prometheus_url(profile));
     external
 }
@@ -212,6 +221,7 @@ impl Component for Jaeger {
             objects.push(headless.into());
         }
         objects.push(self.query_service.into());
+        objects.extend(self.ingress.map(Object::from));
         for role in self.roles {
             objects.push(role.deployment.into());
             objects.extend(role.autoscaler.map(Object::from));
@@ -628,6 +638,37 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         ],
         false,
     );
+    let ingress = profile.jaeger.ingress.as_ref().map(|spec| {
+        let mut meta = k8s::meta(QUERY_SERVICE, ns, &k8s::labels(NAME, serving.component(), &version));
+        meta.annotations = (!spec.annotations.is_empty()).then(|| spec.annotations.clone());
+        Ingress {
+            metadata: meta,
+            spec: Some(IngressSpec {
+                ingress_class_name: spec.class_name.clone(),
+                rules: Some(vec![IngressRule {
+                    host: Some(spec.host.clone()),
+                    http: Some(HTTPIngressRuleValue {
+                        paths: vec![HTTPIngressPath {
+                            path: Some(spec.path.clone()),
+                            path_type: "Prefix".into(),
+                            backend: IngressBackend {
+                                service: Some(IngressServiceBackend {
+                                    name: QUERY_SERVICE.into(),
+                                    port: Some(ServiceBackendPort { name: Some("http-query".into()), number: None }),
+                                }),
+                                resource: None,
+                            },
+                        }],
+                    }),
+                }]),
+                tls: spec.tls_secret.as_ref().map(|secret| {
+                    vec![IngressTLS { hosts: Some(vec![spec.host.clone()]), secret_name: Some(secret.clone()) }]
+                }),
+                default_backend: None,
+            }),
+            ..Ingress::default()
+        }
+    });
     Ok(Jaeger {
         version: profile.jaeger.version.0,
         external: external(profile),
@@ -636,5 +677,6 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         collector_service,
         collector_headless_service,
         query_service,
+        ingress,
     })
 }

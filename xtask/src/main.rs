@@ -54,6 +54,16 @@ enum Command {
         #[arg(long)]
         prune_profiles: bool,
     },
+    /// Check a kustomization laid over rendered output: refuse a namespace change, renames,
+    /// selector labels, pinned image tags and config patches, naming the line and the profile field
+    /// to use instead.
+    Overlay {
+        /// The profile the overlay's resources were rendered from (a name from profiles/, or a path).
+        #[arg(long)]
+        profile: String,
+        /// The user's kustomization.yaml.
+        kustomization: PathBuf,
+    },
     /// Render every profile in memory and run every check: the cross-object checks, custom resources
     /// against ../shared/crds, `kubernetes-validate --strict` and `kubectl kustomize` where available.
     Validate {
@@ -113,6 +123,7 @@ fn main() -> ExitCode {
             let layers = Layers { files: file, sets: set, explain };
             render(profile.as_deref(), &layers, out, profiles, check, options).map(|()| ExitCode::SUCCESS)
         }
+        Command::Overlay { profile, kustomization } => overlay(&profile, &kustomization).map(|()| ExitCode::SUCCESS),
         Command::Components { check } => regenerate_components(check).map(|()| ExitCode::SUCCESS),
         Command::Bench { variants_child: true, .. } => bench::variants_child(),
         Command::Bench { enforce, cold, variants_child: false } => {
@@ -237,6 +248,20 @@ fn render(
             println!("    {rel}");
         }
     }
+    Ok(())
+}
+
+fn overlay(profile: &str, kustomization: &Path) -> Result<(), String> {
+    let root = root();
+    let path = if profile.ends_with(".yaml") || profile.ends_with(".yml") || profile.contains('/') {
+        PathBuf::from(profile)
+    } else {
+        root.join("profiles").join(format!("{profile}.yaml"))
+    };
+    let loaded = tracestack::load_file(&path).map_err(|e| e.to_string())?;
+    let stack = tracestack::Stack::build(&loaded).map_err(|e| e.to_string())?;
+    tracestack::io::overlay::check_file(kustomization, &stack).map_err(|e| e.to_string())?;
+    println!("{}: changes nothing the profile writes", kustomization.display());
     Ok(())
 }
 

@@ -237,6 +237,12 @@ fn constrain(defs: &mut Map<String, Value>) {
     );
     patch(defs, "PodExtras", "priority_class_name", subdomain());
     patch(defs, "PodExtras", "image_pull_secrets", items(subdomain()));
+    patch(
+        defs,
+        "PodExtras",
+        "image_registry",
+        json!({"pattern": "^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*$"}),
+    );
     patch(defs, "Toleration", "key", string(QUALIFIED_NAME, 316));
     patch(defs, "Toleration", "value", string(LABEL_VALUE, 63));
     patch(defs, "NodeExpression", "key", string(QUALIFIED_NAME, 316));

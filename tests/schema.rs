@@ -133,3 +133,70 @@ fn the_schema_states_rules_the_types_alone_do_not() {
     assert!(refused("extends: ''"));
     assert!(!refused("extends: bases/production.yaml\ncollector: {replicas: 2}"));
 }
+
+/// The schema node at a dotted `path` (`apps[].name` steps into list items), through `$ref`,
+/// `anyOf`/`oneOf` and option variants.
+fn resolve<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value, path: &[&str]) -> bool {
+    let node = match node.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => r.trim_start_matches("#/").split('/').fold(root, |n, part| &n[part]),
+        None => node,
+    };
+    let Some((first, rest)) = path.split_first() else { return true };
+    let alternatives =
+        ["anyOf", "oneOf", "allOf"].iter().filter_map(|k| node.get(*k)).filter_map(|v| v.as_array()).flatten();
+    for alternative in alternatives {
+        if resolve(root, alternative, path) {
+            return true;
+        }
+    }
+    if let Some(items) = node.get("items")
+        && first.ends_with("[]")
+    {
+        let key = first.trim_end_matches("[]");
+        return node.get("properties").is_none() && key.is_empty() && resolve(root, items, rest);
+    }
+    let (key, list) = match first.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (*first, false),
+    };
+    // `<name>` stands for any key of a map.
+    let child = if key.starts_with('<') {
+        node.get("additionalProperties")
+    } else {
+        node.get("properties").and_then(|p| p.get(key))
+    };
+    match child {
+        Some(child) if list => child.get("items").is_some_and(|items| resolve(root, items, rest)),
+        Some(child) => resolve(root, child, rest),
+        None => false,
+    }
+}
+
+#[test]
+fn the_readme_reference_and_the_schema_name_the_same_fields() {
+    let schema: serde_json::Value = serde_json::from_str(&profile_schema().expect("schema")).expect("JSON");
+    let readme = std::fs::read_to_string("README.md").expect("README.md");
+    let start = readme.find("## Profile reference").expect("a Profile reference section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let top: Vec<&str> = schema["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
+    let mut named = std::collections::BTreeSet::new();
+    let mut unknown = Vec::new();
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let cell = row.split(" | ").next().unwrap_or_default();
+        for token in cell.split('`').skip(1).step_by(2) {
+            let Some(first) = token.split(['.', '[']).next() else { continue };
+            if !top.contains(&first) {
+                continue;
+            }
+            named.insert(first.to_owned());
+            let path: Vec<&str> = token.split('.').collect();
+            if !resolve(&schema, &schema, &path) {
+                unknown.push(token.to_owned());
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "README.md names fields the schema lacks: {unknown:?}");
+    let missing: Vec<&&str> = top.iter().filter(|t| !named.contains(**t)).collect();
+    assert!(missing.is_empty(), "schema fields the README's reference leaves out: {missing:?}");
+}

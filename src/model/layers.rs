@@ -233,6 +233,7 @@ impl Node {
                 *item = value;
                 Ok(())
             }
+            (Segment::Index(i), Kind::Map(entries)) if entries.is_empty() => Err(unset_list(&walked, *i)),
             (segment, _) => Err(wrong_step(&walked, segment)),
         }
     }
@@ -256,6 +257,7 @@ impl Node {
                 let len = items.len();
                 items.get_mut(*i).ok_or_else(|| past_end(walked, *i, len))
             }
+            (Segment::Index(i), Kind::Map(entries)) if entries.is_empty() => Err(unset_list(walked, *i)),
             (segment, _) => Err(wrong_step(walked, segment)),
         }
     }
@@ -304,6 +306,10 @@ fn push_segment(walked: &mut String, segment: &Segment) {
 
 fn past_end(walked: &str, i: usize, len: usize) -> String {
     format!("`{walked}` has {len} item(s), so `{walked}[{i}]` is past its end; set the whole list instead")
+}
+
+fn unset_list(walked: &str, i: usize) -> String {
+    format!("`{walked}` is not set, so it has no item [{i}]; set the whole list, e.g. `{walked}=[…]`")
 }
 
 fn wrong_step(walked: &str, segment: &Segment) -> String {

@@ -29,7 +29,7 @@ pub const EXTENDS: &str = "extends";
 
 /// The most nodes a layer may expand to through aliases (`*name`): a real profile has a few
 /// hundred.
-const MAX_NODES: usize = 100_000;
+pub const MAX_NODES: usize = 100_000;
 
 /// The deepest `extends` chain followed.
 pub const MAX_DEPTH: usize = 16;

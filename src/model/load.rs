@@ -137,7 +137,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
 
 /// Reads profile files and merges them into one profile: each file with the chain of bases it
 /// `extends` (deepest first), the files in the order given, then each `--set path=value` (the
-/// rule is in [`layers`](crate::model::layers)). One file that extends nothing loads exactly as
+/// rule is in [`crate::model::layers`]). One file that extends nothing loads exactly as
 /// [`load_bytes`] loads it. Every error names the file and line the bad value came from: the
 /// profile, a base, or a `--set` argument.
 ///

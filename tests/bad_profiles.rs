@@ -39,6 +39,7 @@ const COVERED: &[&str] = &[
     "duration-without-unit.yaml",
     "elasticsearch-key-misspelt.yaml",
     "empty.yaml",
+    "http-route-hostname-invalid.yaml",
     "image-with-tag.yaml",
     "ingress-host-uppercase.yaml",
     "istio-revision-dotted.yaml",
@@ -401,6 +402,15 @@ fn extension_points_name_the_field_and_the_rule() {
     );
     check("pods-registry-url.yaml", &[":3:19:", "`pods.image_registry`", "without a scheme, tag or digest"]);
     check("ingress-host-uppercase.yaml", &[":4:11:", "`jaeger.ingress.host`", "did you mean `jaeger.example.com`?"]);
+    check(
+        "http-route-hostname-invalid.yaml",
+        &[
+            ":5:17:",
+            "`jaeger.http_route.hostnames[0]`",
+            "DNS-1123 subdomain",
+            "; a leading `*.` (a wildcard) is allowed",
+        ],
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The extension points (`pods`, each workload's `pod`, `jaeger.ingress`): every one visible in a
+//! The extension points (`pods`, each workload's `pod`, `jaeger.ingress`, `jaeger.http_route`): every one visible in a
 //! snapshot of `tests/extensions/everything.yaml`, and every reference one makes (a pull, env or
-//! volume Secret, a ConfigMap, the PriorityClass, the Ingress's Service port and TLS Secret)
+//! volume Secret, a ConfigMap, the PriorityClass, the Ingress's Service port and TLS Secret, the
+//! HTTPRoute's Gateway and Service port)
 //! covered by a cross-object check that fails when the reference does not resolve.
 
 use std::path::Path;
@@ -26,6 +27,7 @@ fn every_extension_point_is_in_a_snapshot() {
         "jaeger-collector-deployment.yaml",
         "jaeger-query-deployment.yaml",
         "jaeger-query-ingress.yaml",
+        "jaeger-query-httproute.yaml",
         "jaeger-query-networkpolicy.yaml",
         "jaeger-es-index-cleaner-cronjob.yaml",
         "smoke-test/tracestack-smoke-job.yaml",
@@ -72,6 +74,10 @@ fn every_reference_an_extension_makes_is_checked() {
             ObjectRef::namespaced("Secret", ns, "jaeger-example-com-tls"),
             "Ingress `observability/jaeger-query` serves TLS from Secret `jaeger-example-com-tls`",
         ),
+        (
+            ObjectRef::namespaced("Gateway", "gateway-system", "shared-gateway"),
+            "HTTPRoute `observability/jaeger-query` attaches to Gateway `gateway-system/shared-gateway`",
+        ),
     ];
     for (gone, expected) in cases {
         let violations = violations_without(&stack, &gone);
@@ -98,6 +104,9 @@ fn an_ingress_to_a_port_the_service_lacks_and_duplicate_env_or_volumes_are_viola
                 let port = path.backend.service.as_mut().expect("a Service").port.as_mut().expect("a port");
                 port.name = Some("http-ui".into());
             }
+            Object::Custom(route) if route.kind == "HTTPRoute" => {
+                route.body["spec"]["rules"][0]["backendRefs"][0]["port"] = 16000.into();
+            }
             Object::Deployment(d) if d.metadata.name.as_deref() == Some("otel-collector") => {
                 let spec = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()).expect("pod spec");
                 let container = &mut spec.containers[0];
@@ -117,6 +126,7 @@ fn an_ingress_to_a_port_the_service_lacks_and_duplicate_env_or_volumes_are_viola
             "Deployment `observability/otel-collector` declares volume `config` twice",
             "Deployment `observability/otel-collector` container `otel-collector` sets env `GOMEMLIMIT` twice: the last one wins, silently",
             "Ingress `observability/jaeger-query` routes to port `http-ui` of Service `jaeger-query`, which has no such port",
+            "HTTPRoute `observability/jaeger-query` routes to port 16000 of Service `jaeger-query`, which has no such port",
         ],
         "{messages:#?}"
     );

@@ -26,6 +26,7 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
             Object::NetworkPolicy(np) => network_policy(index, object, np, checker),
             Object::ClusterRoleBinding(binding) => role_binding(index, object, binding, checker),
             Object::Ingress(ingress) => ingress_backends(index, object, ingress, checker),
+            Object::Custom(route) if route.kind == "HTTPRoute" => http_route(index, object, &route.body, checker),
             Object::Namespace(_)
             | Object::ServiceAccount(_)
             | Object::ConfigMap(_)
@@ -224,6 +225,42 @@ fn ingress_backends(index: &Index<'_>, object: &Object, ingress: &Ingress, check
                 format!("{id} serves TLS from Secret `{secret}`, which is neither rendered nor declared external")
             });
         }
+    }
+}
+
+/// Every Gateway an HTTPRoute attaches to is rendered or declared external, and every backend is a
+/// port (by number, as Gateway API names them) of a Service in the route's namespace.
+fn http_route(
+    index: &Index<'_>,
+    object: &Object,
+    body: &serde_json::Map<String, serde_json::Value>,
+    checker: &mut Checker,
+) {
+    let id = Id(object);
+    let ns = object.namespace();
+    let spec = body.get("spec");
+    for parent in spec.and_then(|s| s.get("parentRefs")).and_then(|p| p.as_array()).into_iter().flatten() {
+        let name = parent.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+        let parent_ns = parent.get("namespace").and_then(|n| n.as_str()).or(ns);
+        checker.check("route-parent", index.exists("Gateway", parent_ns, name), || {
+            format!(
+                "{id} attaches to Gateway `{}/{name}`, which is neither rendered nor declared external",
+                parent_ns.unwrap_or_default()
+            )
+        });
+    }
+    let rules = spec.and_then(|s| s.get("rules")).and_then(|r| r.as_array()).into_iter().flatten();
+    for backend in rules.filter_map(|r| r.get("backendRefs")).filter_map(|b| b.as_array()).flatten() {
+        let name = backend.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+        let port = backend.get("port").and_then(serde_json::Value::as_i64);
+        let Some(Object::Service(service)) = index.get("Service", ns, name) else {
+            checker.fail("route-backend", format!("{id} routes to Service `{name}`, which is not rendered"));
+            continue;
+        };
+        let found = service.spec.iter().flat_map(|s| s.ports.iter().flatten()).any(|p| Some(i64::from(p.port)) == port);
+        checker.check("route-backend", found, || {
+            format!("{id} routes to port {} of Service `{name}`, which has no such port", port.unwrap_or_default())
+        });
     }
 }
 

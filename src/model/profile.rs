@@ -457,6 +457,44 @@ pub struct JaegerSpec {
     pub log_level: LogLevel,
     /// An Ingress in front of the UI and query API (`jaeger-query`, port 16686).
     pub ingress: Option<IngressSpec>,
+    /// A Gateway API `HTTPRoute` to the UI and query API through an existing Gateway.
+    pub http_route: Option<UiRouteSpec>,
+}
+
+/// A Gateway API `HTTPRoute` (`gateway.networking.k8s.io/v1`) for the Jaeger UI. TLS and
+/// authentication belong to the Gateway's listener, which the route attaches to.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UiRouteSpec {
+    /// The Gateway (declared external: it must exist, and its listener must allow routes from the
+    /// stack's namespace).
+    pub gateway: GatewayRef,
+    /// Host names the route answers, e.g. `jaeger.example.com` (a leading `*.` is a wildcard);
+    /// none: every host of the listener.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// The path prefix (default `/`).
+    #[serde(default = "default_ingress_path")]
+    #[schemars(default = "default_ingress_path")]
+    pub path: String,
+    /// The namespace the Gateway's proxy pods run in: with NetworkPolicies on, they are allowed to
+    /// the query role (or list it in `security.network_policy.query_from_namespaces`).
+    #[serde(default)]
+    pub from_namespace: Option<String>,
+}
+
+/// A Gateway and, optionally, one of its listeners.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayRef {
+    /// The Gateway's name.
+    pub name: String,
+    /// Its namespace (default: the stack's).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The listener (`sectionName`), e.g. `https`.
+    #[serde(default)]
+    pub section_name: Option<String>,
 }
 
 /// An Ingress for the Jaeger UI.
@@ -503,6 +541,7 @@ impl Default for JaegerSpec {
             query: RoleSpec::default(),
             log_level: LogLevel::Info,
             ingress: None,
+            http_route: None,
         }
     }
 }
@@ -1274,6 +1313,9 @@ impl Profile {
         if let Some(ingress) = &self.jaeger.ingress {
             check_ingress(ingress, np, &mut err);
         }
+        if let Some(route) = &self.jaeger.http_route {
+            check_http_route(route, np, &mut err);
+        }
         for (i, cidr) in np.api_server_cidrs.iter().enumerate() {
             if let Err(e) = check_cidr(cidr) {
                 err(&format!("security.network_policy.api_server_cidrs[{i}]"), e);
@@ -1337,6 +1379,39 @@ fn check_ingress(ingress: &IngressSpec, np: &NetworkPolicySpec, err: &mut impl F
         None if np.enabled && np.query_from_namespaces.is_empty() => err(
             &format!("{base}.controller_namespace"),
             "is needed with NetworkPolicies on: the Ingress controller's pods must be allowed to reach `jaeger-query`; name their namespace (e.g. `ingress-nginx`) here or in `security.network_policy.query_from_namespaces`".into(),
+        ),
+        None => {}
+    }
+}
+
+fn check_http_route(route: &UiRouteSpec, np: &NetworkPolicySpec, err: &mut impl FnMut(&str, String)) {
+    let base = "jaeger.http_route";
+    if let Err(e) = names::dns1123_subdomain(&route.gateway.name) {
+        err(&format!("{base}.gateway.name"), e);
+    }
+    if let Some(Err(e)) = route.gateway.namespace.as_deref().map(names::dns1123_label) {
+        err(&format!("{base}.gateway.namespace"), e);
+    }
+    if let Some(Err(e)) = route.gateway.section_name.as_deref().map(names::dns1123_subdomain) {
+        err(&format!("{base}.gateway.section_name"), e);
+    }
+    for (i, host) in route.hostnames.iter().enumerate() {
+        if let Err(e) = names::dns1123_subdomain(host.strip_prefix("*.").unwrap_or(host)) {
+            err(&format!("{base}.hostnames[{i}]"), format!("{e}; a leading `*.` (a wildcard) is allowed"));
+        }
+    }
+    if !route.path.starts_with('/') || route.path.contains(char::is_whitespace) {
+        err(&format!("{base}.path"), format!("`{}` must start with `/` and hold no spaces", route.path));
+    }
+    match &route.from_namespace {
+        Some(ns) => {
+            if let Err(e) = names::dns1123_label(ns) {
+                err(&format!("{base}.from_namespace"), e);
+            }
+        }
+        None if np.enabled && np.query_from_namespaces.is_empty() => err(
+            &format!("{base}.from_namespace"),
+            "is needed with NetworkPolicies on: the Gateway's proxy pods must be allowed to reach `jaeger-query`; name their namespace here or in `security.network_policy.query_from_namespaces`".into(),
         ),
         None => {}
     }

@@ -257,6 +257,19 @@ fn constrain(defs: &mut Map<String, Value>) {
     patch(defs, "IngressSpec", "tls_secret", subdomain());
     patch(defs, "IngressSpec", "path", json!({"pattern": "^/\\S*$"}));
     patch(defs, "IngressSpec", "controller_namespace", label());
+    patch(defs, "GatewayRef", "name", subdomain());
+    patch(defs, "GatewayRef", "namespace", label());
+    patch(defs, "GatewayRef", "section_name", subdomain());
+    patch(
+        defs,
+        "UiRouteSpec",
+        "hostnames",
+        items(
+            json!({"pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "maxLength": 253}),
+        ),
+    );
+    patch(defs, "UiRouteSpec", "path", json!({"pattern": "^/\\S*$"}));
+    patch(defs, "UiRouteSpec", "from_namespace", label());
     patch(defs, "IngressSpec", "annotations", json!({"propertyNames": {"pattern": QUALIFIED_NAME}}));
     // Durations the loader parses.
     for (def, field) in

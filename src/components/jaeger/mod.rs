@@ -6,6 +6,9 @@ pub mod elasticsearch;
 
 use std::sync::Arc;
 
+use crate::config::gateway_api::{
+    BackendRef, HttpRoute, HttpRouteMatch, HttpRouteRule, HttpRouteSpec, ParentRef, PathMatch,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount, Volume, VolumeMount};
@@ -31,7 +34,7 @@ use crate::config::collector::{
     Config, Connector, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal,
     Telemetry, Version, Written,
 };
-use crate::config::k8s::{self, Object, ServicePortSpec};
+use crate::config::k8s::{self, CustomResource, Object, ServicePortSpec};
 use crate::model::plan::{Plan, WorkloadPlan};
 use crate::model::profile::{ElasticsearchSpec, LifecycleMode, Profile, StorageSpec};
 use crate::value::duration::Duration;
@@ -166,6 +169,8 @@ pub struct Jaeger {
     pub query_service: Service,
     /// `jaeger-query`: the UI from outside the cluster, when the profile asks for it.
     pub ingress: Option<Ingress>,
+    /// `jaeger-query`: the UI through a Gateway API Gateway, when the profile asks for it.
+    pub http_route: Option<CustomResource>,
 }
 
 impl Jaeger {
@@ -206,6 +211,10 @@ pub fn external(profile: &Profile) -> External {
     if let Some(secret) = profile.jaeger.ingress.as_ref().and_then(|i| i.tls_secret.as_ref()) {
         external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, secret));
     }
+    if let Some(route) = &profile.jaeger.http_route {
+        let ns = route.gateway.namespace.as_deref().unwrap_or(&profile.namespace);
+        external.objects.insert(ObjectRef::namespaced("Gateway", ns, &route.gateway.name));
+    }
     external.endpoints.extend(monitor_prometheus_url(profile));
     external
 }
@@ -222,6 +231,7 @@ impl Component for Jaeger {
         }
         objects.push(self.query_service.into());
         objects.extend(self.ingress.map(Object::from));
+        objects.extend(self.http_route.map(Object::from));
         for role in self.roles {
             objects.push(role.deployment.into());
             objects.extend(role.autoscaler.map(Object::from));
@@ -669,6 +679,34 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
             ..Ingress::default()
         }
     });
+    let http_route = profile
+        .jaeger
+        .http_route
+        .as_ref()
+        .map(|spec| {
+            let route = HttpRoute {
+                spec: HttpRouteSpec {
+                    parent_refs: vec![ParentRef {
+                        name: spec.gateway.name.clone(),
+                        namespace: spec.gateway.namespace.clone(),
+                        section_name: spec.gateway.section_name.clone(),
+                    }],
+                    hostnames: spec.hostnames.clone(),
+                    rules: vec![HttpRouteRule {
+                        matches: vec![HttpRouteMatch {
+                            path: PathMatch { kind: "PathPrefix", value: spec.path.clone() },
+                        }],
+                        backend_refs: vec![BackendRef { name: QUERY_SERVICE.into(), port: ports::JAEGER_QUERY_HTTP }],
+                    }],
+                },
+            };
+            let meta = k8s::meta(QUERY_SERVICE, ns, &k8s::labels(NAME, serving.component(), &version));
+            CustomResource::new(meta, &route)
+        })
+        .transpose()
+        .map_err(|e| {
+            Error::Format(crate::format::Error::Serialize { what: "HTTPRoute".into(), message: e.to_string() })
+        })?;
     Ok(Jaeger {
         version: profile.jaeger.version.0,
         external: external(profile),
@@ -678,5 +716,6 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         collector_headless_service,
         query_service,
         ingress,
+        http_route,
     })
 }

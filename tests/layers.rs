@@ -101,6 +101,11 @@ fn explain_names_the_layer_in_effect_and_the_ones_it_overrides() {
     );
     let text = eu.explain("environment").expect("a field").to_string();
     assert_eq!(text, "environment: production\n  set by examples/layering/bases/production.yaml:7:14");
+    let text = eu.explain("collector.replicas").expect("a field").to_string();
+    assert_eq!(
+        text,
+        "collector.replicas: null\n  planned: 2–3 pods, autoscaled (derived from `load`)\n  the default: no layer sets it"
+    );
     let text = eu.explain("collector.log_level").expect("a field").to_string();
     assert!(text.starts_with("collector.log_level: info\n  the default: no layer sets it"), "{text}");
     let set = layered(&[&format!("{EXAMPLE}/eu-west.yaml")], &["collector.log_level=debug"]).expect("loads");

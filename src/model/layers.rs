@@ -670,6 +670,8 @@ pub struct Explanation {
     /// is the one in effect. Empty when the value is the default. Each is the layer's name, line
     /// and column; a `--set` has line 0.
     pub set_by: Vec<(String, usize, usize)>,
+    /// For a size left unset, what the plan decides (from `load`, else the built-in default).
+    pub planned: Option<String>,
 }
 
 impl std::fmt::Display for Explanation {
@@ -683,10 +685,11 @@ impl std::fmt::Display for Explanation {
         } else {
             writeln!(f, "{}: {value}", self.field)?;
         }
+        if let Some(planned) = &self.planned {
+            writeln!(f, "  planned: {planned}")?;
+        }
         match self.set_by.split_first() {
-            None => {
-                write!(f, "  the default: no layer sets it (an unset size is derived from `load` when one is declared)")
-            }
+            None => write!(f, "  the default: no layer sets it"),
             Some((first, rest)) => {
                 write!(f, "  set by {}", Where(first))?;
                 for earlier in rest {
@@ -762,8 +765,44 @@ impl Layered {
                 set_by.push((layer.name.clone(), line, column));
             }
         }
-        Ok(Explanation { field: field.to_owned(), value, set_by })
+        let planned = current.is_null().then(|| planned(&self.profile, &path)).flatten();
+        Ok(Explanation { field: field.to_owned(), value, set_by, planned })
     }
+}
+
+/// What the plan decides for an unset size at `path`, in words.
+fn planned(profile: &Profile, path: &[Segment]) -> Option<String> {
+    let plan = crate::model::plan::Plan::resolve(profile).ok()?;
+    let keys: Vec<&str> = path.iter().map(|s| if let Segment::Key(k) = s { k.as_str() } else { "" }).collect();
+    let (workload, rest) = match keys.as_slice() {
+        ["collector", rest @ ..] => (&plan.gateway, rest),
+        ["jaeger", "all_in_one", rest @ ..] => (&plan.all_in_one, rest),
+        ["jaeger", "collector", rest @ ..] => (&plan.jaeger_collector, rest),
+        ["jaeger", "query", rest @ ..] => (&plan.jaeger_query, rest),
+        _ => return None,
+    };
+    let source = if profile.load.is_some() { "derived from `load`" } else { "the built-in default" };
+    let text = match rest {
+        ["replicas"] | ["autoscaling", "min_replicas" | "max_replicas"] => {
+            if workload.max_replicas > workload.min_replicas {
+                format!("{}–{} pods, autoscaled", workload.min_replicas, workload.max_replicas)
+            } else {
+                format!("{} pod(s)", workload.min_replicas)
+            }
+        }
+        ["resources"] => format!(
+            "requests {} CPU / {} memory, limits {} CPU / {} memory",
+            workload.resources.requests.cpu,
+            workload.resources.requests.memory,
+            workload.resources.limits.cpu,
+            workload.resources.limits.memory
+        ),
+        ["queue", "queue_size"] | ["queue_size"] => format!("{} spans", workload.queue_spans),
+        ["batch", "send_batch_size"] => workload.batch_size.to_string(),
+        ["batch", "send_batch_max_size"] => workload.batch_max.to_string(),
+        _ => return None,
+    };
+    Some(format!("{text} ({source})"))
 }
 
 #[cfg(test)]

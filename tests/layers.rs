@@ -209,6 +209,17 @@ fn files_merge_in_order_and_set_goes_last() {
     );
     let error = load::load_layered(&files, &["collector.replicas=-1".to_owned()]).expect_err("a bad value").to_string();
     assert!(error.starts_with("--set collector.replicas=-1:1:20: `collector.replicas`:"), "{error}");
+    // A base two files share is merged once, before the first: the second file's chain does not
+    // bring it back over the first file's overrides.
+    let both =
+        load::load_layered(&[format!("{EXAMPLE}/eu-west.yaml").into(), format!("{EXAMPLE}/us-east.yaml").into()], &[])
+            .expect("merges");
+    assert_eq!(
+        both.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["examples/layering/bases/production.yaml", "examples/layering/eu-west.yaml", "examples/layering/us-east.yaml"]
+    );
+    assert_eq!(both.profile.monitoring.labels["release"], "kube-prometheus-eu", "eu-west's override stays");
+    assert_eq!(both.profile.environment, "production-us");
     // Lists replace: a later `apps` is the whole list.
     let c = dir.write("c.yaml", "apps: []\n");
     let layered = load::load_layered(&[a, b, c], &[]).expect("merges");

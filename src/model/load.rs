@@ -152,6 +152,8 @@ pub fn load_layered(files: &[PathBuf], sets: &[String]) -> Result<Layered, LoadE
     let name = profile_name(last)?;
     let mut layers: Vec<Layer> = Vec::new();
     let mut given = Vec::new();
+    // The files merged so far, resolved.
+    let mut merged: Vec<PathBuf> = Vec::new();
     for path in files {
         let mut chain: Vec<Layer> = Vec::new();
         let mut seen: Vec<(PathBuf, String)> = Vec::new();
@@ -219,9 +221,18 @@ pub fn load_layered(files: &[PathBuf], sets: &[String]) -> Result<Layered, LoadE
                 (base, Some((rel, at)))
             });
         }
-        chain.reverse();
+        // A base an earlier file already brought in is not merged again: it would undo that file's
+        // overrides. The file itself, given explicitly, always is.
+        let reals: Vec<PathBuf> = seen.into_iter().map(|(real, _)| real).collect();
+        let mut chain: Vec<(Layer, PathBuf)> = chain.into_iter().zip(reals).rev().collect();
+        let own = chain.pop();
+        chain.retain(|(_, real)| !merged.contains(real));
+        chain.extend(own);
         given.push(layers.len() + chain.len() - 1);
-        layers.extend(chain);
+        for (layer, real) in chain {
+            merged.push(real);
+            layers.push(layer);
+        }
     }
     for layer in &layers {
         precheck(&layer.name, &layer.text)?;

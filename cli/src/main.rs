@@ -82,6 +82,8 @@ impl Select {
             profiles: Some(base.join(&self.profiles)),
             profile,
             out: self.out.as_ref().map(|o| base.join(o)),
+            files: Vec::new(),
+            sets: Vec::new(),
         }
     }
 }

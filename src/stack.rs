@@ -12,12 +12,14 @@ use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
 use crate::components::operator::{self, Operated};
+use crate::components::pods;
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::config::k8s::{self, Object};
 use crate::model;
 use crate::model::plan::Plan;
-use crate::model::profile::{Output, Profile};
+use crate::model::profile::{Output, PodExtras, Profile};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 
 /// The components of one stack, each reachable by name.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,23 +105,44 @@ impl Stack {
         let mut jaeger = components::jaeger::jaeger(profile, &plan)?;
         let mut gateway =
             components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
+        let mut external = External::default();
+        external.extend(jaeger.external.clone());
+        // The profile's pod additions, the same way for every workload; before an operator output
+        // turns the pods into operator resources, which carry them over or refuse them.
+        let mut extend_pods = |own: &PodExtras, template: Option<&mut PodTemplateSpec>| {
+            let extras = pods::effective(profile, own);
+            if let Some(template) = template {
+                pods::apply(&extras, template);
+            }
+            external.extend(pods::external(&extras, &profile.namespace));
+        };
+        extend_pods(&profile.collector.pod, gateway.deployment.spec.as_mut().map(|s| &mut s.template));
+        for role in &mut jaeger.roles {
+            extend_pods(role.kind.pod(profile), role.deployment.spec.as_mut().map(|s| &mut s.template));
+        }
         let operator = match profile.output {
             Output::Manifests => None,
             Output::OpentelemetryOperator => Some(operator::opentelemetry(profile, &mut gateway, &mut jaeger)?),
             Output::JaegerOperator => Some(operator::jaeger_operator(profile, &mut jaeger)?),
         };
         // The Jaeger Operator runs its own index cleaner.
-        let lifecycle = if profile.output == Output::JaegerOperator {
+        let mut lifecycle = if profile.output == Output::JaegerOperator {
             Lifecycle::default()
         } else {
             elasticsearch::lifecycle(profile)
         };
+        if let Some((_, es)) = profile.jaeger.storage.search() {
+            for cron_job in &mut lifecycle.cron_jobs {
+                let template =
+                    cron_job.spec.as_mut().and_then(|s| s.job_template.spec.as_mut()).map(|s| &mut s.template);
+                extend_pods(&es.lifecycle.pod, template);
+            }
+        }
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
         let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
-        let smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
-        let mut external = External::default();
-        external.extend(jaeger.external.clone());
+        let mut smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
+        extend_pods(&profile.smoke_test.pod, smoke_test.job.spec.as_mut().map(|s| &mut s.template));
         // Namespaces the stack puts objects in without owning them: Istio's root namespace and
         // the namespaces of onboarded applications.
         let foreign_namespaces = istio

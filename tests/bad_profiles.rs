@@ -39,7 +39,9 @@ const COVERED: &[&str] = &[
     "duration-without-unit.yaml",
     "elasticsearch-key-misspelt.yaml",
     "empty.yaml",
+    "http-route-hostname-invalid.yaml",
     "image-with-tag.yaml",
+    "ingress-host-uppercase.yaml",
     "istio-revision-dotted.yaml",
     "istio-sampling-below-envoy-share.yaml",
     "jaeger-query-replicas-zero.yaml",
@@ -60,6 +62,10 @@ const COVERED: &[&str] = &[
     "namespace-underscore.yaml",
     "namespace-uppercase.yaml",
     "not-utf8.yaml",
+    "pods-label-value-invalid.yaml",
+    "pods-pull-secret-invalid.yaml",
+    "pods-registry-url.yaml",
+    "pods-taint-effect-unknown.yaml",
     "prometheus-url-port-zero.yaml",
     "quantity-too-large.yaml",
     "quantity-two-dots.yaml",
@@ -382,6 +388,30 @@ fn batch_max_below_batch_size_is_rejected() {
 }
 
 // --- Names ---
+
+#[test]
+fn extension_points_name_the_field_and_the_rule() {
+    check(
+        "pods-taint-effect-unknown.yaml",
+        &[":6:15:", "`pods.tolerations[0].effect`", "unknown variant `NoSchedul`", "did you mean `NoSchedule`?"],
+    );
+    check("pods-label-value-invalid.yaml", &[":5:13:", "`collector.pod.labels.team`", "not a valid label value"]);
+    check(
+        "pods-pull-secret-invalid.yaml",
+        &[":3:24:", "`pods.image_pull_secrets[0]`", "DNS-1123 subdomain", "did you mean `registry-cred`?"],
+    );
+    check("pods-registry-url.yaml", &[":3:19:", "`pods.image_registry`", "without a scheme, tag or digest"]);
+    check("ingress-host-uppercase.yaml", &[":4:11:", "`jaeger.ingress.host`", "did you mean `jaeger.example.com`?"]);
+    check(
+        "http-route-hostname-invalid.yaml",
+        &[
+            ":5:17:",
+            "`jaeger.http_route.hostnames[0]`",
+            "DNS-1123 subdomain",
+            "; a leading `*.` (a wildcard) is allowed",
+        ],
+    );
+}
 
 #[test]
 fn uppercase_namespace_suggests_lowercase() {

@@ -1,7 +1,8 @@
 //! A bounded, deterministic fuzz run of the profile loader and renderer: the real profiles with their
 //! bytes flipped, inserted, deleted, duplicated and keys spliced between them, 20,000 times with a
 //! fixed seed. Whatever the bytes, `load_bytes` returns a profile or an error naming the file and
-//! never panics, and a profile that loads renders (validation catches everything rendering would).
+//! never panics, and a profile that loads renders (validation catches everything rendering would);
+//! and the layering writer turns each into a document that loads exactly as the original does.
 
 mod support;
 
@@ -137,4 +138,41 @@ fn mutated_profiles_never_panic() {
     eprintln!("fuzz: {iterations} mutated profiles: {rejected} rejected with an error, {loaded} loaded and rendered");
     // The mutations must be neither all harmless nor all fatal, or the run explores nothing.
     assert!(rejected > iterations / 10 && loaded > iterations / 10, "{rejected} rejected, {loaded} loaded");
+}
+
+/// The layering path writes a merged document for the single-file loader: for every mutated
+/// profile its tree parses, the written document loads exactly when the original does, to the same
+/// profile, and nothing panics.
+#[test]
+fn the_layering_writer_keeps_what_a_profile_says() {
+    use tracestack::model::layers::Node;
+    use tracestack::model::load::load_str;
+    let demo = std::fs::read("profiles/demo.yaml").expect("profiles/demo.yaml");
+    let prod = std::fs::read("profiles/prod-elasticsearch.yaml").expect("profiles/prod-elasticsearch.yaml");
+    let istio = std::fs::read("profiles/istio-demo.yaml").expect("profiles/istio-demo.yaml");
+    let seeds: [&[u8]; 3] = [&demo, &prod, &istio];
+    let mut rng = Rng(0x6c61_7965_7273_0001);
+    let (mut compared, mut refused) = (0_usize, 0_usize);
+    let iterations = 5_000;
+    for i in 0..iterations {
+        let bytes = mutate(&mut rng, &seeds);
+        let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let Ok(tree) = Node::parse(0, text) else { return None };
+            let (written, lines) = tree.write();
+            assert_eq!(written.lines().count(), lines.len(), "one source position per written line");
+            Some((load_str("fuzz.yaml", text).ok(), load_str("fuzz.yaml", &written).ok(), written))
+        }));
+        match outcome {
+            Err(_) => panic!("iteration {i} panicked on input:\n{text}"),
+            Ok(None) => refused += 1,
+            Ok(Some((original, merged, written))) => {
+                compared += 1;
+                assert_eq!(merged, original, "iteration {i}:\n{text}\n--- written:\n{written}");
+            }
+        }
+    }
+    eprintln!("layering fuzz: {compared} trees written and compared, {refused} refused by the tree parser");
+    assert!(compared > iterations / 5, "{compared} compared");
 }

@@ -117,3 +117,28 @@ fn the_validator_rejects_unknown_fields_and_wrong_types() {
         assert!(!ok && output.contains("is not of type 'integer'"), "{version}: {output}");
     }
 }
+
+#[test]
+fn every_extension_point_and_the_layered_examples_pass_strict_schema_validation() {
+    let Some(tool) = tool() else { return };
+    let scratch = Scratch::new("kubernetes-validate-extensions");
+    let mut files = Vec::new();
+    for path in ["tests/extensions/everything.yaml", "examples/layering/eu-west.yaml", "examples/layering/us-east.yaml"]
+    {
+        let (name, rendered) =
+            tracestack::io::project::render_file(Path::new(path), path).unwrap_or_else(|e| panic!("{e}"));
+        for (file, text) in
+            rendered.files.iter().filter(|(f, _)| f.ends_with(".yaml") && !f.ends_with("kustomization.yaml"))
+        {
+            let object = support::parse(&format!("{name}/{file}"), text);
+            if crd::is_builtin(object["apiVersion"].as_str().unwrap_or_default()) {
+                files.push(scratch.write(&format!("{name}--{}", file.replace('/', "--")), text));
+            }
+        }
+    }
+    assert!(files.iter().any(|f| f.display().to_string().ends_with("jaeger-query-ingress.yaml")), "the Ingress");
+    for version in VERSIONS {
+        let (ok, output) = validate(&tool, version, &files);
+        assert!(ok, "kubernetes-validate --strict -k {version} failed:\n{output}");
+    }
+}

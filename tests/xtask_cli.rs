@@ -401,3 +401,38 @@ fn a_blocked_path_changes_nothing() {
     assert_eq!(snapshot(dir.path()), before, "the output directory changed");
     assert!(!dir.path().join(".tracestack-staging").exists());
 }
+
+#[test]
+fn layers_render_explain_and_fail_through_the_binary() {
+    let out = TempDir::new("layers");
+    let rendered = xtask_render(&[
+        "-f",
+        "examples/layering/us-east.yaml",
+        "--set",
+        "collector.log_level=debug",
+        "--out",
+        out.arg(),
+    ]);
+    assert!(rendered.status.success(), "{}", describe(&rendered));
+    let files = snapshot(out.path());
+    let config = String::from_utf8_lossy(&files[Path::new("otel-collector-configmap.yaml")]).into_owned();
+    assert!(config.contains("level: debug") && config.contains("value: production-us"), "{config}");
+    let header = String::from_utf8_lossy(&files[Path::new("otlp-service.yaml")]).into_owned();
+    assert!(header.contains("examples/layering/us-east.yaml (profile `us-east`)"), "{header}");
+
+    let explained = xtask_render(&["-f", "examples/layering/us-east.yaml", "--explain", "environment"]);
+    assert!(explained.status.success(), "{}", describe(&explained));
+    assert_eq!(
+        String::from_utf8_lossy(&explained.stdout),
+        "environment: production-us\n  set by examples/layering/us-east.yaml:7:14\n  overrides examples/layering/bases/production.yaml:7:14\n"
+    );
+
+    let empty = TempDir::new("layers-bad");
+    let bad = xtask_render(&["-f", "examples/layering/us-east.yaml", "--set", "apps[0].name=x", "--out", empty.arg()]);
+    assert!(!bad.status.success(), "{}", describe(&bad));
+    assert_eq!(
+        stderr(&bad),
+        "error: --set apps[0].name=x: `apps` is not set, so it has no item [0]; set the whole list, e.g. `apps=[…]`\nnothing was written\n"
+    );
+    assert!(snapshot(empty.path()).is_empty(), "nothing written");
+}

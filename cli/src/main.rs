@@ -61,9 +61,17 @@ struct Select {
     /// Directory of profile files.
     #[arg(long, value_name = "DIR", default_value = "profiles")]
     profiles: PathBuf,
-    /// Output directory [default: generated, or generated/<profile> with --profile].
+    /// Output directory [default: generated, or generated/<profile> with --profile or -f].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// A profile file merged over --profile and the files before it (repeatable, in order; each
+    /// with the bases it `extends`); the last names the profile. Renders that one profile.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Override one field of the merged profile: PATH=VALUE, VALUE as YAML, empty removes it
+    /// (repeatable), e.g. `--set collector.replicas=3`. Needs --profile or -f.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
 }
 
 impl Select {
@@ -82,7 +90,14 @@ impl Select {
             profiles: Some(base.join(&self.profiles)),
             profile,
             out: self.out.as_ref().map(|o| base.join(o)),
+            files: self.files.iter().map(|f| base.join(f)).collect(),
+            sets: self.sets.clone(),
         }
+    }
+
+    /// Whether one profile is selected (by --profile or -f), as `--set` and `--explain` need.
+    fn one_profile(&self) -> bool {
+        self.profile.is_some() || !self.files.is_empty()
     }
 }
 
@@ -119,10 +134,16 @@ enum Command {
     },
     /// Render profiles into Kubernetes YAML (every profile in profiles/ into generated/).
     #[command(after_help = "Examples:\n  tracestack render\n  tracestack render --profile prod\n  \
-                            tracestack render --profile clusters/eu/tracing.yaml --out clusters/eu/generated")]
+                            tracestack render --profile clusters/eu/tracing.yaml --out clusters/eu/generated\n  \
+                            tracestack render -f clusters/eu.yaml --set collector.replicas=3\n  \
+                            tracestack render -f clusters/eu.yaml --explain jaeger.storage")]
     Render {
         #[command(flatten)]
         select: Select,
+        /// Print the effective value of FIELD (a dotted path, e.g. `collector.replicas`) and every
+        /// layer that sets it, latest first; writes nothing. Needs --profile or -f.
+        #[arg(long, value_name = "FIELD")]
+        explain: Option<String>,
         /// Also remove generated output of profiles that were not rendered (their profile file is
         /// gone); without it that output is kept and listed.
         #[arg(long)]
@@ -210,7 +231,8 @@ fn main() -> ExitCode {
         Command::Init { name, shape, profiles, out, force } => {
             starters::init(&base, name.as_deref(), shape, &base.join(profiles), &base.join(out), force)
         }
-        Command::Render { select, prune_profiles } => render(&base, &select, prune_profiles),
+        Command::Render { select, explain: Some(field), .. } => explain(&base, &select, &field),
+        Command::Render { select, prune_profiles, explain: None } => render(&base, &select, prune_profiles),
         Command::Check { select, prune_profiles } => check(&base, &select, prune_profiles),
         Command::Diff { select, against, format, exit_code } => {
             diff(&base, &select, against.as_deref(), format, exit_code)
@@ -236,7 +258,10 @@ fn shown(base: &Path, path: &Path) -> String {
 fn rendered(base: &Path, select: &Select, what: &str) -> Result<project::Target, Failure> {
     let selection = select.selection(base);
     let profiles = selection.profiles_dir();
-    if selection.profile.is_none() && !profiles.is_dir() {
+    if !select.sets.is_empty() && !select.one_profile() {
+        return Err(Failure::usage("`--set` needs one profile: `--profile NAME` or `-f FILE`"));
+    }
+    if !select.one_profile() && !profiles.is_dir() {
         return Err(Failure::usage(format!(
             "{}: no profiles directory here; run `tracestack init` to write a first profile, or pass --profiles DIR",
             shown(base, &profiles)
@@ -248,6 +273,20 @@ fn rendered(base: &Path, select: &Select, what: &str) -> Result<project::Target,
         let count = if failed > 0 { format!("\n{failed} profile(s) failed") } else { String::new() };
         Failure::findings(format!("{}{count}; {what}", list.join("\n")))
     })
+}
+
+/// `render --explain FIELD`: the field's effective value and the layers that set it.
+fn explain(base: &Path, select: &Select, field: &str) -> Result<u8, Failure> {
+    if !select.one_profile() {
+        return Err(Failure::usage("`--explain` needs one profile: `--profile NAME` or `-f FILE`"));
+    }
+    let text = select.selection(base).explain(field).map_err(|e| match e {
+        // An unknown field is a bad argument; a profile that fails to load is a finding.
+        tracestack::io::Error::Layout { .. } => Failure::usage(e.to_string()),
+        e => Failure::findings(format!("{e}\nnothing was explained")),
+    })?;
+    println!("{text}");
+    Ok(OK)
 }
 
 fn render(base: &Path, select: &Select, prune: bool) -> Result<u8, Failure> {
@@ -373,15 +412,24 @@ fn json(set: &diff::ChangeSet) -> String {
 }
 
 fn validate(base: &Path, select: &Select) -> Result<u8, Failure> {
+    if !select.sets.is_empty() && !select.one_profile() {
+        return Err(Failure::usage("`--set` needs one profile: `--profile NAME` or `-f FILE`"));
+    }
     let selection = select.selection(base);
-    let paths = match selection.profile_file() {
-        Some(path) => vec![path],
-        None => project::profile_files(&selection.profiles_dir()).map_err(|e| Failure::usage(e.to_string()))?,
+    // One layered profile (its files and `--set` values), or each profile file on its own.
+    let targets: Vec<Vec<PathBuf>> = match (selection.layers(), selection.profile_file()) {
+        (Some(layers), _) => vec![layers],
+        (None, Some(path)) => vec![vec![path]],
+        (None, None) => project::profile_files(&selection.profiles_dir())
+            .map_err(|e| Failure::usage(e.to_string()))?
+            .into_iter()
+            .map(|path| vec![path])
+            .collect(),
     };
     let mut failures = Vec::new();
     let mut bundles = Vec::new();
-    for path in &paths {
-        match validate_profile(path) {
+    for layers in &targets {
+        match validate_profile(layers, &selection.sets) {
             Ok((name, summary, files)) => {
                 println!(
                     "{name}: {} objects, {} configs: {} cross-object checks passed",
@@ -406,10 +454,16 @@ fn validate(base: &Path, select: &Select) -> Result<u8, Failure> {
 
 type Files = std::collections::BTreeMap<String, String>;
 
-fn validate_profile(path: &Path) -> Result<(String, tracestack::check::Summary, Files), String> {
+/// Loads one profile from its files (each with its bases, the last naming it) and `--set` values,
+/// then builds, checks and renders it.
+fn validate_profile(
+    layers: &[PathBuf],
+    sets: &[String],
+) -> Result<(String, tracestack::check::Summary, Files), String> {
     use tracestack::model::load;
-    let name = load::profile_name(path).map_err(|e| e.to_string())?;
-    let profile = load::load_file(path).map_err(|e| e.to_string())?;
+    let path = layers.last().map(PathBuf::as_path).unwrap_or(Path::new("profile"));
+    let layered = load::load_layered(layers, sets).map_err(|e| e.to_string())?;
+    let (name, profile) = (layered.name, layered.profile);
     let stack = tracestack::Stack::build(&profile).map_err(|e| format!("{}: {e}", path.display()))?;
     let summary = stack.check().map_err(|e| format!("{}: {e}", path.display()))?;
     let source = tracestack::render::Source { profile: name.clone(), origin: project::origin(path) };

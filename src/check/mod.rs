@@ -12,9 +12,9 @@
 
 mod configs;
 pub mod crd;
-pub mod endpoints;
+pub(crate) mod endpoints;
 mod objects;
-pub mod selector;
+pub(crate) mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

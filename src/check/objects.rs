@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Probe, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, IngressServiceBackend, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -25,6 +25,8 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
             Object::HorizontalPodAutoscaler(hpa) => autoscaler(index, object, hpa, checker),
             Object::NetworkPolicy(np) => network_policy(index, object, np, checker),
             Object::ClusterRoleBinding(binding) => role_binding(index, object, binding, checker),
+            Object::Ingress(ingress) => ingress_backends(index, object, ingress, checker),
+            Object::Custom(route) if route.kind == "HTTPRoute" => http_route(index, object, &route.body, checker),
             Object::Namespace(_)
             | Object::ServiceAccount(_)
             | Object::ConfigMap(_)
@@ -246,11 +248,110 @@ fn service_targets(index: &Index<'_>, object: &Object, service: &Service, checke
     }
 }
 
+/// Every backend of an Ingress is a port of a Service in its namespace, and every TLS Secret
+/// exists or is declared external.
+fn ingress_backends(index: &Index<'_>, object: &Object, ingress: &Ingress, checker: &mut Checker) {
+    let id = Id(object);
+    let ns = object.namespace();
+    let Some(spec) = &ingress.spec else { return };
+    let paths = spec.rules.iter().flatten().filter_map(|r| r.http.as_ref()).flat_map(|h| &h.paths);
+    let backends = spec.default_backend.iter().chain(paths.map(|p| &p.backend));
+    for backend in backends {
+        let Some(IngressServiceBackend { name, port }) = &backend.service else {
+            checker.fail("ingress-backend", format!("{id} has a backend that is not a Service"));
+            continue;
+        };
+        let Some(Object::Service(service)) = index.get("Service", ns, name) else {
+            checker.fail("ingress-backend", format!("{id} routes to Service `{name}`, which is not rendered"));
+            continue;
+        };
+        let ports = service.spec.iter().flat_map(|s| s.ports.iter().flatten());
+        let found = ports.clone().any(|p| {
+            port.as_ref().is_some_and(|want| {
+                want.number.is_some_and(|n| n == p.port)
+                    || want.name.as_deref().is_some_and(|n| p.name.as_deref() == Some(n))
+            })
+        });
+        checker.check("ingress-backend", found, || {
+            let want = port.as_ref().map_or("no port".to_owned(), |p| {
+                p.name.clone().unwrap_or_else(|| p.number.map(|n| n.to_string()).unwrap_or_default())
+            });
+            format!("{id} routes to port `{want}` of Service `{name}`, which has no such port")
+        });
+    }
+    for tls in spec.tls.iter().flatten() {
+        if let Some(secret) = &tls.secret_name {
+            checker.check("ingress-tls", index.exists("Secret", ns, secret), || {
+                format!("{id} serves TLS from Secret `{secret}`, which is neither rendered nor declared external")
+            });
+        }
+    }
+}
+
+/// Every Gateway an HTTPRoute attaches to is rendered or declared external, and every backend is a
+/// port (by number, as Gateway API names them) of a Service in the route's namespace.
+fn http_route(
+    index: &Index<'_>,
+    object: &Object,
+    body: &serde_json::Map<String, serde_json::Value>,
+    checker: &mut Checker,
+) {
+    let id = Id(object);
+    let ns = object.namespace();
+    let spec = body.get("spec");
+    for parent in spec.and_then(|s| s.get("parentRefs")).and_then(|p| p.as_array()).into_iter().flatten() {
+        let name = parent.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+        let parent_ns = parent.get("namespace").and_then(|n| n.as_str()).or(ns);
+        checker.check("route-parent", index.exists("Gateway", parent_ns, name), || {
+            format!(
+                "{id} attaches to Gateway `{}/{name}`, which is neither rendered nor declared external",
+                parent_ns.unwrap_or_default()
+            )
+        });
+    }
+    let rules = spec.and_then(|s| s.get("rules")).and_then(|r| r.as_array()).into_iter().flatten();
+    for backend in rules.filter_map(|r| r.get("backendRefs")).filter_map(|b| b.as_array()).flatten() {
+        let name = backend.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+        let port = backend.get("port").and_then(serde_json::Value::as_i64);
+        let Some(Object::Service(service)) = index.get("Service", ns, name) else {
+            checker.fail("route-backend", format!("{id} routes to Service `{name}`, which is not rendered"));
+            continue;
+        };
+        let found = service.spec.iter().flat_map(|s| s.ports.iter().flatten()).any(|p| Some(i64::from(p.port)) == port);
+        checker.check("route-backend", found, || {
+            format!("{id} routes to port {} of Service `{name}`, which has no such port", port.unwrap_or_default())
+        });
+    }
+}
+
 /// ConfigMaps, Secrets, ServiceAccounts and claims a pod uses exist; mounts name declared volumes;
-/// probes hit declared ports.
+/// probes hit declared ports; its PriorityClass exists; volume names and each container's env names
+/// are unique.
 fn pod_references(index: &Index<'_>, object: &Object, spec: &PodSpec, checker: &mut Checker) {
     let id = Id(object);
     let ns = object.namespace();
+    if let Some(priority) = &spec.priority_class_name {
+        checker.check("priority-class", index.exists("PriorityClass", None, priority), || {
+            format!("{id} runs at PriorityClass `{priority}`, which is neither rendered nor declared external")
+        });
+    }
+    let mut names = BTreeSet::new();
+    for volume in spec.volumes.iter().flatten() {
+        checker.check("volume-unique", names.insert(volume.name.as_str()), || {
+            format!("{id} declares volume `{}` twice", volume.name)
+        });
+    }
+    for container in containers(spec) {
+        let mut env = BTreeSet::new();
+        for var in container.env.iter().flatten() {
+            checker.check("env-unique", env.insert(var.name.as_str()), || {
+                format!(
+                    "{id} container `{}` sets env `{}` twice: the last one wins, silently",
+                    container.name, var.name
+                )
+            });
+        }
+    }
     for r in references(spec) {
         let Reference { what, kind, name, key, optional } = r;
         let found = index.get(kind, ns, name);

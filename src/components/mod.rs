@@ -9,6 +9,7 @@ pub mod namespace;
 pub mod network;
 pub mod operator;
 pub mod parts;
+pub mod pods;
 pub mod smoke_test;
 pub mod workload;
 

@@ -215,10 +215,18 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     }
     let mut workloads = vec![policy(&t.gateway.name, ns, t.gateway.selector.clone(), gateway_in, gateway_out)];
 
-    let query_in = ingress(
-        vec![namespaces(&with_own(ns, &np.query_from_namespaces))],
-        &[ports::JAEGER_QUERY_HTTP, ports::JAEGER_QUERY_GRPC],
-    );
+    let mut query_from = np.query_from_namespaces.clone();
+    let controllers = [
+        profile.jaeger.ingress.as_ref().and_then(|i| i.controller_namespace.as_ref()),
+        profile.jaeger.http_route.as_ref().and_then(|r| r.from_namespace.as_ref()),
+    ];
+    for controller in controllers.into_iter().flatten() {
+        if !query_from.contains(controller) {
+            query_from.push(controller.clone());
+        }
+    }
+    let query_in =
+        ingress(vec![namespaces(&with_own(ns, &query_from))], &[ports::JAEGER_QUERY_HTTP, ports::JAEGER_QUERY_GRPC]);
     let mut receiver_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
     let same = t.jaeger_receiver.selector == t.jaeger_query.selector;
     if same {

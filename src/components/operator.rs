@@ -9,13 +9,14 @@
 //! runbook) follows the operator's names and labels.
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Container, LocalObjectReference, PodSpec, PodTemplateSpec, Service, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::components::Error;
 use crate::components::collector::{self, Gateway};
 use crate::components::jaeger::{self as jaeger_component, Jaeger, RoleKind};
+use crate::components::{pods, workload};
 use crate::config::collector::Config;
 use crate::config::jaeger_operator;
 use crate::config::k8s::{self, CustomResource};
@@ -24,7 +25,7 @@ use crate::config::otel_operator::{
 };
 use crate::model;
 use crate::model::plan::WorkloadPlan;
-use crate::model::profile::{Profile, StorageSpec};
+use crate::model::profile::{PodExtras, Profile, StorageSpec};
 use crate::value::ports;
 
 /// The gateway's `OpenTelemetryCollector`: the operator names its Deployment `otel-collector`,
@@ -57,9 +58,20 @@ fn collector_resource(
     config: &Config,
     service_account: &str,
     ports: Vec<PortSpec>,
-) -> Result<(CustomResource, otel_operator::Managed), Error> {
+) -> Result<(CustomResource, otel_operator::Managed, Vec<LocalObjectReference>), Error> {
     let template = deployment.spec.as_ref().map(|s| &s.template);
     let pod = template.and_then(|t| t.spec.clone()).unwrap_or_default();
+    let pod_meta = template.and_then(|t| t.metadata.clone()).unwrap_or_default();
+    // The operator rolls the pods itself (its ConfigMap's name carries the config's hash).
+    let mut pod_annotations = pod_meta.annotations.clone().unwrap_or_default();
+    pod_annotations.remove(workload::CONFIG_HASH_ANNOTATION);
+    // Pod labels beyond the workload's own (the profile's `pod.labels`): the operator puts the
+    // resource's labels on everything it creates, pods included.
+    let own_labels = deployment.metadata.labels.clone().unwrap_or_default();
+    let mut labels = own_labels.clone();
+    for (key, value) in pod_meta.labels.iter().flatten() {
+        labels.entry(key.clone()).or_insert_with(|| value.clone());
+    }
     let container = pod.containers.first().cloned().unwrap_or_default();
     // The operator mounts the config itself; every other volume is carried over.
     let config_volumes: Vec<String> =
@@ -99,18 +111,100 @@ fn collector_resource(
         liveness_probe: container.liveness_probe.as_ref().map(ProbeSettings::of),
         readiness_probe: container.readiness_probe.as_ref().map(ProbeSettings::of),
         startup_probe: container.startup_probe.as_ref().map(ProbeSettings::of),
-        pod_annotations: Default::default(),
+        pod_annotations,
+        tolerations: pod.tolerations.clone().unwrap_or_default(),
+        node_selector: pod.node_selector.clone().unwrap_or_default(),
+        affinity: pod.affinity.clone(),
+        env_from: container.env_from.clone().unwrap_or_default(),
         config: serde_json::to_value(config).map_err(|e| invalid(name, e))?,
     };
     let meta = ObjectMeta {
         name: Some(name.to_owned()),
         namespace: deployment.metadata.namespace.clone(),
-        labels: deployment.metadata.labels.clone(),
+        labels: (!labels.is_empty()).then_some(labels),
         ..ObjectMeta::default()
     };
     let managed = otel_operator::managed(&meta, &spec).map_err(|e| invalid(name, e))?;
     let resource = CustomResource::new(meta, &OpenTelemetryCollector { spec }).map_err(|e| invalid(name, e))?;
-    Ok((resource, managed))
+    // The resource has no `imagePullSecrets`: the pods get them from the ServiceAccount they run as.
+    Ok((resource, managed, pod.image_pull_secrets.unwrap_or_default()))
+}
+
+/// A pod addition a resource cannot carry: its field, whether a `PodExtras` sets it, and why.
+type Refusal = (&'static str, fn(&PodExtras) -> bool, &'static str);
+
+/// Where the index maintenance pods' additions are in the profile.
+const LIFECYCLE_POD: &str = "jaeger.storage.elasticsearch.lifecycle.pod";
+
+/// A Jaeger Operator role's (or its index cleaner's) pod fields and PriorityClass from the
+/// effective pod additions (`own` over `pods`). What the `Jaeger` resource cannot express there is
+/// refused, naming the field where it is set: `env` and `env_from` (no such field), `image_registry`
+/// (the operator chooses Jaeger v1's images), and `node_selector` on the index cleaner.
+fn jaeger_pod(
+    profile: &Profile,
+    own: &PodExtras,
+    own_path: &str,
+    node_selector: bool,
+) -> Result<(jaeger_operator::PodFields, Option<String>), Error> {
+    let extras = pods::effective(profile, own);
+    let refused: [Refusal; 4] = [
+        ("env", |e| e.env.as_ref().is_some_and(|v| !v.is_empty()), "the `Jaeger` resource has no `env`"),
+        ("env_from", |e| e.env_from.as_ref().is_some_and(|v| !v.is_empty()), "the `Jaeger` resource has no `envFrom`"),
+        (
+            "image_registry",
+            |e| e.image_registry.is_some(),
+            "the Jaeger Operator chooses Jaeger v1's images itself, so no mirror can be applied to them",
+        ),
+        (
+            "node_selector",
+            |e| !e.node_selector.is_empty(),
+            "the `Jaeger` resource's `esIndexCleaner` has no `nodeSelector` (use `affinity.required`)",
+        ),
+    ];
+    for (field, set, why) in refused {
+        if field == "node_selector" && node_selector {
+            continue;
+        }
+        if set(&extras) {
+            let path = if set(own) { format!("{own_path}.{field}") } else { format!("pods.{field}") };
+            return Err(invalid(
+                &path,
+                format!("cannot be carried by `output: jaeger-operator`: {why}; remove it or use `output: manifests`"),
+            ));
+        }
+    }
+    // The pod `pods::apply` makes of the additions, read back as Kubernetes types.
+    let mut template = PodTemplateSpec {
+        spec: Some(PodSpec { containers: vec![Container::default()], ..PodSpec::default() }),
+        ..PodTemplateSpec::default()
+    };
+    pods::apply(&extras, &mut template);
+    let meta = template.metadata.unwrap_or_default();
+    let spec = template.spec.unwrap_or_default();
+    let fields = jaeger_operator::PodFields {
+        annotations: meta.annotations.unwrap_or_default(),
+        labels: meta.labels.unwrap_or_default(),
+        tolerations: spec.tolerations.unwrap_or_default(),
+        affinity: spec.affinity,
+        node_selector: spec.node_selector.unwrap_or_default(),
+        image_pull_secrets: spec.image_pull_secrets.unwrap_or_default(),
+        volumes: spec.volumes.unwrap_or_default(),
+        volume_mounts: spec.containers.into_iter().next().and_then(|c| c.volume_mounts).unwrap_or_default(),
+    };
+    Ok((fields, spec.priority_class_name))
+}
+
+/// Adds pull Secrets to a ServiceAccount, each once, in order.
+fn add_pull_secrets(account: &mut ServiceAccount, secrets: Vec<LocalObjectReference>) {
+    if secrets.is_empty() {
+        return;
+    }
+    let list = account.image_pull_secrets.get_or_insert_with(Vec::new);
+    for secret in secrets {
+        if !list.contains(&secret) {
+            list.push(secret);
+        }
+    }
 }
 
 fn port(name: &str, number: u16, app_protocol: Option<&str>) -> PortSpec {
@@ -131,7 +225,7 @@ pub fn opentelemetry(profile: &Profile, gateway: &mut Gateway, jaeger: &mut Jaeg
         gateway_ports.push(port(collector::ZIPKIN_PORT, ports::ZIPKIN, Some("http")));
     }
     let plan = crate::model::plan::Plan::resolve(profile)?;
-    let (resource, managed) = collector_resource(
+    let (resource, managed, pull_secrets) = collector_resource(
         GATEWAY,
         &gateway.deployment,
         &plan.gateway,
@@ -141,6 +235,7 @@ pub fn opentelemetry(profile: &Profile, gateway: &mut Gateway, jaeger: &mut Jaeg
     )?;
     // Pods cannot set `automountServiceAccountToken` through the resource: the ServiceAccount does.
     gateway.service_account.automount_service_account_token = Some(profile.collector.k8s_attributes);
+    add_pull_secrets(&mut gateway.service_account, pull_secrets);
     if let Some(spec) = gateway.service.spec.as_mut() {
         spec.selector = Some(otel_operator::selector_labels(&profile.namespace, GATEWAY));
     }
@@ -161,7 +256,7 @@ pub fn opentelemetry(profile: &Profile, gateway: &mut Gateway, jaeger: &mut Jaeg
         if role.kind.receives() && jaeger_component::span_metrics_enabled(profile) {
             role_ports.push(port(jaeger_component::SPAN_METRICS_PORT, ports::SPAN_METRICS, None));
         }
-        let (resource, managed) = collector_resource(
+        let (resource, managed, pull_secrets) = collector_resource(
             name,
             &role.deployment,
             role.kind.plan(&plan),
@@ -169,6 +264,8 @@ pub fn opentelemetry(profile: &Profile, gateway: &mut Gateway, jaeger: &mut Jaeg
             jaeger_component::NAME,
             role_ports,
         )?;
+        // Every role runs as the one `jaeger` ServiceAccount: it carries each role's pull Secrets.
+        add_pull_secrets(&mut jaeger.service_account, pull_secrets);
         let base = managed.services.first().cloned();
         if role.kind.receives() {
             let headless = managed.services.get(1).cloned();
@@ -219,13 +316,17 @@ pub fn jaeger_operator(profile: &Profile, jaeger: &mut Jaeger) -> Result<Operate
         es_options["tls"] =
             serde_json::json!({"enabled": true, "ca": format!("{}/{}", jaeger_component::ES_CA_DIR, ca.key)});
     }
+    let collector_pod = jaeger_pod(profile, RoleKind::Collector.pod(profile), RoleKind::Collector.pod_path(), true)?;
+    let query_pod = jaeger_pod(profile, RoleKind::Query.pod(profile), RoleKind::Query.pod_path(), true)?;
+    let cleaner_pod = jaeger_pod(profile, &es.lifecycle.pod, LIFECYCLE_POD, false)?;
     let role = |workload: &WorkloadPlan| jaeger_operator::Role {
         replicas: workload.autoscaling.is_none().then(|| i32::try_from(workload.min_replicas).unwrap_or(i32::MAX)),
         autoscale: workload.autoscaling.map(|_| true),
         min_replicas: workload.autoscaling.map(|_| i32::try_from(workload.min_replicas).unwrap_or(i32::MAX)),
         max_replicas: workload.autoscaling.map(|_| i32::try_from(workload.max_replicas).unwrap_or(i32::MAX)),
         resources: Some(k8s::resources(&workload.resources)),
-        priority_class_name: profile.security.priority_class_name.clone(),
+        priority_class_name: None,
+        pod: jaeger_operator::PodFields::default(),
     };
     let spec = jaeger_operator::JaegerSpec {
         strategy: "production".into(),
@@ -237,15 +338,23 @@ pub fn jaeger_operator(profile: &Profile, jaeger: &mut Jaeger) -> Result<Operate
                 enabled: true,
                 number_of_days: es.lifecycle.retention_days,
                 schedule: es.lifecycle.schedule.to_string(),
+                priority_class_name: cleaner_pod.1,
+                pod: cleaner_pod.0,
             },
         },
-        collector: role(&plan.jaeger_collector),
+        collector: jaeger_operator::Role {
+            priority_class_name: collector_pod.1,
+            pod: collector_pod.0,
+            ..role(&plan.jaeger_collector)
+        },
         // The operator autoscales the collector only.
         query: jaeger_operator::Role {
             replicas: Some(i32::try_from(plan.jaeger_query.min_replicas).unwrap_or(i32::MAX)),
             autoscale: None,
             min_replicas: None,
             max_replicas: None,
+            priority_class_name: query_pod.1,
+            pod: query_pod.0,
             ..role(&plan.jaeger_query)
         },
         security_context: Some(k8s::restricted_pod()),

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PodSecurityContext, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
     SecretKeySelector, SecurityContext, Service, ServiceAccount,
 };
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
@@ -377,6 +377,8 @@ objects! {
     PodDisruptionBudget(PodDisruptionBudget),
     /// A NetworkPolicy.
     NetworkPolicy(NetworkPolicy),
+    /// An Ingress (`networking.k8s.io/v1`).
+    Ingress(Ingress),
     /// A Job.
     Job(Job),
     /// A CronJob.
@@ -471,6 +473,7 @@ impl Object {
             | Self::PodDisruptionBudget(_)
             | Self::HorizontalPodAutoscaler(_)
             | Self::NetworkPolicy(_)
+            | Self::Ingress(_)
             | Self::ClusterRole(_)
             | Self::ClusterRoleBinding(_)
             | Self::Custom(_) => None,
@@ -491,6 +494,7 @@ impl Object {
             | Self::PodDisruptionBudget(_)
             | Self::HorizontalPodAutoscaler(_)
             | Self::NetworkPolicy(_)
+            | Self::Ingress(_)
             | Self::Job(_)
             | Self::CronJob(_)
             | Self::ClusterRole(_)

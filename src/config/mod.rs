@@ -2,6 +2,7 @@
 //! Prometheus Operator and kustomize kinds.
 
 pub mod collector;
+pub mod gateway_api;
 pub mod istio;
 pub mod jaeger_operator;
 pub mod k8s;

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath,
-    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
-    Service, ServiceAccount, ServicePort, ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
+    Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource,
+    HTTPGetAction, KeyToPath, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec, Toleration,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -125,6 +126,18 @@ pub struct CollectorSpec {
     /// Annotations on the pods.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pod_annotations: BTreeMap<String, String>,
+    /// Taints the pods tolerate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    /// Node labels the pods require.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Scheduling constraints of the pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+    /// Secrets and ConfigMaps whose keys become environment variables of the collector container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFromSource>,
     /// The collector config, the typed config serialised.
     pub config: Value,
 }
@@ -532,6 +545,7 @@ pub fn managed(meta: &ObjectMeta, spec: &CollectorSpec) -> Result<Managed, Strin
                 .collect(),
         ),
         env: Some(env),
+        env_from: (!spec.env_from.is_empty()).then(|| spec.env_from.clone()),
         resources: spec.resources.clone(),
         security_context: spec.security_context.clone(),
         volume_mounts: Some(mounts),
@@ -584,6 +598,9 @@ pub fn managed(meta: &ObjectMeta, spec: &CollectorSpec) -> Result<Managed, Strin
                     volumes: Some(volumes),
                     security_context: spec.pod_security_context.clone(),
                     priority_class_name: spec.priority_class_name.clone(),
+                    tolerations: (!spec.tolerations.is_empty()).then(|| spec.tolerations.clone()),
+                    node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
+                    affinity: spec.affinity.clone(),
                     termination_grace_period_seconds: spec.termination_grace_period_seconds,
                     topology_spread_constraints: (!spec.topology_spread_constraints.is_empty())
                         .then(|| spec.topology_spread_constraints.clone()),

@@ -1,6 +1,7 @@
 //! The file system: the `profiles/` → `generated/` layout, and writing and checking output.
 
 pub mod output;
+pub mod overlay;
 pub mod project;
 
 use std::path::PathBuf;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::io::Error;
+use crate::model::layers::Layered;
 use crate::model::load;
 use crate::model::schema;
 use crate::render::{self, Source};
@@ -116,22 +117,38 @@ pub fn origin(path: &Path) -> String {
     parts.join("/")
 }
 
-/// Loads and renders one profile file; `origin` is how headers name it (e.g. `profiles/demo.yaml`,
-/// see [`origin`]).
+/// Loads and renders one profile file (with every base it `extends`); `origin` is how headers
+/// name it (e.g. `profiles/demo.yaml`, see [`origin`]).
 ///
 /// # Errors
 /// The load or render error.
 pub fn render_file(path: &Path, origin: &str) -> Result<(String, render::Rendered), Error> {
-    let name = load::profile_name(path)?;
-    let profile = load::load_file(path)?;
-    let rendered = render::render_profile(&profile, &Source { profile: name.clone(), origin: origin.to_owned() })
-        .map_err(|e| Error::InProfile { file: path.display().to_string(), source: Box::new(e) })?;
-    Ok((name, rendered))
+    render_layers(&[path.to_owned()], &[], origin).map(|(layered, rendered)| (layered.name, rendered))
+}
+
+/// Loads profile files merged in order (each with its bases) and `--set path=value` arguments
+/// ([`load::load_layered`]), and renders the result; the last file names the profile, `origin` is
+/// how headers name it.
+///
+/// # Errors
+/// The load or render error.
+pub fn render_layers(files: &[PathBuf], sets: &[String], origin: &str) -> Result<(Layered, render::Rendered), Error> {
+    let layered = load::load_layered(files, sets)?;
+    let source = Source { profile: layered.name.clone(), origin: origin.to_owned() };
+    let rendered = render::render_profile(&layered.profile, &source).map_err(|e| Error::InProfile {
+        file: files.last().map(|p| p.display().to_string()).unwrap_or_default(),
+        source: Box::new(e),
+    })?;
+    Ok((layered, rendered))
 }
 
 /// Renders every profile in `profiles_dir` plus the schema, as files relative to the output root.
 /// Every profile is tried, so one run reports every broken profile. Profiles render in parallel,
 /// one thread per available CPU; the result does not depend on it.
+///
+/// Only the directory's own files are profiles: bases they `extends` live elsewhere, by
+/// convention in `bases/` beside them, and are never rendered on their own (a base is not a
+/// cluster). A profile of the directory that another extends is refused for that reason.
 ///
 /// # Errors
 /// One error per profile that failed, in file order.
@@ -140,17 +157,37 @@ pub fn render_all(profiles_dir: &Path) -> Result<BTreeMap<String, String>, Vec<E
     // The schema is one more job, written as `None`.
     let jobs: Vec<Option<&PathBuf>> = paths.iter().map(Some).chain([None]).collect();
     let renders = parallel_map(&jobs, |job| match job {
-        Some(path) => render_file(path, &origin(path)).map(|(name, rendered)| {
-            rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect()
+        Some(path) => render_layers(std::slice::from_ref(*path), &[], &origin(path)).map(|(layered, rendered)| {
+            let name = layered.name.clone();
+            let files: Vec<(String, String)> =
+                rendered.files.into_iter().map(|(rel, text)| (format!("{name}/{rel}"), text)).collect();
+            (files, layered.bases().map(|(base, by)| (resolved(Path::new(base)), by.to_owned())).collect())
         }),
-        None => schema::profile_schema().map(|text| vec![(schema::SCHEMA_FILE.to_owned(), text)]).map_err(Error::from),
+        None => schema::profile_schema()
+            .map(|text| (vec![(schema::SCHEMA_FILE.to_owned(), text)], Vec::new()))
+            .map_err(Error::from),
     });
     let mut files = BTreeMap::new();
     let mut errors = Vec::new();
+    let mut bases: Vec<(PathBuf, String)> = Vec::new();
     for render in renders {
         match render {
-            Ok(rendered) => files.extend(rendered),
+            Ok((rendered, extended)) => {
+                files.extend(rendered);
+                bases.extend(extended);
+            }
             Err(e) => errors.push(e),
+        }
+    }
+    for path in &paths {
+        let real = resolved(path);
+        if let Some((_, by)) = bases.iter().find(|(base, _)| *base == real) {
+            errors.push(Error::Layout {
+                path: path.clone(),
+                message: format!(
+                    "is extended by {by}, so it is a base, and a base is not a cluster: move it into `bases/` beside the profiles (and update `extends`) so it is not rendered on its own"
+                ),
+            });
         }
     }
     if errors.is_empty() { Ok(files) } else { Err(errors) }
@@ -168,8 +205,13 @@ pub struct Selection {
     /// Only this profile: a name from the profiles directory, or a path to a profile file.
     pub profile: Option<String>,
     /// The output directory; default `<base>/generated` (`<base>/generated/<profile>` with
-    /// [`Selection::profile`]).
+    /// [`Selection::profile`] or [`Selection::files`]).
     pub out: Option<PathBuf>,
+    /// Profile files merged in order after [`Selection::profile`] (`-f FILE`, each with its
+    /// bases); the last names the profile. With any, one layered profile is rendered.
+    pub files: Vec<PathBuf>,
+    /// `--set path=value` overrides applied over the merged files.
+    pub sets: Vec<String>,
 }
 
 /// Whether a `--profile` value is a path to a profile file (it ends in `.yaml`/`.yml` or holds a
@@ -203,6 +245,37 @@ impl Selection {
         Some(if names_a_file(name) { PathBuf::from(name) } else { self.profiles_dir().join(format!("{name}.yaml")) })
     }
 
+    /// The files one layered profile is merged from: [`Selection::profile`]'s file, then
+    /// [`Selection::files`]; `None` when the selection is not layered (no `-f` and no `--set`).
+    #[must_use]
+    pub fn layers(&self) -> Option<Vec<PathBuf>> {
+        if self.files.is_empty() && self.sets.is_empty() {
+            return None;
+        }
+        Some(self.profile_file().into_iter().chain(self.files.iter().cloned()).collect())
+    }
+
+    /// `--explain FIELD`: the effective value of `field` in the selected profile (merged from its
+    /// layers and `--set` values) and every layer that sets it ([`Layered::explain`]).
+    ///
+    /// # Errors
+    /// [`Error::Layout`] when no profile is selected; the load error; an unknown field.
+    pub fn explain(&self, field: &str) -> Result<String, Error> {
+        let files: Vec<PathBuf> = self.profile_file().into_iter().chain(self.files.iter().cloned()).collect();
+        if files.is_empty() {
+            return Err(Error::Layout {
+                path: self.profiles_dir(),
+                message: "`--explain` needs one profile: `--profile NAME` or `-f FILE`".into(),
+            });
+        }
+        let layered = load::load_layered(&files, &self.sets)?;
+        let explanation = layered.explain(field).map_err(|message| Error::Layout {
+            path: files.last().cloned().unwrap_or_default(),
+            message: format!("--explain {field}: {message}"),
+        })?;
+        Ok(explanation.to_string())
+    }
+
     /// Renders the selection in memory, after refusing an output directory that is, lies inside or
     /// holds the profiles directory ([`check_output_dirs`]). Nothing is written.
     ///
@@ -210,6 +283,19 @@ impl Selection {
     /// Every profile that failed (all are tried), or the layout error.
     pub fn render(&self) -> Result<Target, Vec<Error>> {
         let profiles = self.profiles_dir();
+        if let Some(paths) = self.layers() {
+            let Some(last) = paths.last() else {
+                return Err(vec![Error::Layout {
+                    path: profiles,
+                    message: "`--set` needs a profile: `--profile NAME` or `-f FILE`".into(),
+                }]);
+            };
+            let (layered, rendered) = render_layers(&paths, &self.sets, &origin(last)).map_err(|e| vec![e])?;
+            let dir = self.out.clone().unwrap_or_else(|| self.base.join("generated").join(&layered.name));
+            let from = last.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            check_output_dirs([dir.as_path()], from).map_err(|e| vec![e])?;
+            return Ok(Target { dir, files: rendered.files });
+        }
         match self.profile_file() {
             None => {
                 let files = render_all(&profiles)?;

@@ -2,8 +2,9 @@
 //! the field and what is wrong (with a suggestion for a misspelt key).
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::model::layers::{self, EXTENDS, Layer, LayerError, Layered, MAX_DEPTH, Node};
 use crate::model::locate::{self, Segment};
 use crate::model::profile::Profile;
 use crate::model::schema::SCHEMA_FILE;
@@ -15,6 +16,9 @@ pub const MAX_PROFILE_BYTES: usize = 1024 * 1024;
 /// One problem in a profile file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// The file the problem is in when it is not the profile's own: a base the profile
+    /// `extends`, a further `-f` file, or a `--set` argument.
+    pub file: Option<String>,
     /// 1-based line, when known.
     pub line: Option<usize>,
     /// 1-based column, when known.
@@ -42,7 +46,7 @@ impl fmt::Display for LoadError {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}", self.file)?;
+            write!(f, "{}", p.file.as_deref().unwrap_or(&self.file))?;
             if let Some(line) = p.line {
                 write!(f, ":{line}")?;
                 if let Some(column) = p.column {
@@ -66,7 +70,7 @@ impl LoadError {
     fn one(file: &str, message: String) -> Self {
         Self {
             file: file.to_owned(),
-            problems: vec![Problem { line: None, column: None, path: None, message, excerpt: None }],
+            problems: vec![Problem { file: None, line: None, column: None, path: None, message, excerpt: None }],
         }
     }
 }
@@ -93,12 +97,17 @@ pub fn profile_name(path: &Path) -> Result<String, LoadError> {
     Ok(stem.to_owned())
 }
 
-/// Reads and validates a profile file.
+/// Reads and validates a profile file, with every base it `extends` (see [`load_layered`]).
 ///
 /// # Errors
-/// A [`LoadError`] naming `path`, saying what the path is when it is not a readable file (a
-/// directory, a symbolic link to nothing).
+/// A [`LoadError`] naming `path` (or the base at fault), saying what the path is when it is not a
+/// readable file (a directory, a symbolic link to nothing).
 pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
+    load_layered(&[path.to_owned()], &[]).map(|layered| layered.profile)
+}
+
+/// Reads `path`'s bytes, refusing what is not a regular file.
+fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     let file = path.display().to_string();
     match (path.symlink_metadata(), path.metadata()) {
         (Ok(link), Err(_)) if link.file_type().is_symlink() => {
@@ -123,8 +132,161 @@ pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
         }
         _ => {}
     }
-    let bytes = std::fs::read(path).map_err(|e| LoadError::one(&file, format!("cannot read the file: {e}")))?;
-    load_bytes(&file, &bytes)
+    std::fs::read(path).map_err(|e| LoadError::one(&file, format!("cannot read the file: {e}")))
+}
+
+/// Reads profile files and merges them into one profile: each file with the chain of bases it
+/// `extends` (deepest first), the files in the order given, then each `--set path=value` (the
+/// rule is in [`crate::model::layers`]). One file that extends nothing loads exactly as
+/// [`load_bytes`] loads it. Every error names the file and line the bad value came from: the
+/// profile, a base, or a `--set` argument.
+///
+/// # Errors
+/// A [`LoadError`] for a file that cannot be read, a base that cannot be found or that extends
+/// itself (directly or through others), any problem [`load_str`] reports in the merged profile,
+/// and a `--set` that names no field or an item past the end of a list.
+pub fn load_layered(files: &[PathBuf], sets: &[String]) -> Result<Layered, LoadError> {
+    let Some(last) = files.last() else {
+        return Err(LoadError::one("profile", "no profile file was given".into()));
+    };
+    let name = profile_name(last)?;
+    let mut layers: Vec<Layer> = Vec::new();
+    let mut given = Vec::new();
+    // The files merged so far, resolved.
+    let mut merged: Vec<PathBuf> = Vec::new();
+    for path in files {
+        let mut chain: Vec<Layer> = Vec::new();
+        let mut seen: Vec<(PathBuf, String)> = Vec::new();
+        let mut next = Some((path.clone(), None::<(String, layers::At)>));
+        while let Some((path, named_at)) = next.take() {
+            let file = path.display().to_string();
+            let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if let Some((_, named_at)) = &named_at {
+                let from = chain.last().map(|l| l.name.clone()).unwrap_or_default();
+                let at_error = |message: String| LoadError {
+                    file: from.clone(),
+                    problems: vec![problem_at(
+                        chain.last().map_or("", |l| l.text.as_str()),
+                        *named_at,
+                        Some(EXTENDS.into()),
+                        message,
+                    )],
+                };
+                if let Some(first) = seen.iter().position(|(p, _)| *p == real) {
+                    let cycle: Vec<&str> =
+                        seen[first..].iter().map(|(_, n)| n.as_str()).chain([file.as_str()]).collect();
+                    return Err(at_error(format!(
+                        "makes a cycle: {}; a base cannot extend a profile that extends it",
+                        cycle.join(" → ")
+                    )));
+                }
+                if seen.len() >= MAX_DEPTH {
+                    return Err(at_error(format!(
+                        "makes a chain deeper than {MAX_DEPTH} profiles; flatten some bases"
+                    )));
+                }
+                if !path.exists() {
+                    return Err(at_error(format!(
+                        "names `{file}`, which does not exist (a base's path is relative to the file that names it)"
+                    )));
+                }
+            }
+            seen.push((real, file.clone()));
+            let bytes = read_file(&path)?;
+            let text = decode(&file, &bytes)?.to_owned();
+            let alone = files.len() == 1 && sets.is_empty() && chain.is_empty();
+            if alone && !layers::names_a_base(text.strip_prefix('\u{feff}').unwrap_or(&text)) {
+                // One file that extends nothing loads as it always has.
+                let profile = load_bytes(&file, &bytes)?;
+                let tree = Node::parse(0, text.strip_prefix('\u{feff}').unwrap_or(&text))
+                    .unwrap_or_else(|_| Node::empty_map(layers::At { layer: 0, line: 1, column: 1 }));
+                let layers = vec![Layer { name: file, text, tree, set_path: None }];
+                return Ok(Layered { name, profile, layers, given: vec![0] });
+            }
+            let mut tree = match Node::parse(chain.len(), &text) {
+                Ok(tree) => tree,
+                Err(e) => {
+                    precheck(&file, &text)?;
+                    if let Some((at, message)) = syntax_error(&text) {
+                        let message = format!("is not valid YAML: {message}");
+                        return Err(LoadError { file, problems: vec![problem(&text, Some(at), None, message)] });
+                    }
+                    return Err(layer_error(&file, &text, e));
+                }
+            };
+            let extends = tree.take_extends().map_err(|e| layer_error(&file, &text, e))?;
+            chain.push(Layer { name: file, text, tree, set_path: None });
+            next = extends.map(|(rel, at)| {
+                let base = path.parent().unwrap_or(Path::new("")).join(&rel);
+                (base, Some((rel, at)))
+            });
+        }
+        // A base an earlier file already brought in is not merged again: it would undo that file's
+        // overrides. The file itself, given explicitly, always is.
+        let reals: Vec<PathBuf> = seen.into_iter().map(|(real, _)| real).collect();
+        let mut chain: Vec<(Layer, PathBuf)> = chain.into_iter().zip(reals).rev().collect();
+        let own = chain.pop();
+        chain.retain(|(_, real)| !merged.contains(real));
+        chain.extend(own);
+        given.push(layers.len() + chain.len() - 1);
+        for (layer, real) in chain {
+            merged.push(real);
+            layers.push(layer);
+        }
+    }
+    for layer in &layers {
+        precheck(&layer.name, &layer.text)?;
+    }
+    // Layer indices were per chain while reading; number them in merge order.
+    for (i, layer) in layers.iter_mut().enumerate() {
+        layer.tree = Node::parse(i, &layer.text).map_err(|e| layer_error(&layer.name, &layer.text, e))?;
+        layer.tree.take_extends().map_err(|e| layer_error(&layer.name, &layer.text, e))?;
+    }
+    let mut merged = layers[0].tree.clone();
+    for layer in &layers[1..] {
+        merged.merge(layer.tree.clone());
+    }
+    for argument in sets {
+        let index = layers.len();
+        let shown = format!("--set {argument}");
+        let (path, value) = layers::parse_set(index, argument).map_err(|e| layer_error(&shown, argument, e))?;
+        merged.set(&path, value.clone()).map_err(|message| LoadError::one(&shown, message))?;
+        layers.push(Layer { name: shown, text: argument.clone(), tree: value, set_path: Some(path) });
+    }
+    let (text, lines) = merged.write();
+    let leaf = layers[*given.last().unwrap_or(&0)].name.clone();
+    let profile = load_str(&leaf, &text).map_err(|mut error| {
+        for p in &mut error.problems {
+            let Some(line) = p.line.and_then(|l| lines.get(l.wrapping_sub(1))) else { continue };
+            let at = line.at(p.column.unwrap_or(usize::MAX));
+            let Some(layer) = layers.get(at.layer) else { continue };
+            if layer.name != leaf {
+                p.file = Some(layer.name.clone());
+            }
+            p.line = Some(at.line);
+            p.column = Some(at.column);
+            p.excerpt = layer.text.lines().nth(at.line - 1).map(|s| redact_userinfo(s.trim_end()));
+            if p.message == SECOND_OPTION {
+                p.message.push_str(" (a base may set the other: write `<option>: null` beside the new one to drop it)");
+            }
+        }
+        error
+    })?;
+    Ok(Layered { name, profile, layers, given })
+}
+
+fn layer_error(file: &str, text: &str, e: LayerError) -> LoadError {
+    let problem = match e.at {
+        Some(at) => problem_at(text, at, e.path, e.message),
+        None => Problem { file: None, line: None, column: None, path: e.path, message: e.message, excerpt: None },
+    };
+    LoadError { file: file.to_owned(), problems: vec![problem] }
+}
+
+fn problem_at(text: &str, at: layers::At, path: Option<String>, message: String) -> Problem {
+    let mut p = problem(text, Some((at.line, at.column)), path, message);
+    p.column = Some(at.column);
+    p
 }
 
 /// Parses and validates profile bytes; `file` names them in errors.
@@ -132,13 +294,18 @@ pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
 /// # Errors
 /// A [`LoadError`] for oversized, non-UTF-8, empty, malformed or invalid input.
 pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
+    load_str(file, decode(file, bytes)?)
+}
+
+/// The text of profile bytes: at most [`MAX_PROFILE_BYTES`], UTF-8.
+fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
     if bytes.len() > MAX_PROFILE_BYTES {
         return Err(LoadError::one(
             file,
             format!("is {} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes (1 MiB)", bytes.len()),
         ));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
         let valid = bytes.get(..offset).unwrap_or_default();
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
@@ -146,6 +313,7 @@ pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
         LoadError {
             file: file.to_owned(),
             problems: vec![Problem {
+                file: None,
                 line: Some(line),
                 column: Some(column),
                 path: None,
@@ -153,8 +321,7 @@ pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
                 excerpt: None,
             }],
         }
-    })?;
-    load_str(file, text)
+    })
 }
 
 /// Parses and validates profile text; `file` names it in errors.
@@ -162,23 +329,7 @@ pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Profile, LoadError> {
 /// # Errors
 /// A [`LoadError`] for empty, malformed or invalid input.
 pub fn load_str(file: &str, text: &str) -> Result<Profile, LoadError> {
-    // A byte-order mark is not content (editors on Windows write one): a file of a BOM and
-    // comments is as empty as one of comments alone, and the mark must not hide the first line.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-        return Err(LoadError::one(
-            file,
-            "is empty; a profile is a YAML mapping, e.g. `jaeger: {storage: {memory: {}}}` (see profiles/demo.yaml)"
-                .into(),
-        ));
-    }
-    if let Some((at, path, tag)) = tagged_node(text) {
-        let at = tag_position(text, at, &tag);
-        let message = format!(
-            "has the YAML tag `{tag}`, which tracestack does not read: a tag (`!!python/…`, `!include`, any custom tag) would be dropped silently or run code in other tools; remove it and write the value itself"
-        );
-        return Err(LoadError { file: file.to_owned(), problems: vec![problem(text, Some(at), path, message)] });
-    }
+    let text = precheck(file, text)?;
     let profile = parse(file, text)?;
     profile.validate().map_err(|errors| LoadError {
         file: file.to_owned(),
@@ -197,6 +348,29 @@ pub fn load_str(file: &str, text: &str) -> Result<Profile, LoadError> {
         return Err(LoadError { file: file.to_owned(), problems: vec![problem(text, at, Some(path), message)] });
     }
     Ok(profile)
+}
+
+/// Refuses a text that is empty (comments, a byte-order mark) or has a tag tracestack does not
+/// read; returns the text without its byte-order mark.
+fn precheck<'a>(file: &str, text: &'a str) -> Result<&'a str, LoadError> {
+    // A byte-order mark is not content (editors on Windows write one): a file of a BOM and
+    // comments is as empty as one of comments alone, and the mark must not hide the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Err(LoadError::one(
+            file,
+            "is empty; a profile is a YAML mapping, e.g. `jaeger: {storage: {memory: {}}}` (see profiles/demo.yaml)"
+                .into(),
+        ));
+    }
+    if let Some((at, path, tag)) = tagged_node(text) {
+        let at = tag_position(text, at, &tag);
+        let message = format!(
+            "has the YAML tag `{tag}`, which tracestack does not read: a tag (`!!python/…`, `!include`, any custom tag) would be dropped silently or run code in other tools; remove it and write the value itself"
+        );
+        return Err(LoadError { file: file.to_owned(), problems: vec![problem(text, Some(at), path, message)] });
+    }
+    Ok(text)
 }
 
 /// `line` with the user-info of every URL in it (`https://user:password@host`) replaced by `…`, so
@@ -223,7 +397,7 @@ fn redact_userinfo(line: &str) -> String {
 fn problem(text: &str, at: Option<(usize, usize)>, path: Option<String>, message: String) -> Problem {
     let (line, column) = at.map_or((None, None), |(l, c)| (Some(l), Some(c)));
     let excerpt = line.and_then(|l| text.lines().nth(l.wrapping_sub(1))).map(|s| redact_userinfo(s.trim_end()));
-    Problem { line, column, path, message, excerpt }
+    Problem { file: None, line, column, path, message, excerpt }
 }
 
 fn parse(file: &str, text: &str) -> Result<Profile, LoadError> {

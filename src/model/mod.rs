@@ -1,9 +1,11 @@
 //! The profile and what is derived from it: the format and its validation, loading, sizing and the
 //! plan, the JSON Schema.
 
+pub mod layers;
 pub mod load;
 pub(crate) mod locate;
 pub mod plan;
+pub mod pods;
 pub mod profile;
 pub mod schema;
 pub mod sizing;

@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::collector::distribution::{UnknownVersion, known_versions};
 use crate::config::collector::{Distribution, Version};
 use crate::config::istio::ROOT_NAMESPACE;
+pub use crate::model::pods::PodExtras;
 use crate::value::cron;
 use crate::value::duration::Duration;
 use crate::value::names;
@@ -19,7 +20,7 @@ pub use crate::value::resources::{CpuMemory, Resources};
 use crate::value::url::HttpUrl;
 
 /// One stack: where it runs, the collector gateway, Jaeger and sampling.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// What this profile is for, in a sentence; shown in the generated files' header.
@@ -53,6 +54,11 @@ pub struct Profile {
     /// Pod scheduling and network isolation.
     #[serde(default)]
     pub security: SecuritySpec,
+    /// Additions to every pod of the stack (tolerations, node selector, affinity, priority, pull
+    /// secrets, registry mirror, labels, annotations, env, volumes); a workload's own `pod`
+    /// overrides them field by field.
+    #[serde(default)]
+    pub pods: PodExtras,
     /// Istio: mesh-wide tracing into the gateway and sidecar injection for chosen namespaces.
     #[serde(default)]
     pub istio: IstioSpec,
@@ -111,7 +117,7 @@ fn check_jaeger_operator(profile: &Profile, err: &mut impl FnMut(&str, String)) 
 }
 
 /// What the gateway and Jaeger are rendered as.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Output {
     /// Deployments, ConfigMaps, Services, HPAs and PDBs, applied as they are.
@@ -142,7 +148,7 @@ impl Output {
 }
 
 /// Declared load.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadSpec {
     /// Peak spans per second across the stack.
@@ -177,7 +183,7 @@ impl LoadSpec {
 }
 
 /// Scheduling priority and network isolation.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySpec {
     /// PriorityClass of every pod of the stack (must exist in the cluster).
@@ -187,7 +193,7 @@ pub struct SecuritySpec {
 }
 
 /// Which namespaces may reach the stack.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetworkPolicySpec {
     /// Render NetworkPolicies (default deny for the namespace plus the stack's own flows).
@@ -210,7 +216,7 @@ pub struct NetworkPolicySpec {
 }
 
 /// Where the cluster DNS runs: DNS egress goes to those pods only, not to port 53 anywhere.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DnsSpec {
     /// Namespace of the DNS pods.
@@ -266,6 +272,7 @@ impl Default for Profile {
             sampling: Sampling::default(),
             load: None,
             security: SecuritySpec::default(),
+            pods: PodExtras::default(),
             istio: IstioSpec::default(),
             apps: Vec::new(),
             smoke_test: SmokeTestSpec::default(),
@@ -276,7 +283,7 @@ impl Default for Profile {
 }
 
 /// The collector gateway.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CollectorSpec {
     /// Collector distribution: `otelcol-k8s` (default), `otelcol-contrib`, `otelcol` or `otelcol-otlp`.
@@ -308,6 +315,8 @@ pub struct CollectorSpec {
     /// namespaces and ReplicaSets, and egress to the API server; turn it off where cluster-scoped
     /// RBAC is not allowed.
     pub k8s_attributes: bool,
+    /// Additions to the gateway's pods, over `pods`.
+    pub pod: PodExtras,
 }
 
 impl Default for CollectorSpec {
@@ -325,6 +334,7 @@ impl Default for CollectorSpec {
             retry: RetrySpec::default(),
             log_level: LogLevel::Info,
             k8s_attributes: true,
+            pod: PodExtras::default(),
         }
     }
 }
@@ -337,6 +347,12 @@ pub const DEFAULT_JAEGER_VERSION: Version = Version::new(2, 20, 0);
 /// A distribution name, read from its text form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DistributionName(pub Distribution);
+
+impl Serialize for DistributionName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
 
 impl<'de> Deserialize<'de> for DistributionName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -359,6 +375,12 @@ impl<'de> Deserialize<'de> for DistributionName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VersionText(pub Version);
 
+impl Serialize for VersionText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 impl<'de> Deserialize<'de> for VersionText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -371,7 +393,7 @@ impl<'de> Deserialize<'de> for VersionText {
 }
 
 /// Log level of a collector or Jaeger process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Everything, including per-batch details.
@@ -398,7 +420,7 @@ impl LogLevel {
 }
 
 /// `batch` processor settings.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BatchSpec {
     /// Send a batch after this long even if it is not full.
@@ -419,7 +441,7 @@ impl Default for BatchSpec {
 
 /// Horizontal Pod Autoscaler bounds and targets. An HPA is rendered when the maximum exceeds the
 /// minimum; the Deployment then leaves `replicas` to it.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AutoscalingSpec {
     /// Fewest pods (default: `replicas`, else derived from `load`).
@@ -439,7 +461,7 @@ impl Default for AutoscalingSpec {
 }
 
 /// The exporter queue in front of Jaeger.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueSpec {
     /// Spans the queue holds while Jaeger is slow or down; beyond it new spans are dropped (and
@@ -458,7 +480,7 @@ impl Default for QueueSpec {
 }
 
 /// Exporter retries towards Jaeger.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySpec {
     /// First wait after a failure; more than 0 (the backoff grows from it).
@@ -483,7 +505,7 @@ impl Default for RetrySpec {
 }
 
 /// Jaeger v2.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct JaegerSpec {
     /// Jaeger version; also the image tag.
@@ -507,6 +529,77 @@ pub struct JaegerSpec {
     pub query: RoleSpec,
     /// Log level of Jaeger.
     pub log_level: LogLevel,
+    /// An Ingress in front of the UI and query API (`jaeger-query`, port 16686).
+    pub ingress: Option<IngressSpec>,
+    /// A Gateway API `HTTPRoute` to the UI and query API through an existing Gateway.
+    pub http_route: Option<UiRouteSpec>,
+}
+
+/// A Gateway API `HTTPRoute` (`gateway.networking.k8s.io/v1`) for the Jaeger UI. TLS and
+/// authentication belong to the Gateway's listener, which the route attaches to.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UiRouteSpec {
+    /// The Gateway (declared external: it must exist, and its listener must allow routes from the
+    /// stack's namespace).
+    pub gateway: GatewayRef,
+    /// Host names the route answers, e.g. `jaeger.example.com` (a leading `*.` is a wildcard);
+    /// none: every host of the listener.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// The path prefix (default `/`).
+    #[serde(default = "default_ingress_path")]
+    #[schemars(default = "default_ingress_path")]
+    pub path: String,
+    /// The namespace the Gateway's proxy pods run in: with NetworkPolicies on, they are allowed to
+    /// the query role (or list it in `security.network_policy.query_from_namespaces`).
+    #[serde(default)]
+    pub from_namespace: Option<String>,
+}
+
+/// A Gateway and, optionally, one of its listeners.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayRef {
+    /// The Gateway's name.
+    pub name: String,
+    /// Its namespace (default: the stack's).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The listener (`sectionName`), e.g. `https`.
+    #[serde(default)]
+    pub section_name: Option<String>,
+}
+
+/// An Ingress for the Jaeger UI.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSpec {
+    /// The host name the UI is served at, e.g. `jaeger.example.com`.
+    pub host: String,
+    /// The IngressClass (default: the cluster's default class).
+    #[serde(default)]
+    pub class_name: Option<String>,
+    /// The path prefix (default `/`).
+    #[serde(default = "default_ingress_path")]
+    #[schemars(default = "default_ingress_path")]
+    pub path: String,
+    /// An existing `kubernetes.io/tls` Secret, in the stack's namespace, with the host's
+    /// certificate (declared external; e.g. from cert-manager).
+    #[serde(default)]
+    pub tls_secret: Option<String>,
+    /// Annotations for the controller, e.g. authentication
+    /// (`nginx.ingress.kubernetes.io/auth-url`) or cert-manager's `cert-manager.io/cluster-issuer`.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The namespace the Ingress controller's pods run in: with NetworkPolicies on, they are
+    /// allowed to the query role (or list it in `security.network_policy.query_from_namespaces`).
+    #[serde(default)]
+    pub controller_namespace: Option<String>,
+}
+
+fn default_ingress_path() -> String {
+    "/".into()
 }
 
 impl Default for JaegerSpec {
@@ -521,6 +614,8 @@ impl Default for JaegerSpec {
             collector: RoleSpec::default(),
             query: RoleSpec::default(),
             log_level: LogLevel::Info,
+            ingress: None,
+            http_route: None,
         }
     }
 }
@@ -528,7 +623,7 @@ impl Default for JaegerSpec {
 /// Replicas, autoscaling and resources of one Jaeger role; unset values are derived from `load`
 /// (collector role) or take the role's defaults (all-in-one: 1 pod, 100m/256Mi → 500m/512Mi;
 /// collector: 2 pods, 250m/512Mi → 1/1Gi; query: 2 pods, 100m/256Mi → 500m/512Mi).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoleSpec {
     /// Pods of this role: a fixed count.
@@ -540,10 +635,12 @@ pub struct RoleSpec {
     /// Exporter queue towards storage, in spans (collector role; default: derived from `load`, else
     /// 50000).
     pub queue_size: Option<u64>,
+    /// Additions to this role's pods, over `pods`.
+    pub pod: PodExtras,
 }
 
 /// A `kubernetes.io/tls` Secret.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSecretRef {
     /// Secret name, in the stack's namespace.
@@ -552,7 +649,7 @@ pub struct TlsSecretRef {
 
 /// Trace storage: exactly one of `memory`, `badger`, `elasticsearch`, `opensearch` or
 /// `clickhouse`.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum StorageSpec {
     /// In-process memory: for demos; traces are lost on restart and Jaeger runs as one process.
@@ -630,7 +727,7 @@ impl StorageSpec {
 }
 
 /// Badger: an embedded key-value store on a volume of the Jaeger pod.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BadgerSpec {
     /// How long spans are kept (Badger expires them itself), e.g. `72h`.
@@ -658,7 +755,7 @@ impl Default for BadgerSpec {
 }
 
 /// ClickHouse storage.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClickhouseSpec {
     /// Server addresses as `host:port` (9000 native, 8123 HTTP; 9440/8443 with TLS).
@@ -693,7 +790,7 @@ fn default_true() -> bool {
 }
 
 /// ClickHouse's wire protocol.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClickhouseProtocol {
     /// The native TCP protocol (9000).
@@ -721,7 +818,7 @@ impl Default for StorageSpec {
 }
 
 /// In-memory storage.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MemorySpec {
     /// The oldest traces are evicted beyond this many; bounds Jaeger's memory.
@@ -735,7 +832,7 @@ impl Default for MemorySpec {
 }
 
 /// Elasticsearch storage.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchSpec {
     /// Cluster URLs, e.g. `https://elasticsearch-es-http.elastic.svc:9200`: `http` or `https`,
@@ -766,7 +863,7 @@ pub struct ElasticsearchSpec {
 }
 
 /// How indices are created and removed.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LifecycleSpec {
     /// `daily`: one index per day, deleted by a CronJob after `retention_days`; `rollover`: Jaeger
@@ -786,6 +883,8 @@ pub struct LifecycleSpec {
     /// exist before Jaeger starts (the runbook shows it); the init container refuses to run
     /// without it. OpenSearch needs Jaeger 2.20 or newer.
     pub policy: Option<String>,
+    /// Additions to the index maintenance jobs' pods, over `pods`.
+    pub pod: PodExtras,
 }
 
 impl Default for LifecycleSpec {
@@ -797,12 +896,13 @@ impl Default for LifecycleSpec {
             // Just before midnight UTC, when daily indices change over: yesterday's is complete.
             schedule: "55 23 * * *".into(),
             policy: None,
+            pod: PodExtras::default(),
         }
     }
 }
 
 /// Index lifecycle mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleMode {
     /// Daily indices and an index cleaner.
@@ -840,7 +940,7 @@ fn default_replicas() -> u32 {
 }
 
 /// A Secret holding a username and a password.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsRef {
     /// Secret name, in the stack's namespace.
@@ -863,7 +963,7 @@ fn default_password_key() -> String {
 }
 
 /// One key of a Secret.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretKeyRef {
     /// Secret name, in the stack's namespace.
@@ -879,7 +979,7 @@ fn default_ca_key() -> String {
 }
 
 /// Head sampling in the collector gateway.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Sampling {
     /// Share of traces kept, more than 0 and at most 100 (by trace id, so whole traces are kept or
@@ -896,7 +996,7 @@ impl Default for Sampling {
 
 /// Istio mesh tracing: Envoy sidecars report spans to the gateway through an OpenTelemetry
 /// extension provider selected by a mesh-wide `Telemetry`.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct IstioSpec {
     /// Render the Istio files (`Telemetry`, mesh config overlay and Helm values, injection
@@ -942,7 +1042,7 @@ impl Default for IstioSpec {
 
 /// The smoke-test Job: its init container sends traces through the `otlp` Service, then its
 /// container asks Jaeger's query API for them.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmokeTestSpec {
     /// Traces the sender sends (each a root span and one child) and the checker expects back.
@@ -955,11 +1055,13 @@ pub struct SmokeTestSpec {
     /// `curlimages/curl`); the tag is tracestack's pinned curl version, and the image must run
     /// `sh` and `curl` as an arbitrary non-root user (10001) like the upstream one.
     pub curl_image: Option<String>,
+    /// Additions to the Job's pod, over `pods`.
+    pub pod: PodExtras,
 }
 
 impl Default for SmokeTestSpec {
     fn default() -> Self {
-        Self { traces: 20, telemetrygen_image: None, curl_image: None }
+        Self { traces: 20, telemetrygen_image: None, curl_image: None, pod: PodExtras::default() }
     }
 }
 
@@ -969,7 +1071,7 @@ pub const MAX_SMOKE_TRACES: u32 = 1000;
 /// Scraping and alerting through the Prometheus Operator: PodMonitors for the collector's and
 /// Jaeger's own metrics, a PrometheusRule with health and RED alerts, and the span metrics they
 /// need. The cluster must have the `monitoring.coreos.com` CRDs.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonitoringSpec {
     /// Render the PodMonitors and the PrometheusRule, and compute span metrics.
@@ -999,7 +1101,7 @@ impl Default for MonitoringSpec {
 }
 
 /// Where a custom span tag's value comes from (Istio `Telemetry` `customTags`).
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum CustomTag {
     /// The same value on every span.
@@ -1026,7 +1128,7 @@ pub enum CustomTag {
 }
 
 /// One application onboarded to the gateway.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppSpec {
     /// Short name: the Component's directory `apps/<name>/` (a DNS-1123 label, unique).
@@ -1083,7 +1185,7 @@ impl AppSpec {
 }
 
 /// An application's runtime, as the OpenTelemetry Operator names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Java (agent 2.x).
@@ -1113,7 +1215,7 @@ impl Language {
 }
 
 /// RED metrics from spans (Jaeger's `spanmetrics` connector) and the alerts on them.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedSpec {
     /// Compute span metrics and alert on them (with `monitoring.enabled`).
@@ -1139,7 +1241,7 @@ pub struct RedSpec {
 }
 
 /// The source of Jaeger's Monitor tab.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MonitorBackend {
     /// The span metrics in Prometheus, at `monitoring.red.prometheus_url`.
@@ -1172,7 +1274,7 @@ impl Default for RedSpec {
 }
 
 /// The OTLP transport of an SDK (`OTEL_EXPORTER_OTLP_PROTOCOL`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum OtlpProtocol {
     /// Protobuf over HTTP, to port 4318: the default of the specification and of the Java agent 2.x.
     #[default]
@@ -1195,7 +1297,7 @@ impl OtlpProtocol {
 }
 
 /// An SDK sampler (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SamplerSpec {
     /// The sampler.
@@ -1208,7 +1310,7 @@ pub struct SamplerSpec {
 }
 
 /// A sampler the OpenTelemetry SDKs know (`OTEL_TRACES_SAMPLER` values).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SamplerKind {
     /// Keep every span.
@@ -1256,7 +1358,7 @@ const NO_INJECTION_NAMESPACES: [&str; 4] = [ROOT_NAMESPACE, "kube-node-lease", "
 const SHARED_NAMESPACES: [&str; 5] = ["default", ROOT_NAMESPACE, "kube-node-lease", "kube-public", "kube-system"];
 
 /// Per-service RED thresholds; an unset one keeps the default.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedThresholds {
     /// Error share (0–1) above which to alert.
@@ -1498,6 +1600,25 @@ impl Profile {
             }
         }
         check_dns(&np.dns, &mut err);
+        self.pods.validate("pods", &mut err);
+        self.collector.pod.validate("collector.pod", &mut err);
+        for (path, role) in [
+            ("jaeger.all_in_one.pod", &self.jaeger.all_in_one),
+            ("jaeger.collector.pod", &self.jaeger.collector),
+            ("jaeger.query.pod", &self.jaeger.query),
+        ] {
+            role.pod.validate(path, &mut err);
+        }
+        self.smoke_test.pod.validate("smoke_test.pod", &mut err);
+        if let StorageSpec::Elasticsearch(es) = &self.jaeger.storage {
+            es.lifecycle.pod.validate("jaeger.storage.elasticsearch.lifecycle.pod", &mut err);
+        }
+        if let Some(ingress) = &self.jaeger.ingress {
+            check_ingress(ingress, np, &mut err);
+        }
+        if let Some(route) = &self.jaeger.http_route {
+            check_http_route(route, np, &mut err);
+        }
         for (i, cidr) in np.api_server_cidrs.iter().enumerate() {
             if let Err(e) = check_cidr(cidr) {
                 err(&format!("security.network_policy.api_server_cidrs[{i}]"), e);
@@ -1533,6 +1654,72 @@ fn check_dns(dns: &DnsSpec, err: &mut impl FnMut(&str, String)) {
             &format!("{base}.node_local_address"),
             format!("`{address}` must be an IP address, e.g. `169.254.20.10` (NodeLocal DNSCache's default)"),
         );
+    }
+}
+
+fn check_ingress(ingress: &IngressSpec, np: &NetworkPolicySpec, err: &mut impl FnMut(&str, String)) {
+    let base = "jaeger.ingress";
+    if let Err(e) = names::dns1123_subdomain(&ingress.host) {
+        err(&format!("{base}.host"), e);
+    }
+    for (field, value) in [("class_name", &ingress.class_name), ("tls_secret", &ingress.tls_secret)] {
+        if let Some(Err(e)) = value.as_deref().map(names::dns1123_subdomain) {
+            err(&format!("{base}.{field}"), e);
+        }
+    }
+    let path_ok = ingress.path.starts_with('/') && !ingress.path.contains(char::is_whitespace);
+    if !path_ok {
+        err(&format!("{base}.path"), format!("`{}` must start with `/` and hold no spaces", ingress.path));
+    }
+    for key in ingress.annotations.keys() {
+        if let Err(e) = names::qualified_name(key) {
+            err(&format!("{base}.annotations.{key}"), e);
+        }
+    }
+    match &ingress.controller_namespace {
+        Some(ns) => {
+            if let Err(e) = names::dns1123_label(ns) {
+                err(&format!("{base}.controller_namespace"), e);
+            }
+        }
+        None if np.enabled && np.query_from_namespaces.is_empty() => err(
+            &format!("{base}.controller_namespace"),
+            "is needed with NetworkPolicies on: the Ingress controller's pods must be allowed to reach `jaeger-query`; name their namespace (e.g. `ingress-nginx`) here or in `security.network_policy.query_from_namespaces`".into(),
+        ),
+        None => {}
+    }
+}
+
+fn check_http_route(route: &UiRouteSpec, np: &NetworkPolicySpec, err: &mut impl FnMut(&str, String)) {
+    let base = "jaeger.http_route";
+    if let Err(e) = names::dns1123_subdomain(&route.gateway.name) {
+        err(&format!("{base}.gateway.name"), e);
+    }
+    if let Some(Err(e)) = route.gateway.namespace.as_deref().map(names::dns1123_label) {
+        err(&format!("{base}.gateway.namespace"), e);
+    }
+    if let Some(Err(e)) = route.gateway.section_name.as_deref().map(names::dns1123_subdomain) {
+        err(&format!("{base}.gateway.section_name"), e);
+    }
+    for (i, host) in route.hostnames.iter().enumerate() {
+        if let Err(e) = names::dns1123_subdomain(host.strip_prefix("*.").unwrap_or(host)) {
+            err(&format!("{base}.hostnames[{i}]"), format!("{e}; a leading `*.` (a wildcard) is allowed"));
+        }
+    }
+    if !route.path.starts_with('/') || route.path.contains(char::is_whitespace) {
+        err(&format!("{base}.path"), format!("`{}` must start with `/` and hold no spaces", route.path));
+    }
+    match &route.from_namespace {
+        Some(ns) => {
+            if let Err(e) = names::dns1123_label(ns) {
+                err(&format!("{base}.from_namespace"), e);
+            }
+        }
+        None if np.enabled && np.query_from_namespaces.is_empty() => err(
+            &format!("{base}.from_namespace"),
+            "is needed with NetworkPolicies on: the Gateway's proxy pods must be allowed to reach `jaeger-query`; name their namespace here or in `security.network_policy.query_from_namespaces`".into(),
+        ),
+        None => {}
     }
 }
 

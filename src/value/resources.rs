@@ -1,12 +1,12 @@
 //! CPU and memory requests and limits of a container, as a profile states them.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::value::quantity::Quantity;
 
 /// CPU and memory of one container.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
     /// What the scheduler reserves.
@@ -17,7 +17,7 @@ pub struct Resources {
 }
 
 /// A CPU and a memory quantity.
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CpuMemory {
     /// CPU, e.g. `250m` or `2`.

@@ -27,6 +27,18 @@ enum Command {
         /// Render only this profile (a name from profiles/, or a path to a profile file).
         #[arg(long)]
         profile: Option<String>,
+        /// A profile file merged over the ones before it (repeatable; maps merge by key, lists
+        /// replace, `null` removes); the last names the profile. Renders that one profile.
+        #[arg(short = 'f', long = "file")]
+        file: Vec<PathBuf>,
+        /// Set one field over the files, e.g. `--set collector.replicas=3` (repeatable; the value
+        /// is YAML; nothing after `=` removes the field).
+        #[arg(long)]
+        set: Vec<String>,
+        /// Print a field's effective value and the file and line each layer sets it at, and
+        /// write nothing (e.g. `--explain collector.replicas`).
+        #[arg(long, value_name = "FIELD")]
+        explain: Option<String>,
         /// Output directory (default: generated/, or generated/<profile> with --profile).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -40,6 +52,16 @@ enum Command {
         /// gone); without it that output is kept and listed.
         #[arg(long)]
         prune_profiles: bool,
+    },
+    /// Check a kustomization laid over rendered output: refuse a namespace change, renames,
+    /// selector labels, pinned image tags and config patches, naming the line and the profile field
+    /// to use instead.
+    Overlay {
+        /// The profile the overlay's resources were rendered from (a name from profiles/, or a path).
+        #[arg(long)]
+        profile: String,
+        /// The user's kustomization.yaml.
+        kustomization: PathBuf,
     },
     /// Render every profile in memory and run every check: the cross-object checks, custom resources
     /// against ../shared/crds, `kubernetes-validate --strict` and `kubectl kustomize` where available.
@@ -95,10 +117,12 @@ fn root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { profile, out, profiles, check, prune_profiles } => {
+        Command::Render { profile, file, set, explain, out, profiles, check, prune_profiles } => {
             let options = output::Options { prune: prune_profiles };
-            render(profile.as_deref(), out, profiles, check, options).map(|()| ExitCode::SUCCESS)
+            let layers = Layers { files: file, sets: set, explain };
+            render(profile.as_deref(), &layers, out, profiles, check, options).map(|()| ExitCode::SUCCESS)
         }
+        Command::Overlay { profile, kustomization } => overlay(&profile, &kustomization).map(|()| ExitCode::SUCCESS),
         Command::Components { check } => regenerate_components(check).map(|()| ExitCode::SUCCESS),
         Command::Bench { variants_child: true, .. } => bench::variants_child(),
         Command::Bench { enforce, cold, variants_child: false } => {
@@ -121,18 +145,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// `-f`, `--set` and `--explain` of `render`.
+struct Layers {
+    files: Vec<PathBuf>,
+    sets: Vec<String>,
+    explain: Option<String>,
+}
+
 fn render(
     profile: Option<&str>,
+    layers: &Layers,
     out: Option<PathBuf>,
     profiles: Option<PathBuf>,
     check: bool,
     options: output::Options,
 ) -> Result<(), String> {
     let root = root();
-    let selection = project::Selection { base: root.clone(), profiles, profile: profile.map(str::to_owned), out };
+    let selection = project::Selection {
+        base: root.clone(),
+        profiles,
+        profile: profile.map(str::to_owned),
+        out,
+        files: layers.files.clone(),
+        sets: layers.sets.clone(),
+    };
+    if let Some(field) = &layers.explain {
+        println!("{}", selection.explain(field).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
     let project::Target { dir, files } = selection.render().map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         if selection.profile.is_none()
+            && selection.files.is_empty()
             && errors
                 .iter()
                 .all(|e| matches!(e, tracestack::io::Error::InProfile { .. } | tracestack::io::Error::Load(_)))
@@ -174,6 +218,20 @@ fn render(
             println!("    {rel}");
         }
     }
+    Ok(())
+}
+
+fn overlay(profile: &str, kustomization: &Path) -> Result<(), String> {
+    let root = root();
+    let path = if profile.ends_with(".yaml") || profile.ends_with(".yml") || profile.contains('/') {
+        PathBuf::from(profile)
+    } else {
+        root.join("profiles").join(format!("{profile}.yaml"))
+    };
+    let loaded = tracestack::load_file(&path).map_err(|e| e.to_string())?;
+    let stack = tracestack::Stack::build(&loaded).map_err(|e| e.to_string())?;
+    tracestack::io::overlay::check_file(kustomization, &stack).map_err(|e| e.to_string())?;
+    println!("{}: changes nothing the profile writes", kustomization.display());
     Ok(())
 }
 

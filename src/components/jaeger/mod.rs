@@ -6,12 +6,19 @@ pub mod elasticsearch;
 
 use std::sync::Arc;
 
+use crate::config::gateway_api::{
+    BackendRef, HttpRoute, HttpRouteMatch, HttpRouteRule, HttpRouteSpec, ParentRef, PathMatch,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::apps::v1::DeploymentStrategy;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Service,
     ServiceAccount, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    IngressTLS, ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
@@ -31,11 +38,11 @@ use crate::config::collector::{
     Config, Connector, Distribution, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal,
     Telemetry, Version, Written,
 };
-use crate::config::k8s::{self, Object, ServicePortSpec};
+use crate::config::k8s::{self, CustomResource, Object, ServicePortSpec};
 use crate::model::plan::{Plan, WorkloadPlan};
 use crate::model::profile::{
-    BadgerSpec, CLICKHOUSE_TTL_SINCE, ClickhouseSpec, ElasticsearchSpec, LifecycleMode, MonitorBackend, Profile,
-    SearchEngine, StorageSpec,
+    BadgerSpec, CLICKHOUSE_TTL_SINCE, ClickhouseSpec, ElasticsearchSpec, LifecycleMode, MonitorBackend, PodExtras,
+    Profile, SearchEngine, StorageSpec,
 };
 use crate::value::duration::Duration;
 use crate::value::ports;
@@ -104,6 +111,26 @@ impl RoleKind {
             Self::AllInOne => "jaeger",
             Self::Collector => "jaeger-collector",
             Self::Query => "jaeger-query",
+        }
+    }
+
+    /// The role's own pod additions in the profile (`jaeger.<role>.pod`).
+    #[must_use]
+    pub fn pod(self, profile: &Profile) -> &PodExtras {
+        match self {
+            Self::AllInOne => &profile.jaeger.all_in_one.pod,
+            Self::Collector => &profile.jaeger.collector.pod,
+            Self::Query => &profile.jaeger.query.pod,
+        }
+    }
+
+    /// Where the role's pod additions are in the profile, for errors.
+    #[must_use]
+    pub fn pod_path(self) -> &'static str {
+        match self {
+            Self::AllInOne => "jaeger.all_in_one.pod",
+            Self::Collector => "jaeger.collector.pod",
+            Self::Query => "jaeger.query.pod",
         }
     }
 
@@ -177,6 +204,10 @@ pub struct Jaeger {
     pub query_service: Service,
     /// Badger's volume.
     pub volume_claim: Option<PersistentVolumeClaim>,
+    /// `jaeger-query`: the UI from outside the cluster, when the profile asks for it.
+    pub ingress: Option<Ingress>,
+    /// `jaeger-query`: the UI through a Gateway API Gateway, when the profile asks for it.
+    pub http_route: Option<CustomResource>,
 }
 
 impl Jaeger {
@@ -224,6 +255,13 @@ pub fn external(profile: &Profile) -> External {
     if let Some(tls) = &profile.jaeger.collector_tls {
         external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, &tls.secret));
     }
+    if let Some(secret) = profile.jaeger.ingress.as_ref().and_then(|i| i.tls_secret.as_ref()) {
+        external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, secret));
+    }
+    if let Some(route) = &profile.jaeger.http_route {
+        let ns = route.gateway.namespace.as_deref().unwrap_or(&profile.namespace);
+        external.objects.insert(ObjectRef::namespaced("Gateway", ns, &route.gateway.name));
+    }
     external.endpoints.extend(monitor_prometheus_url(profile));
     external
 }
@@ -240,6 +278,8 @@ impl Component for Jaeger {
         }
         objects.push(self.query_service.into());
         objects.extend(self.volume_claim.map(Object::from));
+        objects.extend(self.ingress.map(Object::from));
+        objects.extend(self.http_route.map(Object::from));
         for role in self.roles {
             objects.push(role.deployment.into());
             objects.extend(role.autoscaler.map(Object::from));
@@ -763,6 +803,65 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         StorageSpec::Badger(b) => Some(badger_claim(profile, b, &version)),
         _ => None,
     };
+    let ingress = profile.jaeger.ingress.as_ref().map(|spec| {
+        let mut meta = k8s::meta(QUERY_SERVICE, ns, &k8s::labels(NAME, serving.component(), &version));
+        meta.annotations = (!spec.annotations.is_empty()).then(|| spec.annotations.clone());
+        Ingress {
+            metadata: meta,
+            spec: Some(IngressSpec {
+                ingress_class_name: spec.class_name.clone(),
+                rules: Some(vec![IngressRule {
+                    host: Some(spec.host.clone()),
+                    http: Some(HTTPIngressRuleValue {
+                        paths: vec![HTTPIngressPath {
+                            path: Some(spec.path.clone()),
+                            path_type: "Prefix".into(),
+                            backend: IngressBackend {
+                                service: Some(IngressServiceBackend {
+                                    name: QUERY_SERVICE.into(),
+                                    port: Some(ServiceBackendPort { name: Some("http-query".into()), number: None }),
+                                }),
+                                resource: None,
+                            },
+                        }],
+                    }),
+                }]),
+                tls: spec.tls_secret.as_ref().map(|secret| {
+                    vec![IngressTLS { hosts: Some(vec![spec.host.clone()]), secret_name: Some(secret.clone()) }]
+                }),
+                default_backend: None,
+            }),
+            ..Ingress::default()
+        }
+    });
+    let http_route = profile
+        .jaeger
+        .http_route
+        .as_ref()
+        .map(|spec| {
+            let route = HttpRoute {
+                spec: HttpRouteSpec {
+                    parent_refs: vec![ParentRef {
+                        name: spec.gateway.name.clone(),
+                        namespace: spec.gateway.namespace.clone(),
+                        section_name: spec.gateway.section_name.clone(),
+                    }],
+                    hostnames: spec.hostnames.clone(),
+                    rules: vec![HttpRouteRule {
+                        matches: vec![HttpRouteMatch {
+                            path: PathMatch { kind: "PathPrefix", value: spec.path.clone() },
+                        }],
+                        backend_refs: vec![BackendRef { name: QUERY_SERVICE.into(), port: ports::JAEGER_QUERY_HTTP }],
+                    }],
+                },
+            };
+            let meta = k8s::meta(QUERY_SERVICE, ns, &k8s::labels(NAME, serving.component(), &version));
+            CustomResource::new(meta, &route)
+        })
+        .transpose()
+        .map_err(|e| {
+            Error::Format(crate::format::Error::Serialize { what: "HTTPRoute".into(), message: e.to_string() })
+        })?;
     Ok(Jaeger {
         volume_claim,
         version: profile.jaeger.version.0,
@@ -772,6 +871,8 @@ pub fn jaeger(profile: &Profile, plan: &Plan) -> Result<Jaeger, Error> {
         collector_service,
         collector_headless_service,
         query_service,
+        ingress,
+        http_route,
     })
 }
 

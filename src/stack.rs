@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::Namespace;
 
 use crate::check::{self, ConfigRef, External};
 use crate::components::Error;
+use crate::components::agent::Agents;
 use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
@@ -31,6 +32,8 @@ pub struct Stack {
     pub network_policies: Option<Policies>,
     /// The OpenTelemetry Collector gateway behind the `otlp` Service.
     pub gateway: Gateway,
+    /// Collector agents on every node, when the profile enables them.
+    pub agents: Option<Agents>,
     /// Jaeger behind `jaeger-collector` and `jaeger-query`.
     pub jaeger: Jaeger,
     /// Elasticsearch index maintenance.
@@ -98,6 +101,7 @@ impl Stack {
         let plan = Plan::resolve(profile)?;
         let jaeger = components::jaeger::jaeger(profile, &plan)?;
         let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
+        let agents = components::agent::agents(profile, &plan)?;
         let lifecycle = elasticsearch::lifecycle(profile);
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
@@ -166,6 +170,18 @@ impl Stack {
                         .map(|r| container_ports(&r.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))
                         .unwrap_or_default(),
                     smoke_test: Some(job_endpoint(&smoke_test.job)),
+                    agents: agents.as_ref().map(|a| network::AgentEndpoint {
+                        endpoint: Endpoint {
+                            name: components::agent::NAME.into(),
+                            selector: a
+                                .daemon_set
+                                .spec
+                                .as_ref()
+                                .and_then(|s| s.selector.match_labels.clone())
+                                .unwrap_or_default(),
+                        },
+                        api_access: a.cluster_role.is_some(),
+                    }),
                     prometheus_url: components::jaeger::monitor_prometheus_url(profile),
                 },
             )
@@ -176,6 +192,7 @@ impl Stack {
             namespace: components::namespace::namespace(&profile.namespace),
             network_policies,
             gateway,
+            agents,
             jaeger,
             lifecycle,
             istio,
@@ -190,6 +207,7 @@ impl Stack {
     #[must_use]
     pub fn configs(&self) -> Vec<ConfigRef> {
         let mut configs = vec![self.gateway.config_ref()];
+        configs.extend(self.agents.as_ref().map(Agents::config_ref));
         configs.extend(self.jaeger.config_refs());
         configs
     }
@@ -200,6 +218,7 @@ impl Stack {
         let mut objects = vec![Object::from(self.namespace)];
         objects.extend(self.network_policies.map(Policies::into_objects).unwrap_or_default());
         objects.extend(self.gateway.into_objects());
+        objects.extend(self.agents.map(Agents::into_objects).unwrap_or_default());
         objects.extend(self.jaeger.into_objects());
         objects.extend(self.lifecycle.into_objects());
         if let Some(istio) = &self.istio {

@@ -29,6 +29,7 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
             | Object::ServiceAccount(_)
             | Object::ConfigMap(_)
             | Object::Deployment(_)
+            | Object::DaemonSet(_)
             | Object::Job(_)
             | Object::CronJob(_)
             | Object::ClusterRole(_)

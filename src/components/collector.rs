@@ -16,8 +16,8 @@ use crate::components::Error;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
-    MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor, RetryOnFailure,
-    SendingQueue, ZipkinReceiver,
+    K8sFilter, MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor,
+    RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters, ZipkinReceiver,
 };
 use crate::config::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
@@ -126,9 +126,21 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         Extension::HealthCheck(HealthCheck { endpoint: format!("0.0.0.0:{}", ports::HEALTH), path: "/".into() }),
     );
     debug_assert_eq!(health.type_name(), "health_check");
-    let mut receivers = vec![
-        config.add_receiver(None, Receiver::Otlp(OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP))),
-    ];
+    let mut otlp = OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP);
+    if profile.agents.enabled
+        && let Some(grpc) = otlp.protocols.grpc.as_mut()
+    {
+        // Each agent holds one long-lived gRPC connection through the `otlp` Service, which picks a
+        // gateway pod once per connection: closing connections every minute spreads the agents
+        // over pods added since (as Jaeger's receiver does for the gateways).
+        grpc.keepalive = Some(ServerKeepalive {
+            server_parameters: ServerParameters {
+                max_connection_age: crate::value::duration::Duration::from_secs(60),
+                max_connection_age_grace: crate::value::duration::Duration::from_secs(10),
+            },
+        });
+    }
+    let mut receivers = vec![config.add_receiver(None, Receiver::Otlp(otlp))];
     if serves_zipkin(profile) {
         receivers.push(
             config.add_receiver(None, Receiver::Zipkin(ZipkinReceiver::listening_on(ports::ZIPKIN, spec.version.0))),
@@ -145,7 +157,12 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
     // `k8s_attributes` must run before `batch`: batching drops the connection context whose sender
     // IP is the last-resort pod association (the processor's README, "connection").
     if spec.k8s_attributes {
-        processors.push(config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0)?));
+        // Behind node agents the sender's address is an agent's, never the application's: spans
+        // the agents could not place keep what they report rather than the agent pod's metadata.
+        let by_connection = !profile.agents.enabled;
+        processors.push(
+            config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0, None, by_connection)?),
+        );
     }
     processors.push(config.add_processor(Some("defaults"), resource_defaults(&profile.environment)));
     if profile.sampling.percentage < 100.0 {
@@ -223,11 +240,17 @@ pub const SERVICE_ATTRIBUTES_SINCE: distribution::Version = distribution::Versio
 ///
 /// A span finds its pod by the pod UID or the pod name and namespace it reports (onboarded apps
 /// report both, see [`crate::components::apps`], which keeps working behind a mesh sidecar or any
-/// proxy), and failing that by the sender's IP address.
+/// proxy), and failing that, when `by_connection`, by the sender's IP address. With `node_env` the
+/// processor watches only the pods of the node that variable names (a node agent).
 ///
 /// # Errors
 /// When the component table does not know `version`.
-pub fn k8s_attributes(dist: distribution::Distribution, version: distribution::Version) -> Result<Processor, Error> {
+pub fn k8s_attributes(
+    dist: distribution::Distribution,
+    version: distribution::Version,
+    node_env: Option<&str>,
+    by_connection: bool,
+) -> Result<Processor, Error> {
     let mut metadata: Vec<String> =
         ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.deployment.name", "k8s.node.name"]
             .map(str::to_owned)
@@ -242,20 +265,24 @@ pub fn k8s_attributes(dist: distribution::Distribution, version: distribution::V
             labels.push(K8sFieldExtract { tag_name: attribute.into(), key: label.into(), from: "pod".into() });
         }
     }
+    let mut pod_association = vec![
+        PodAssociation { sources: vec![AssociationSource::attribute("k8s.pod.uid")] },
+        PodAssociation {
+            sources: vec![
+                AssociationSource::attribute("k8s.namespace.name"),
+                AssociationSource::attribute("k8s.pod.name"),
+            ],
+        },
+    ];
+    if by_connection {
+        pod_association.push(PodAssociation { sources: vec![AssociationSource::connection()] });
+    }
     let processor = K8sAttributes {
         auth_type: "serviceAccount".into(),
         passthrough: false,
+        filter: node_env.map(|env| K8sFilter { node_from_env_var: Some(env.to_owned()) }),
         extract: K8sExtract { metadata, labels },
-        pod_association: vec![
-            PodAssociation { sources: vec![AssociationSource::attribute("k8s.pod.uid")] },
-            PodAssociation {
-                sources: vec![
-                    AssociationSource::attribute("k8s.namespace.name"),
-                    AssociationSource::attribute("k8s.pod.name"),
-                ],
-            },
-            PodAssociation { sources: vec![AssociationSource::connection()] },
-        ],
+        pod_association,
     };
     let modern =
         distribution::ships(dist, version, ComponentKind::Processor, "k8s_attributes").map_err(|e| Error::Config {
@@ -453,7 +480,8 @@ mod tests {
 
     #[test]
     fn k8s_attributes_takes_the_name_and_options_the_pinned_version_knows() {
-        let at = |v| k8s_attributes(distribution::Distribution::OtelcolK8s, v).unwrap_or_else(|e| panic!("{e}"));
+        let at =
+            |v| k8s_attributes(distribution::Distribution::OtelcolK8s, v, None, true).unwrap_or_else(|e| panic!("{e}"));
         let modern = at(Version::new(0, 159, 0));
         assert_eq!(modern.type_name(), "k8s_attributes");
         let Processor::K8sAttributes(p) = &modern else { panic!("{modern:?}") };

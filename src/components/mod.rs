@@ -1,5 +1,6 @@
 //! The stack's components, each one function of the profile that returns its named objects.
 
+pub mod agent;
 pub mod apps;
 pub mod collector;
 pub mod istio;

@@ -51,6 +51,17 @@ pub struct Topology {
     pub smoke_test: Option<Endpoint>,
     /// The Prometheus the query role reads span metrics from (Jaeger's Monitor tab), as a URL.
     pub prometheus_url: Option<String>,
+    /// The node agents, when they run.
+    pub agents: Option<AgentEndpoint>,
+}
+
+/// The node agents' pods and whether they talk to the API server.
+#[derive(Clone, Debug)]
+pub struct AgentEndpoint {
+    /// The agent pods.
+    pub endpoint: Endpoint,
+    /// Whether they watch pods (`k8s_attributes`).
+    pub api_access: bool,
 }
 
 /// Namespace and port of an in-cluster `http(s)://name.namespace.svc[.cluster.local][:port]` URL;
@@ -188,20 +199,36 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         namespaces(&with_own(ns, &np.otlp_from_namespaces))
     };
 
-    let mut gateway_in = vec![ingress(vec![otlp_sources], &t.gateway_ports)];
+    let api_server = || {
+        // The API server is no pod a selector can name, and its address differs per cluster: allow
+        // its usual ports (443 on the `kubernetes` Service, 6443 on many control planes) to the
+        // address blocks the profile gives, else to any address.
+        let to = (!np.api_server_cidrs.is_empty()).then(|| np.api_server_cidrs.iter().map(|c| ip_block(c)).collect());
+        NetworkPolicyEgressRule { to, ports: Some(vec![tcp(443), tcp(6443)]) }
+    };
+    let mut gateway_in = vec![ingress(vec![otlp_sources.clone()], &t.gateway_ports)];
     metrics(&mut gateway_in);
     let mut gateway_out = vec![NetworkPolicyEgressRule {
         to: Some(vec![pods(&t.jaeger_receiver.selector)]),
         ports: Some(vec![tcp(ports::OTLP_GRPC)]),
     }];
     if t.gateway_api_access {
-        // The API server is no pod a selector can name, and its address differs per cluster: allow
-        // its usual ports (443 on the `kubernetes` Service, 6443 on many control planes) to the
-        // address blocks the profile gives, else to any address.
-        let to = (!np.api_server_cidrs.is_empty()).then(|| np.api_server_cidrs.iter().map(|c| ip_block(c)).collect());
-        gateway_out.push(NetworkPolicyEgressRule { to, ports: Some(vec![tcp(443), tcp(6443)]) });
+        gateway_out.push(api_server());
     }
     let mut workloads = vec![policy(&t.gateway.name, ns, t.gateway.selector.clone(), gateway_in, gateway_out)];
+    if let Some(agents) = &t.agents {
+        // Applications on every node send to their agent; the agent sends to the gateway only.
+        let mut agent_in = vec![ingress(vec![otlp_sources.clone()], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
+        metrics(&mut agent_in);
+        let mut agent_out = vec![NetworkPolicyEgressRule {
+            to: Some(vec![pods(&t.gateway.selector)]),
+            ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+        }];
+        if agents.api_access {
+            agent_out.push(api_server());
+        }
+        workloads.push(policy(&agents.endpoint.name, ns, agents.endpoint.selector.clone(), agent_in, agent_out));
+    }
 
     let query_in = ingress(
         vec![namespaces(&with_own(ns, &np.query_from_namespaces))],

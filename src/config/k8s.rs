@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
@@ -345,6 +345,8 @@ objects! {
     Service(Service),
     /// A Deployment.
     Deployment(Deployment),
+    /// A DaemonSet.
+    DaemonSet(DaemonSet),
     /// A HorizontalPodAutoscaler (`autoscaling/v2`).
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     /// A PodDisruptionBudget (`policy/v1`).
@@ -435,6 +437,7 @@ impl Object {
     pub fn pod_template(&self) -> Option<&PodTemplateSpec> {
         match self {
             Self::Deployment(d) => d.spec.as_ref().map(|s| &s.template),
+            Self::DaemonSet(d) => d.spec.as_ref().map(|s| &s.template),
             Self::Job(j) => j.spec.as_ref().map(|s| &s.template),
             Self::CronJob(c) => c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).map(|s| &s.template),
             Self::Namespace(_)
@@ -465,6 +468,7 @@ impl Object {
             | Self::NetworkPolicy(_)
             | Self::Job(_)
             | Self::CronJob(_)
+            | Self::DaemonSet(_)
             | Self::ClusterRole(_)
             | Self::ClusterRoleBinding(_)
             | Self::Custom(_) => None,

@@ -41,6 +41,8 @@ pub struct WorkloadPlan {
 pub struct Plan {
     /// The collector gateway.
     pub gateway: WorkloadPlan,
+    /// One node agent (when `agents.enabled`; planned either way).
+    pub agent: WorkloadPlan,
     /// Jaeger all-in-one (memory storage).
     pub all_in_one: WorkloadPlan,
     /// Jaeger's collector role (shared storage).
@@ -198,6 +200,45 @@ fn check_memory_storage(profile: &Profile) -> Result<(), Error> {
     })
 }
 
+/// One node agent: explicit resources win, else sized from `load` over `agents.nodes`, else the
+/// defaults; always one pod per node, never autoscaled.
+fn agent(profile: &Profile) -> Result<WorkloadPlan, Error> {
+    let spec = &profile.agents;
+    let derived = match &profile.load {
+        Some(load) if spec.enabled => {
+            Some(sizing::agent(&load.load(), u64::from(spec.nodes)).map_err(|unservable| Error::Invalid {
+                path: "agents.nodes".into(),
+                message: format!(
+                    "({}) leaves each agent {} spans/s: one agent would need more than {} MiB; plan for at least {} nodes, or lower `load.average_span_bytes`",
+                    spec.nodes,
+                    load.spans_per_second.div_ceil(u64::from(spec.nodes.max(1))),
+                    sizing::MAX_POD_MEMORY_MIB,
+                    unservable.replicas_needed.unwrap_or(u64::MAX)
+                ),
+            })?)
+        }
+        _ => None,
+    };
+    workload(
+        "agents",
+        Explicit {
+            replicas: Some(1),
+            autoscaling: &AutoscalingSpec::default(),
+            resources: spec.resources.as_ref(),
+            queue: None,
+        },
+        derived,
+        false,
+        Defaults {
+            replicas: 1,
+            resources: resources("50m", "128Mi", "250m", "128Mi"),
+            queue_spans: 5_000,
+            batch: (1024, 2048),
+            load_max_factor: 1,
+        },
+    )
+}
+
 impl Plan {
     /// Resolves every workload of `profile`.
     ///
@@ -248,9 +289,11 @@ impl Plan {
         } else if gateway.batch_max != 0 && gateway.batch_max < gateway.batch_size {
             gateway.batch_max = gateway.batch_size;
         }
+        let agent = agent(profile)?;
         let j = &profile.jaeger;
         Ok(Self {
             gateway,
+            agent,
             all_in_one: role(
                 "jaeger.all_in_one",
                 &j.all_in_one,

@@ -39,6 +39,10 @@ pub struct Profile {
     /// The OpenTelemetry Collector gateway that applications and sidecars send OTLP to.
     #[serde(default)]
     pub collector: CollectorSpec,
+    /// Collector agents on every node (a DaemonSet) in front of the gateway: applications send to
+    /// the agent on their own node.
+    #[serde(default)]
+    pub agents: AgentsSpec,
     /// Jaeger v2: storage, roles and their sizes.
     #[serde(default)]
     pub jaeger: JaegerSpec,
@@ -189,6 +193,7 @@ impl Default for Profile {
             namespace: default_namespace(),
             environment: default_environment(),
             collector: CollectorSpec::default(),
+            agents: AgentsSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
             load: None,
@@ -251,6 +256,108 @@ impl Default for CollectorSpec {
             retry: RetrySpec::default(),
             log_level: LogLevel::Info,
             k8s_attributes: true,
+        }
+    }
+}
+
+/// Node agents: one collector per node (a DaemonSet) behind the `otel-agent` Service with
+/// `internalTrafficPolicy: Local`, so an application's spans go to the agent on its own node, which
+/// adds the node's attributes, batches and forwards to the gateway. Same distribution, version and
+/// image as the gateway.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentsSpec {
+    /// Run the agents; onboarded applications then send to `otel-agent` instead of `otlp`.
+    pub enabled: bool,
+    /// Nodes that run applications: each agent is sized for `load.spans_per_second / nodes` (the
+    /// busiest node's share, when the load is uneven, is a better figure).
+    pub nodes: u32,
+    /// CPU and memory per agent (default: derived from `load` and `nodes`, else 50m/128Mi → 250m/128Mi).
+    pub resources: Option<Resources>,
+    /// Taints the agents tolerate, so they run on every node that runs applications (default: every
+    /// taint, `operator: Exists`).
+    pub tolerations: Vec<TolerationSpec>,
+    /// `k8s_attributes` in the agent, watching only the pods of its own node (a field selector on
+    /// `spec.nodeName`): the namespace, pod, Deployment and `service.name` of each sender. Needs a
+    /// ClusterRole reading pods, namespaces and ReplicaSets and egress to the API server.
+    pub k8s_attributes: bool,
+}
+
+impl Default for AgentsSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            nodes: 3,
+            resources: None,
+            tolerations: vec![TolerationSpec {
+                key: None,
+                operator: TolerationOperator::Exists,
+                value: None,
+                effect: None,
+            }],
+            k8s_attributes: true,
+        }
+    }
+}
+
+/// One toleration (Kubernetes `Toleration` without `tolerationSeconds`).
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TolerationSpec {
+    /// Taint key; none with `Exists` tolerates every taint.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `Exists` (any value) or `Equal` (the value given).
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    /// Taint value, with `Equal`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; none tolerates every effect.
+    #[serde(default)]
+    pub effect: Option<TaintEffect>,
+}
+
+/// How a toleration matches a taint's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum TolerationOperator {
+    /// Any value.
+    #[default]
+    Exists,
+    /// The value given.
+    Equal,
+}
+
+/// A taint effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    /// Pods are not scheduled.
+    NoSchedule,
+    /// Pods are scheduled only when nothing else fits.
+    PreferNoSchedule,
+    /// Running pods are evicted.
+    NoExecute,
+}
+
+impl TolerationOperator {
+    /// The Kubernetes spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exists => "Exists",
+            Self::Equal => "Equal",
+        }
+    }
+}
+
+impl TaintEffect {
+    /// The Kubernetes spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
         }
     }
 }
@@ -1130,6 +1237,7 @@ impl Profile {
                 );
             }
         }
+        check_agents(&self.agents, &mut err);
         check_istio(&self.istio, &self.namespace, &mut err);
         check_apps(&self.apps, &mut err);
         check_smoke_test(&self.smoke_test, &mut err);
@@ -1201,6 +1309,37 @@ impl Profile {
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+fn check_agents(agents: &AgentsSpec, err: &mut impl FnMut(&str, String)) {
+    if agents.nodes == 0 {
+        err("agents.nodes", "must be at least 1 (got 0)".into());
+    }
+    if let Some(resources) = &agents.resources {
+        check_resources("agents.resources", resources, err);
+    }
+    for (i, t) in agents.tolerations.iter().enumerate() {
+        let at = format!("agents.tolerations[{i}]");
+        if let Some(key) = &t.key
+            && let Err(e) = names::qualified_name(key)
+        {
+            err(&format!("{at}.key"), e);
+        }
+        match (t.operator, &t.key, &t.value) {
+            (TolerationOperator::Exists, _, Some(_)) => {
+                err(&format!("{at}.value"), "must be empty with `operator: Exists`, which matches any value".into());
+            }
+            (TolerationOperator::Equal, None, _) => {
+                err(&format!("{at}.key"), "is required with `operator: Equal`".into());
+            }
+            (TolerationOperator::Equal, Some(_), Some(v)) => {
+                if let Err(e) = names::label_value(v) {
+                    err(&format!("{at}.value"), e);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -157,10 +157,24 @@ pub struct K8sAttributes {
     pub auth_type: String,
     /// `true` only tags the sender's IP (for agents in front of a gateway); the gateway looks up.
     pub passthrough: bool,
+    /// Which pods it watches (all when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<K8sFilter>,
     /// What to add.
     pub extract: K8sExtract,
     /// How a span finds its pod, tried in order.
     pub pod_association: Vec<PodAssociation>,
+}
+
+/// `filter` of [`K8sAttributes`] (contrib `processor/k8sattributesprocessor/config.go`,
+/// `FilterConfig`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct K8sFilter {
+    /// Watch only the pods of the node named by this environment variable (the pod's
+    /// `spec.nodeName` through the downward API): a field selector on the informer, so an agent
+    /// holds its own node's pods rather than the cluster's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_from_env_var: Option<String>,
 }
 
 /// `extract` of [`K8sAttributes`].

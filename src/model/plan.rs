@@ -428,6 +428,27 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_is_sized_for_its_share_of_the_load() {
+        let mut profile = with_load(60_000);
+        profile.agents.enabled = true;
+        profile.agents.nodes = 30;
+        let plan = Plan::resolve(&profile).unwrap();
+        // 2,000 spans/s per node: 2000 / 10,000 per core / 0.7 = 286m → 300m; 128 MiB + 2 s and a
+        // 10 s queue of 1 KiB spans (about 24 MiB) over 0.64 → 256Mi.
+        assert_eq!(plan.agent.resources.requests.cpu.as_str(), "300m");
+        assert_eq!(plan.agent.resources.limits.memory.as_str(), "256Mi");
+        assert_eq!(plan.agent.queue_spans, 20_000);
+        assert_eq!((plan.agent.min_replicas, plan.agent.max_replicas, plan.agent.autoscaling), (1, 1, None));
+        profile.agents.nodes = 3;
+        let fewer = Plan::resolve(&profile).unwrap();
+        assert!(fewer.agent.resources.limits.memory.bytes() > plan.agent.resources.limits.memory.bytes());
+        profile.agents.nodes = 1;
+        profile.load.as_mut().unwrap().spans_per_second = 2_000_000;
+        let err = Plan::resolve(&profile).expect_err("one node cannot take it").to_string();
+        assert!(err.contains("agents.nodes") && err.contains("plan for at least"), "{err}");
+    }
+
+    #[test]
     fn autoscaling_bounds_override_a_fixed_count() {
         let mut profile = Profile::default();
         profile.collector.replicas = Some(2);

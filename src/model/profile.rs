@@ -1845,6 +1845,30 @@ mod tests {
     }
 
     #[test]
+    fn agents_need_a_node_and_well_formed_tolerations() {
+        assert_eq!(errors(|p| p.agents.nodes = 0), ["agents.nodes: must be at least 1 (got 0)"]);
+        let toleration = |operator, key: Option<&str>, value: Option<&str>| TolerationSpec {
+            key: key.map(str::to_owned),
+            operator,
+            value: value.map(str::to_owned),
+            effect: Some(TaintEffect::NoSchedule),
+        };
+        assert_eq!(
+            errors(|p| p.agents.tolerations = vec![toleration(TolerationOperator::Equal, None, Some("x"))]),
+            ["agents.tolerations[0].key: is required with `operator: Equal`"]
+        );
+        assert_eq!(
+            errors(|p| p.agents.tolerations = vec![toleration(TolerationOperator::Exists, Some("pool"), Some("x"))]),
+            ["agents.tolerations[0].value: must be empty with `operator: Exists`, which matches any value"]
+        );
+        assert!(
+            errors(|p| p.agents.tolerations =
+                vec![toleration(TolerationOperator::Equal, Some("example.com/pool"), Some("apps"))])
+            .is_empty()
+        );
+    }
+
+    #[test]
     fn smoke_test_trace_count_is_bounded() {
         assert_eq!(errors(|p| p.smoke_test.traces = 0), ["smoke_test.traces: must be from 1 to 1000 (got 0)"]);
         assert_eq!(errors(|p| p.smoke_test.traces = 1001), ["smoke_test.traces: must be from 1 to 1000 (got 1001)"]);

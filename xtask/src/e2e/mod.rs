@@ -13,10 +13,14 @@
 //! - `load`: the gateway under its memory limit at 3× its planned rate: no OOM kill, refusals
 //!   counted, recovery; throughput per core and send→queryable latency measured.
 //!
+//! - `agents`: `prod-agents` on two simulated nodes: an agent per node, each application sending to
+//!   its own node's agent, every trace in Jaeger with its node's attributes.
+//!
 //! Ends with `e2e: N passed, M failed, K skipped`. Needs root (network namespaces, mounts,
 //! cgroups) and Go; without them every suite skips, which `TRACESTACK_REQUIRE_TOOLS=1` turns
 //! into failures.
 
+mod agents;
 pub mod build;
 pub mod cluster;
 pub mod fake_es;
@@ -37,7 +41,7 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 5] = ["validate", "flow", "metrics", "faults", "load"];
+pub const SUITES: [&str; 6] = ["validate", "flow", "metrics", "faults", "load", "agents"];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -129,6 +133,7 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
                 "metrics" => metrics::run(&context, &mut report),
                 "faults" => stress::faults(&context, &mut report),
                 "load" => stress::load(&context, &mut report),
+                "agents" => agents::run(&context, &mut report),
                 _ => unreachable!("suite names are checked above"),
             };
             if let Err(e) = result {

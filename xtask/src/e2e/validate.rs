@@ -29,6 +29,11 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
                 workloads.push((format!("Deployment {}", d.metadata.name.as_deref().unwrap_or_default()), spec));
             }
         }
+        for d in &objects.daemon_sets {
+            if let Some(spec) = d.spec.as_ref().and_then(|s| s.template.spec.clone()) {
+                workloads.push((format!("DaemonSet {}", d.metadata.name.as_deref().unwrap_or_default()), spec));
+            }
+        }
         let mut seen = 0;
         for (workload, spec) in &workloads {
             for container in &spec.containers {
@@ -98,11 +103,31 @@ fn validate_container(
     if !args.iter().any(|a| a.starts_with("--config")) {
         return Err(format!("container {} passes no --config", container.name));
     }
-    binary_validate(binary, &args)
+    // The container's literal env, and a stand-in for each downward-API field (a config may name
+    // `${env:K8S_NODE_NAME}`, which the binary checks is set); Secrets stay unset.
+    let env: Vec<(String, String)> = container
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|e| match (&e.value, e.value_from.as_ref().and_then(|f| f.field_ref.as_ref())) {
+            (Some(v), _) => Some((e.name.clone(), v.clone())),
+            (None, Some(field)) => Some((e.name.clone(), format!("validate-{}", field.field_path.replace('.', "-")))),
+            _ => None,
+        })
+        .collect();
+    binary_validate_with(binary, &args, &env)
 }
 
 fn binary_validate(binary: &Path, args: &[String]) -> Result<(), String> {
-    let out = Command::new(binary).args(args).output().map_err(|e| format!("{}: {e}", binary.display()))?;
+    binary_validate_with(binary, args, &[])
+}
+
+fn binary_validate_with(binary: &Path, args: &[String], env: &[(String, String)]) -> Result<(), String> {
+    let out = Command::new(binary)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
     if out.status.success() {
         Ok(())
     } else {

@@ -12,6 +12,7 @@ use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
+use crate::components::sampler::Sampler;
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::config::k8s::{self, Object};
@@ -34,6 +35,8 @@ pub struct Stack {
     pub gateway: Gateway,
     /// Collector agents on every node, when the profile enables them.
     pub agents: Option<Agents>,
+    /// The tail-sampling tier, when the profile enables it.
+    pub sampler: Option<Sampler>,
     /// Jaeger behind `jaeger-collector` and `jaeger-query`.
     pub jaeger: Jaeger,
     /// Elasticsearch index maintenance.
@@ -102,6 +105,7 @@ impl Stack {
         let jaeger = components::jaeger::jaeger(profile, &plan)?;
         let gateway = components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
         let agents = components::agent::agents(profile, &plan)?;
+        let sampler = components::sampler::sampler(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
         let lifecycle = elasticsearch::lifecycle(profile);
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
@@ -182,6 +186,10 @@ impl Stack {
                         },
                         api_access: a.cluster_role.is_some(),
                     }),
+                    sampler: sampler.as_ref().map(|s| Endpoint {
+                        name: components::sampler::NAME.into(),
+                        selector: selector_of(&s.deployment),
+                    }),
                     prometheus_url: components::jaeger::monitor_prometheus_url(profile),
                 },
             )
@@ -193,6 +201,7 @@ impl Stack {
             network_policies,
             gateway,
             agents,
+            sampler,
             jaeger,
             lifecycle,
             istio,
@@ -208,6 +217,7 @@ impl Stack {
     pub fn configs(&self) -> Vec<ConfigRef> {
         let mut configs = vec![self.gateway.config_ref()];
         configs.extend(self.agents.as_ref().map(Agents::config_ref));
+        configs.extend(self.sampler.as_ref().map(Sampler::config_ref));
         configs.extend(self.jaeger.config_refs());
         configs
     }
@@ -219,6 +229,7 @@ impl Stack {
         objects.extend(self.network_policies.map(Policies::into_objects).unwrap_or_default());
         objects.extend(self.gateway.into_objects());
         objects.extend(self.agents.map(Agents::into_objects).unwrap_or_default());
+        objects.extend(self.sampler.map(Sampler::into_objects).unwrap_or_default());
         objects.extend(self.jaeger.into_objects());
         objects.extend(self.lifecycle.into_objects());
         if let Some(istio) = &self.istio {

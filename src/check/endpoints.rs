@@ -88,6 +88,30 @@ pub fn clients(config: &Config) -> Vec<Client> {
                 protocol: Protocol::OtlpHttp,
                 every_address: false,
             }),
+            // The DNS resolver balances over every address of its name (a headless Service); the
+            // k8s resolver reads the Service's EndpointSlices, so any Service port will do.
+            Exporter::LoadBalancing(e) => {
+                if let Some(dns) = &e.resolver.dns {
+                    out.push(Client {
+                        component: component.clone(),
+                        field: "resolver.dns.hostname".into(),
+                        address: format!("{}:{}", dns.hostname, dns.port),
+                        protocol: Protocol::OtlpGrpc,
+                        every_address: true,
+                    });
+                }
+                if let Some(k8s) = &e.resolver.k8s {
+                    for port in &k8s.ports {
+                        out.push(Client {
+                            component: component.clone(),
+                            field: "resolver.k8s.service".into(),
+                            address: format!("{}:{port}", k8s.service),
+                            protocol: Protocol::OtlpGrpc,
+                            every_address: false,
+                        });
+                    }
+                }
+            }
             Exporter::Debug(_) | Exporter::JaegerStorage(_) | Exporter::Nop(_) | Exporter::Prometheus(_) => {}
         }
     }
@@ -143,7 +167,8 @@ pub fn clients(config: &Config) -> Vec<Client> {
             | Processor::ProbabilisticSampler(_)
             | Processor::K8sAttributes(_)
             | Processor::K8sAttributesLegacy(_)
-            | Processor::Resource(_) => {}
+            | Processor::Resource(_)
+            | Processor::TailSampling(_) => {}
         }
     }
     for connector in config.connectors.values() {

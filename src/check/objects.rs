@@ -33,6 +33,8 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
             | Object::Job(_)
             | Object::CronJob(_)
             | Object::ClusterRole(_)
+            | Object::Role(_)
+            | Object::RoleBinding(_)
             | Object::Custom(_) => {}
         }
         if let Some(spec) = object.pod_template().and_then(|t| t.spec.as_ref()) {

@@ -15,9 +15,10 @@ use crate::components::Component;
 use crate::components::Error;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
-    AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
-    K8sFilter, MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor,
-    RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters, ZipkinReceiver,
+    AssociationSource, AttributeAction, Batch, ClientTls, DnsResolver, HealthCheck, K8sAttributes, K8sExtract,
+    K8sFieldExtract, K8sFilter, K8sResolver, LoadBalancingExporter, LoadBalancingOtlp, LoadBalancingProtocol,
+    LoadBalancingResolver, MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler,
+    ResourceProcessor, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters, ZipkinReceiver,
 };
 use crate::config::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
@@ -25,8 +26,8 @@ use crate::config::collector::{
 };
 use crate::config::istio;
 use crate::config::k8s::{self, Object, ServicePortSpec};
-use crate::model::plan::Plan;
-use crate::model::profile::Profile;
+use crate::model::plan::{Plan, WorkloadPlan};
+use crate::model::profile::{Profile, ResolverKind};
 use crate::value::ports;
 
 /// `app.kubernetes.io/name` and Deployment name of the gateway.
@@ -179,34 +180,16 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
             send_batch_max_size: plan.gateway.batch_max,
         }),
     ));
-    let exporter = OtlpExporter {
-        endpoint: jaeger_endpoint.to_owned(),
-        balancer_name: jaeger_endpoint.starts_with("dns:///").then(|| "round_robin".to_owned()),
-        tls: match &profile.jaeger.collector_tls {
-            Some(_) => ClientTls { ca_file: Some(format!("{JAEGER_CA_DIR}/ca.crt")), ..ClientTls::default() },
-            None => ClientTls::plaintext(),
-        },
-        compression: None,
-        timeout: Some(crate::value::duration::Duration::from_secs(10)),
-        sending_queue: Some(SendingQueue {
-            enabled: true,
-            num_consumers: spec.queue.num_consumers,
-            queue_size: plan.gateway.queue_spans,
-            sizer: "items".into(),
-            block_on_overflow: None,
-        }),
-        retry_on_failure: Some(RetryOnFailure {
-            enabled: true,
-            initial_interval: spec.retry.initial_interval,
-            max_interval: spec.retry.max_interval,
-            max_elapsed_time: spec.retry.max_elapsed_time,
-        }),
+    let exporter = if profile.tail_sampling.enabled {
+        // Every span of a trace to the same member of the sampling tier, so each member decides
+        // on whole traces.
+        config.add_exporter(Some("sampler"), sampler_exporter(profile, plan))
+    } else {
+        config.add_exporter(Some("jaeger"), jaeger_exporter(profile, &plan.gateway, jaeger_endpoint)?)
     };
-    let exporter = otlp_grpc_exporter(spec.distribution.0, spec.version.0, exporter)?;
-    let jaeger = config.add_exporter(Some("jaeger"), exporter);
     config.add_pipeline(
         PipelineId::new(Signal::Traces, None),
-        Pipeline { receivers, processors, exporters: vec![jaeger] },
+        Pipeline { receivers, processors, exporters: vec![exporter] },
     );
     config.service.telemetry = Telemetry {
         logs: Logs { level: spec.log_level.as_str().into(), encoding: "json".into() },
@@ -216,6 +199,90 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         .validate(spec.distribution.0, spec.version.0)
         .map_err(|errors| Error::Config { component: NAME.into(), errors })?;
     Ok(config)
+}
+
+/// OTLP/gRPC to Jaeger's receiving role at `endpoint`, with the workload's queue and the profile's
+/// retries: the gateway's exporter, or the sampling tier's behind it.
+///
+/// # Errors
+/// When the component table does not know the pinned version.
+pub fn jaeger_exporter(profile: &Profile, plan: &WorkloadPlan, endpoint: &str) -> Result<Exporter, Error> {
+    let spec = &profile.collector;
+    let exporter = OtlpExporter {
+        endpoint: endpoint.to_owned(),
+        balancer_name: endpoint.starts_with("dns:///").then(|| "round_robin".to_owned()),
+        tls: match &profile.jaeger.collector_tls {
+            Some(_) => ClientTls { ca_file: Some(format!("{JAEGER_CA_DIR}/ca.crt")), ..ClientTls::default() },
+            None => ClientTls::plaintext(),
+        },
+        compression: None,
+        timeout: Some(crate::value::duration::Duration::from_secs(10)),
+        sending_queue: Some(SendingQueue {
+            enabled: true,
+            num_consumers: spec.queue.num_consumers,
+            queue_size: plan.queue_spans,
+            sizer: "items".into(),
+            block_on_overflow: None,
+        }),
+        retry_on_failure: Some(retry(profile)),
+    };
+    otlp_grpc_exporter(spec.distribution.0, spec.version.0, exporter)
+}
+
+fn retry(profile: &Profile) -> RetryOnFailure {
+    let r = &profile.collector.retry;
+    RetryOnFailure {
+        enabled: true,
+        initial_interval: r.initial_interval,
+        max_interval: r.max_interval,
+        max_elapsed_time: r.max_elapsed_time,
+    }
+}
+
+/// The headless Service of the sampling tier (the `loadbalancing` exporter resolves its members).
+pub const SAMPLER_HEADLESS_SERVICE: &str = "otel-sampler-headless";
+
+/// The gateway's `loadbalancing` exporter to the sampling tier: routing by trace id, each member
+/// over OTLP/gRPC, found by DNS on the headless Service or through its EndpointSlices.
+#[must_use]
+pub fn sampler_exporter(profile: &Profile, plan: &Plan) -> Exporter {
+    let ns = &profile.namespace;
+    let resolver = match profile.tail_sampling.resolver {
+        ResolverKind::Dns => LoadBalancingResolver {
+            dns: Some(DnsResolver {
+                hostname: format!("{SAMPLER_HEADLESS_SERVICE}.{ns}.svc.cluster.local"),
+                port: ports::OTLP_GRPC.to_string(),
+                interval: crate::value::duration::Duration::from_secs(5),
+            }),
+            k8s: None,
+        },
+        ResolverKind::K8s => LoadBalancingResolver {
+            dns: None,
+            k8s: Some(K8sResolver {
+                service: format!("{SAMPLER_HEADLESS_SERVICE}.{ns}"),
+                ports: vec![ports::OTLP_GRPC],
+            }),
+        },
+    };
+    Exporter::LoadBalancing(LoadBalancingExporter {
+        routing_key: "traceID".into(),
+        protocol: LoadBalancingProtocol {
+            otlp: LoadBalancingOtlp {
+                tls: ClientTls::plaintext(),
+                timeout: crate::value::duration::Duration::from_secs(10),
+            },
+        },
+        resolver,
+        timeout: None,
+        sending_queue: Some(SendingQueue {
+            enabled: true,
+            num_consumers: profile.collector.queue.num_consumers,
+            queue_size: plan.gateway.queue_spans,
+            sizer: "items".into(),
+            block_on_overflow: None,
+        }),
+        retry_on_failure: Some(retry(profile)),
+    })
 }
 
 /// Whether the gateway also receives Zipkin, for Envoy proxies on Istio's legacy tracer.
@@ -373,7 +440,8 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         service_account: NAME,
         // `k8s_attributes` watches the API server with the pod's ServiceAccount token; without it the
         // token is not mounted.
-        api_access: spec.k8s_attributes,
+        api_access: spec.k8s_attributes
+            || (profile.tail_sampling.enabled && profile.tail_sampling.resolver == ResolverKind::K8s),
         priority_class_name: profile.security.priority_class_name.as_deref(),
         termination_grace_seconds: TERMINATION_GRACE_SECONDS,
         init_containers: Vec::new(),

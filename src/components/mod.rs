@@ -9,6 +9,7 @@ pub mod monitoring;
 pub mod namespace;
 pub mod network;
 pub mod parts;
+pub mod sampler;
 pub mod smoke_test;
 pub mod workload;
 

@@ -53,6 +53,8 @@ pub struct Topology {
     pub prometheus_url: Option<String>,
     /// The node agents, when they run.
     pub agents: Option<AgentEndpoint>,
+    /// The tail-sampling tier, when it runs: the gateway sends to it, it sends to Jaeger.
+    pub sampler: Option<Endpoint>,
 }
 
 /// The node agents' pods and whether they talk to the API server.
@@ -208,8 +210,10 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     };
     let mut gateway_in = vec![ingress(vec![otlp_sources.clone()], &t.gateway_ports)];
     metrics(&mut gateway_in);
+    // The gateway exports to the sampling tier when it runs, else straight to Jaeger.
+    let gateway_next = t.sampler.as_ref().unwrap_or(&t.jaeger_receiver);
     let mut gateway_out = vec![NetworkPolicyEgressRule {
-        to: Some(vec![pods(&t.jaeger_receiver.selector)]),
+        to: Some(vec![pods(&gateway_next.selector)]),
         ports: Some(vec![tcp(ports::OTLP_GRPC)]),
     }];
     if t.gateway_api_access {
@@ -234,7 +238,16 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         vec![namespaces(&with_own(ns, &np.query_from_namespaces))],
         &[ports::JAEGER_QUERY_HTTP, ports::JAEGER_QUERY_GRPC],
     );
-    let mut receiver_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
+    if let Some(sampler) = &t.sampler {
+        let mut sampler_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC])];
+        metrics(&mut sampler_in);
+        let sampler_out = vec![NetworkPolicyEgressRule {
+            to: Some(vec![pods(&t.jaeger_receiver.selector)]),
+            ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+        }];
+        workloads.push(policy(&sampler.name, ns, sampler.selector.clone(), sampler_in, sampler_out));
+    }
+    let mut receiver_in = vec![ingress(vec![pods(&gateway_next.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
     let same = t.jaeger_receiver.selector == t.jaeger_query.selector;
     if same {
         receiver_in.push(query_in.clone());

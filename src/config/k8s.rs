@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -361,6 +361,10 @@ objects! {
     ClusterRole(ClusterRole),
     /// A ClusterRoleBinding.
     ClusterRoleBinding(ClusterRoleBinding),
+    /// A Role.
+    Role(Role),
+    /// A RoleBinding.
+    RoleBinding(RoleBinding),
 }
 
 /// A custom resource kind with a typed body: implement this for the small typed structs that
@@ -449,6 +453,8 @@ impl Object {
             | Self::NetworkPolicy(_)
             | Self::ClusterRole(_)
             | Self::ClusterRoleBinding(_)
+            | Self::Role(_)
+            | Self::RoleBinding(_)
             | Self::Custom(_) => None,
         }
     }
@@ -471,6 +477,8 @@ impl Object {
             | Self::DaemonSet(_)
             | Self::ClusterRole(_)
             | Self::ClusterRoleBinding(_)
+            | Self::Role(_)
+            | Self::RoleBinding(_)
             | Self::Custom(_) => None,
         }
     }

@@ -43,6 +43,10 @@ pub struct Plan {
     pub gateway: WorkloadPlan,
     /// One node agent (when `agents.enabled`; planned either way).
     pub agent: WorkloadPlan,
+    /// The tail-sampling tier (when `tail_sampling.enabled`; planned either way).
+    pub sampler: WorkloadPlan,
+    /// `num_traces` of each sampling pod's `tail_sampling`.
+    pub sampler_num_traces: u64,
     /// Jaeger all-in-one (memory storage).
     pub all_in_one: WorkloadPlan,
     /// Jaeger's collector role (shared storage).
@@ -239,6 +243,45 @@ fn agent(profile: &Profile) -> Result<WorkloadPlan, Error> {
     )
 }
 
+/// The sampling tier: explicit values win, else sized from `load` (every span, held for
+/// `decision_wait`), else 2 pods of 200m/512Mi → 1/512Mi holding 50,000 traces each.
+fn sampler(profile: &Profile) -> Result<(WorkloadPlan, u64), Error> {
+    let spec = &profile.tail_sampling;
+    let wait = spec.decision_wait.as_secs_ceil();
+    let derived = match &profile.load {
+        Some(load) if spec.enabled => {
+            Some(sizing::sampler(&load.load(), wait).map_err(|unservable| Error::Invalid {
+                path: "load.spans_per_second".into(),
+                message: format!("({} spans/s) {}", load.spans_per_second, unservable.explain("tail-sampling", false)),
+            })?)
+        }
+        _ => None,
+    };
+    let plan = workload(
+        "tail_sampling",
+        Explicit {
+            replicas: spec.replicas,
+            autoscaling: &AutoscalingSpec::default(),
+            resources: spec.resources.as_ref(),
+            queue: None,
+        },
+        derived.map(|(s, _)| s),
+        // Members are fixed: a new member changes which member each trace goes to, splitting
+        // the traces in flight.
+        false,
+        Defaults {
+            replicas: 2,
+            resources: resources("200m", "512Mi", "1", "512Mi"),
+            queue_spans: 50_000,
+            batch: (8192, 10_000),
+            load_max_factor: 1,
+        },
+    )?;
+    // A fixed count: no autoscaler reshuffles the trace-to-member mapping.
+    let plan = WorkloadPlan { max_replicas: plan.min_replicas, autoscaling: None, ..plan };
+    Ok((plan, derived.map_or(50_000, |(_, n)| n)))
+}
+
 impl Plan {
     /// Resolves every workload of `profile`.
     ///
@@ -290,10 +333,13 @@ impl Plan {
             gateway.batch_max = gateway.batch_size;
         }
         let agent = agent(profile)?;
+        let (sampler, sampler_num_traces) = sampler(profile)?;
         let j = &profile.jaeger;
         Ok(Self {
             gateway,
             agent,
+            sampler,
+            sampler_num_traces,
             all_in_one: role(
                 "jaeger.all_in_one",
                 &j.all_in_one,

@@ -43,6 +43,10 @@ pub struct Profile {
     /// the agent on their own node.
     #[serde(default)]
     pub agents: AgentsSpec,
+    /// Tail sampling in two tiers: the gateway routes each trace by its id to one member of a
+    /// sampling tier, which decides on the whole trace.
+    #[serde(default)]
+    pub tail_sampling: TailSamplingSpec,
     /// Jaeger v2: storage, roles and their sizes.
     #[serde(default)]
     pub jaeger: JaegerSpec,
@@ -194,6 +198,7 @@ impl Default for Profile {
             environment: default_environment(),
             collector: CollectorSpec::default(),
             agents: AgentsSpec::default(),
+            tail_sampling: TailSamplingSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
             load: None,
@@ -296,6 +301,80 @@ impl Default for AgentsSpec {
                 effect: None,
             }],
             k8s_attributes: true,
+        }
+    }
+}
+
+/// Tail sampling: the gateway's `loadbalancing` exporter sends every span of a trace to the same
+/// member of the `otel-sampler` tier (found through its headless Service), whose `tail_sampling`
+/// processor keeps a trace when any policy keeps it, then exports to Jaeger.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TailSamplingSpec {
+    /// Run the sampling tier.
+    pub enabled: bool,
+    /// How the gateway finds the sampling tier's pods: `dns` (the headless Service's addresses,
+    /// re-resolved every 5 s; no API access) or `k8s` (watches the Service's EndpointSlices; a Role
+    /// to list and watch them).
+    pub resolver: ResolverKind,
+    /// Pods of the sampling tier (default: derived from `load`, else 2).
+    pub replicas: Option<u32>,
+    /// CPU and memory per pod (default: derived from `load` and `decision_wait`, else
+    /// 200m/512Mi → 1/512Mi).
+    pub resources: Option<Resources>,
+    /// How long after its first span a trace is decided: longer than the slowest trace to keep.
+    #[schemars(with = "String")]
+    pub decision_wait: Duration,
+    /// Which traces are kept.
+    pub policies: TailPolicies,
+}
+
+impl Default for TailSamplingSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            resolver: ResolverKind::Dns,
+            replicas: None,
+            resources: None,
+            decision_wait: Duration::from_secs(10),
+            policies: TailPolicies::default(),
+        }
+    }
+}
+
+/// How the load-balancing exporter finds its backends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolverKind {
+    /// DNS of the headless Service.
+    #[default]
+    Dns,
+    /// The Kubernetes API (EndpointSlices).
+    K8s,
+}
+
+/// Tail-sampling policies; a trace is kept when any keeps it.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TailPolicies {
+    /// Keep every trace with a span whose status is `ERROR`.
+    pub errors: bool,
+    /// Keep every trace lasting at least this long (none: no latency policy).
+    #[schemars(with = "Option<String>")]
+    pub latency_threshold: Option<Duration>,
+    /// Percentage of the other traces kept per `service.name` (at least; the baseline applies too).
+    pub services: BTreeMap<String, f64>,
+    /// Percentage of all traces kept regardless of the rest (0: none).
+    pub baseline_percentage: f64,
+}
+
+impl Default for TailPolicies {
+    fn default() -> Self {
+        Self {
+            errors: true,
+            latency_threshold: Some(Duration::from_secs(2)),
+            services: BTreeMap::new(),
+            baseline_percentage: 10.0,
         }
     }
 }
@@ -1238,6 +1317,9 @@ impl Profile {
             }
         }
         check_agents(&self.agents, &mut err);
+        if self.tail_sampling.enabled {
+            check_tail_sampling(&self.tail_sampling, self.sampling.percentage, &mut err);
+        }
         check_istio(&self.istio, &self.namespace, &mut err);
         check_apps(&self.apps, &mut err);
         check_smoke_test(&self.smoke_test, &mut err);
@@ -1309,6 +1391,52 @@ impl Profile {
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+fn check_tail_sampling(t: &TailSamplingSpec, head: f64, err: &mut impl FnMut(&str, String)) {
+    if head < 100.0 {
+        err(
+            "sampling.percentage",
+            format!(
+                "({head}) must be 100 with `tail_sampling`: head sampling in the gateway would drop spans before the tail tier sees their traces whole; use `tail_sampling.policies.baseline_percentage`"
+            ),
+        );
+    }
+    if t.replicas == Some(0) {
+        err("tail_sampling.replicas", "must be at least 1 (got 0)".into());
+    }
+    if let Some(r) = &t.resources {
+        check_resources("tail_sampling.resources", r, err);
+    }
+    if !(1..=120).contains(&t.decision_wait.as_millis().div_ceil(1000)) || t.decision_wait.as_millis() < 1000 {
+        err("tail_sampling.decision_wait", format!("must be from 1s to 120s (got {})", t.decision_wait));
+    }
+    let p = &t.policies;
+    if let Some(l) = p.latency_threshold
+        && l.as_millis() == 0
+    {
+        err("tail_sampling.policies.latency_threshold", "must be at least 1ms".into());
+    }
+    if !(0.0..=100.0).contains(&p.baseline_percentage) || !p.baseline_percentage.is_finite() {
+        err(
+            "tail_sampling.policies.baseline_percentage",
+            format!("must be from 0 to 100 (got {})", p.baseline_percentage),
+        );
+    }
+    for (service, pct) in &p.services {
+        if let Err(e) = attribute_value(service) {
+            err(&format!("tail_sampling.policies.services.{service}"), e);
+        }
+        if !(pct.is_finite() && *pct > 0.0 && *pct <= 100.0) {
+            err(
+                &format!("tail_sampling.policies.services.{service}"),
+                format!("must be more than 0 and at most 100 (got {pct})"),
+            );
+        }
+    }
+    if !p.errors && p.latency_threshold.is_none() && p.services.is_empty() && p.baseline_percentage == 0.0 {
+        err("tail_sampling.policies", "keep no trace at all: enable at least one policy".into());
     }
 }
 

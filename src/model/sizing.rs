@@ -297,6 +297,24 @@ pub fn agent(load: &Load, nodes: u64) -> Result<Sizing, Unservable> {
     })
 }
 
+/// The sampling tier: OTLP in, traces held for `decision_wait`, OTLP out; planned at the gateway's
+/// spans per core.
+pub const SAMPLER: Capacity = GATEWAY;
+
+/// Sizes the sampling tier for `load` (it sees every span): [`size`] with room for
+/// `decision_wait_secs` of each pod's spans held besides its outage queue; `num_traces` is twice
+/// the spans a pod receives in one decision wait (a trace has at least one span).
+///
+/// # Errors
+/// [`Unservable`] as for [`size`].
+pub fn sampler(load: &Load, decision_wait_secs: u64) -> Result<(Sizing, u64), Unservable> {
+    let held = Load { outage_seconds: load.outage_seconds.saturating_add(decision_wait_secs), ..*load };
+    let mut sizing = size(&held, SAMPLER)?;
+    sizing.queue_spans = sizing.per_pod_spans.saturating_mul(load.outage_seconds);
+    let num_traces = sizing.per_pod_spans.saturating_mul(decision_wait_secs.max(1)).saturating_mul(2);
+    Ok((sizing, num_traces))
+}
+
 /// A Markdown table of the gateway and Jaeger collector sizing at several loads (1 KiB spans, a
 /// 60 s outage), for the README.
 #[must_use]

@@ -498,7 +498,10 @@ impl Context {
                 Processor::ProbabilisticSampler(p) => {
                     sampling_percentage = Some(crate::config::prometheus::number(p.sampling_percentage));
                 }
-                Processor::K8sAttributes(_) | Processor::K8sAttributesLegacy(_) | Processor::Resource(_) => {}
+                Processor::K8sAttributes(_)
+                | Processor::K8sAttributesLegacy(_)
+                | Processor::Resource(_)
+                | Processor::TailSampling(_) => {}
             }
         }
         let gateway = GatewayInfo {

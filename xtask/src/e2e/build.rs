@@ -39,8 +39,10 @@ const MODULES: &[(ComponentKind, &str, &str)] = &[
     (ComponentKind::Processor, "probabilistic_sampler", "CONTRIB/processor/probabilisticsamplerprocessor"),
     (ComponentKind::Processor, "k8s_attributes", "CONTRIB/processor/k8sattributesprocessor"),
     (ComponentKind::Processor, "resource", "CONTRIB/processor/resourceprocessor"),
+    (ComponentKind::Processor, "tail_sampling", "CONTRIB/processor/tailsamplingprocessor"),
     (ComponentKind::Exporter, "otlp_grpc", "CORE/exporter/otlpexporter"),
     (ComponentKind::Exporter, "otlp_http", "CORE/exporter/otlphttpexporter"),
+    (ComponentKind::Exporter, "loadbalancing", "CONTRIB/exporter/loadbalancingexporter"),
     (ComponentKind::Exporter, "debug", "CORE/exporter/debugexporter"),
     (ComponentKind::Exporter, "nop", "CORE/exporter/nopexporter"),
     (ComponentKind::Exporter, "prometheus", "CONTRIB/exporter/prometheusexporter"),
@@ -58,7 +60,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("receiver/zipkinreceiver", "0.159.0"),
     ("receiver/nopreceiver", "0.159.0"),
     ("connector/forwardconnector", "0.159.0"),
-    ("connector/spanmetricsconnector", "0.159.0"),
 ];
 
 /// Where the builder manifest is committed (`tests` hold it fresh).

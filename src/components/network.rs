@@ -247,7 +247,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         }];
         workloads.push(policy(&sampler.name, ns, sampler.selector.clone(), sampler_in, sampler_out));
     }
-    let mut receiver_in = vec![ingress(vec![pods(&gateway_next.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
+    // Jaeger receives from whatever exports to it: the sampling tier, else the gateway.
+    let jaeger_sender = t.sampler.as_ref().unwrap_or(&t.gateway);
+    let mut receiver_in = vec![ingress(vec![pods(&jaeger_sender.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
     let same = t.jaeger_receiver.selector == t.jaeger_query.selector;
     if same {
         receiver_in.push(query_in.clone());

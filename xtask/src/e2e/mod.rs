@@ -15,6 +15,9 @@
 //!
 //! - `agents`: `prod-agents` on two simulated nodes: an agent per node, each application sending to
 //!   its own node's agent, every trace in Jaeger with its node's attributes.
+//! - `tail-sampling`: `prod-tail-sampling` with two gateways and two sampling members: a known mix
+//!   of traces, each split over both gateways; error and slow traces kept whole, ordinary ones at
+//!   their shares.
 //!
 //! Ends with `e2e: N passed, M failed, K skipped`. Needs root (network namespaces, mounts,
 //! cgroups) and Go; without them every suite skips, which `TRACESTACK_REQUIRE_TOOLS=1` turns
@@ -29,6 +32,7 @@ pub mod http;
 mod metrics;
 mod otlp;
 mod stress;
+mod tail_sampling;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +45,7 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 6] = ["validate", "flow", "metrics", "faults", "load", "agents"];
+pub const SUITES: [&str; 7] = ["validate", "flow", "metrics", "faults", "load", "agents", "tail-sampling"];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -134,6 +138,7 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
                 "faults" => stress::faults(&context, &mut report),
                 "load" => stress::load(&context, &mut report),
                 "agents" => agents::run(&context, &mut report),
+                "tail-sampling" => tail_sampling::run(&context, &mut report),
                 _ => unreachable!("suite names are checked above"),
             };
             if let Err(e) = result {

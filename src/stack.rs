@@ -109,7 +109,8 @@ impl Stack {
         let lifecycle = elasticsearch::lifecycle(profile);
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
-        let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
+        let monitoring =
+            components::monitoring::monitoring(profile, &gateway, &jaeger, agents.as_ref(), sampler.as_ref())?;
         let smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
         let mut external = External::default();
         external.extend(jaeger.external.clone());
@@ -190,6 +191,10 @@ impl Stack {
                         name: components::sampler::NAME.into(),
                         selector: selector_of(&s.deployment),
                     }),
+                    sampler_metrics_ports: sampler
+                        .as_ref()
+                        .map(|s| container_ports(&s.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))
+                        .unwrap_or_default(),
                     prometheus_url: components::jaeger::monitor_prometheus_url(profile),
                 },
             )

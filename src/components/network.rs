@@ -55,6 +55,8 @@ pub struct Topology {
     pub agents: Option<AgentEndpoint>,
     /// The tail-sampling tier, when it runs: the gateway sends to it, it sends to Jaeger.
     pub sampler: Option<Endpoint>,
+    /// The tail-sampling tier's metrics ports (self-metrics, and span metrics when it computes them).
+    pub sampler_metrics_ports: Vec<u16>,
 }
 
 /// The node agents' pods and whether they talk to the API server.
@@ -240,7 +242,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     );
     if let Some(sampler) = &t.sampler {
         let mut sampler_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC])];
-        metrics(&mut sampler_in);
+        if !np.metrics_from_namespaces.is_empty() {
+            sampler_in.push(ingress(vec![namespaces(&np.metrics_from_namespaces)], &t.sampler_metrics_ports));
+        }
         let sampler_out = vec![NetworkPolicyEgressRule {
             to: Some(vec![pods(&t.jaeger_receiver.selector)]),
             ports: Some(vec![tcp(ports::OTLP_GRPC)]),

@@ -17,6 +17,7 @@ use crate::check::{ConfigRef, ObjectRef};
 use crate::components::Component;
 use crate::components::Error;
 use crate::components::collector;
+use crate::components::jaeger;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     Batch, HealthCheck, MemoryLimiter, OtlpReceiver, SamplingPolicy, TailSampling,
@@ -173,6 +174,19 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
     ];
     let jaeger =
         config.add_exporter(Some("jaeger"), collector::jaeger_exporter(profile, &plan.sampler, jaeger_endpoint)?);
+    if jaeger::span_metrics_enabled(profile) {
+        // RED metrics from every span, before `tail_sampling` keeps some: a second pipeline from
+        // the same receiver into the `spanmetrics` connector, served on the `span-metrics` port.
+        let connector = jaeger::add_span_metrics(&mut config, profile);
+        config.add_pipeline(
+            PipelineId::new(Signal::Traces, Some("spanmetrics")),
+            Pipeline {
+                receivers: receivers.clone(),
+                processors: vec![processors[0].clone()],
+                exporters: vec![connector],
+            },
+        );
+    }
     config.add_pipeline(
         PipelineId::new(Signal::Traces, None),
         Pipeline { receivers, processors, exporters: vec![jaeger] },
@@ -222,12 +236,16 @@ pub fn sampler(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         config_dir: collector::CONFIG_DIR,
         config_file: collector::CONFIG_FILE,
         config_text: written.text().to_owned(),
-        ports: vec![
+        ports: [
             k8s::port("otlp-grpc", ports::OTLP_GRPC),
             k8s::port("otlp-http", ports::OTLP_HTTP),
             k8s::port("metrics", ports::COLLECTOR_METRICS),
+            k8s::port(jaeger::SPAN_METRICS_PORT, ports::SPAN_METRICS),
             k8s::port("health", ports::HEALTH),
-        ],
+        ]
+        .into_iter()
+        .filter(|p| jaeger::span_metrics_enabled(profile) || p.container_port != i32::from(ports::SPAN_METRICS))
+        .collect(),
         env: vec![k8s::env("GOMEMLIMIT", &plan.sampler.memory.gomemlimit())],
         volumes,
         health_path: "/",

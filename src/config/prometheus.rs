@@ -69,6 +69,20 @@ pub mod metric {
     /// Buckets of the `spanmetrics` duration histogram with unit `ms` (the unit becomes the
     /// `_milliseconds` suffix).
     pub const SPAN_DURATION_BUCKET: &str = "traces_span_metrics_duration_milliseconds_bucket";
+    /// Traces the `tail_sampling` processor decided before `decision_wait` because `num_traces`
+    /// was full (contrib v0.159.0 `processor/tailsamplingprocessor/documentation.md`,
+    /// `processor_tail_sampling_sampling_trace_dropped_too_early`; read off a running v0.159.0
+    /// collector by the e2e `tail-sampling` suite, like every name below).
+    pub const TAIL_DROPPED_TOO_EARLY: &str = "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early";
+    /// Spans that arrived after their trace was decided: the count of the late-span age
+    /// histogram (`processor_tail_sampling_sampling_late_span_age`), served once a late span came.
+    pub const TAIL_LATE_SPANS: &str = "otelcol_processor_tail_sampling_sampling_late_span_age_count";
+    /// Buckets of the time one decision round over every due trace took, in ms
+    /// (`processor_tail_sampling_sampling_decision_timer_latency`).
+    pub const TAIL_DECISION_LATENCY_BUCKET: &str =
+        "otelcol_processor_tail_sampling_sampling_decision_timer_latency_bucket";
+    /// Traces held in memory (`processor_tail_sampling_sampling_traces_on_memory`).
+    pub const TAIL_TRACES_ON_MEMORY: &str = "otelcol_processor_tail_sampling_sampling_traces_on_memory";
 }
 
 /// Label values the `spanmetrics` connector writes (its default dimensions `service.name`,

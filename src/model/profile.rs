@@ -1319,6 +1319,21 @@ impl Profile {
         check_agents(&self.agents, &mut err);
         if self.tail_sampling.enabled {
             check_tail_sampling(&self.tail_sampling, self.sampling.percentage, &mut err);
+            let prometheus = crate::config::collector::distribution::ships(
+                self.collector.distribution.0,
+                self.collector.version.0,
+                crate::config::collector::ComponentKind::Exporter,
+                "prometheus",
+            );
+            if self.monitoring.enabled && self.monitoring.red.enabled && prometheus == Ok(false) {
+                err(
+                    "collector.distribution",
+                    format!(
+                        "`{}` ships no `prometheus` exporter, which the tail-sampling tier needs to serve span metrics counted before sampling (Jaeger would count only the kept traces: every error and slow one, a share of the rest); use `otelcol-contrib`, or set `monitoring.red.enabled: false`",
+                        self.collector.distribution.0.name()
+                    ),
+                );
+            }
         }
         check_istio(&self.istio, &self.namespace, &mut err);
         check_apps(&self.apps, &mut err);

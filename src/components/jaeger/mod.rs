@@ -391,7 +391,7 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
             }),
         );
         let mut exporters = vec![exporter];
-        if span_metrics_enabled(profile) {
+        if computes_span_metrics(profile) {
             exporters.push(add_span_metrics(&mut config, profile));
         }
         Pipeline { receivers: vec![receiver], processors: vec![limiter, batch], exporters }
@@ -443,6 +443,15 @@ pub fn span_metrics_enabled(profile: &Profile) -> bool {
     profile.monitoring.enabled && profile.monitoring.red.enabled
 }
 
+/// Whether Jaeger's receiving role computes the span metrics: when they are on and no tail-sampling
+/// tier runs. With one, the tier computes them from every span before it samples (Jaeger would
+/// count only the kept traces, among which every error and every slow one), see
+/// [`crate::components::sampler`].
+#[must_use]
+pub fn computes_span_metrics(profile: &Profile) -> bool {
+    span_metrics_enabled(profile) && !profile.tail_sampling.enabled
+}
+
 /// The `spanmetrics` connector's default duration buckets (contrib
 /// `connector/spanmetricsconnector/README.md`), written out so that every alert threshold can be
 /// added as a bucket bound.
@@ -470,7 +479,7 @@ pub fn span_duration_buckets(profile: &Profile) -> Vec<Duration> {
 /// `exporters: [jaeger_storage_exporter, spanmetrics]`, then `receivers: [spanmetrics]`,
 /// `exporters: [prometheus]` on `0.0.0.0:8889`). It runs in Jaeger rather than in the gateway
 /// because `otelcol-k8s` ships `spanmetrics` but no `prometheus` exporter, while Jaeger ships both.
-fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::config::collector::ComponentId {
+pub fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::config::collector::ComponentId {
     let connector = config.add_connector(
         None,
         Connector::SpanMetrics(SpanMetrics {
@@ -542,7 +551,7 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
         ports.push(k8s::port("grpc-query", ports::JAEGER_QUERY_GRPC));
     }
     ports.push(k8s::port(METRICS_PORT, ports::COLLECTOR_METRICS));
-    if kind.receives() && span_metrics_enabled(profile) {
+    if kind.receives() && computes_span_metrics(profile) {
         ports.push(k8s::port(SPAN_METRICS_PORT, ports::SPAN_METRICS));
     }
     ports.push(k8s::port("health", ports::HEALTH));

@@ -46,6 +46,7 @@ const MODULES: &[(ComponentKind, &str, &str)] = &[
     (ComponentKind::Exporter, "debug", "CORE/exporter/debugexporter"),
     (ComponentKind::Exporter, "nop", "CORE/exporter/nopexporter"),
     (ComponentKind::Exporter, "prometheus", "CONTRIB/exporter/prometheusexporter"),
+    (ComponentKind::Exporter, "kafka", "CONTRIB/exporter/kafkaexporter"),
     (ComponentKind::Extension, "health_check", "CONTRIB/extension/healthcheckextension"),
     (ComponentKind::Extension, "pprof", "CONTRIB/extension/pprofextension"),
     (ComponentKind::Extension, "zpages", "CORE/extension/zpagesextension"),
@@ -56,17 +57,17 @@ const MODULES: &[(ComponentKind, &str, &str)] = &[
 /// Modules the Go module proxy refuses at the pinned version (HTTP 403 "This module version is
 /// not available"): left out of the build. No built-in profile uses them; a config that does fails
 /// the `validate` suite with the collector's own "unknown type" error.
-const REFUSED: &[(&str, &str)] = &[
-    ("receiver/zipkinreceiver", "0.159.0"),
-    ("receiver/nopreceiver", "0.159.0"),
-    ("connector/forwardconnector", "0.159.0"),
-];
+const REFUSED: &[(&str, &str)] = &[("receiver/zipkinreceiver", "0.159.0"), ("receiver/nopreceiver", "0.159.0")];
 
 /// Where the builder manifest is committed (`tests` hold it fresh).
 pub const MANIFEST_PATH: &str = "xtask/e2e/otelcol-builder.yaml";
 
-/// The OpenTelemetry Collector Builder manifest: every component of `otelcol-k8s` at `version`
-/// that tracestack can emit, at that version.
+/// The OpenTelemetry Collector Builder manifest: every component of `otelcol-k8s` or
+/// `otelcol-contrib` at `version` that tracestack can emit, at that version. One binary stands in
+/// for both distributions (profiles that need the `prometheus` or `kafka` exporter pin
+/// `otelcol-contrib`); tracestack's own component table keeps a config for `otelcol-k8s` from
+/// naming what only contrib ships, so the superset accepts no config the real image would refuse
+/// for a missing component.
 pub fn manifest(version: &str) -> Result<String, String> {
     let v = Version::parse(version).ok_or_else(|| format!("`{version}` is not a version"))?;
     let mut out = String::new();
@@ -74,7 +75,7 @@ pub fn manifest(version: &str) -> Result<String, String> {
         .unwrap();
     writeln!(
         out,
-        "# of otelcol-k8s {version} that tracestack can emit. Built by the e2e harness; do not edit by hand."
+        "# of otelcol-k8s or otelcol-contrib {version} that tracestack can emit. Built by the e2e harness; do not edit by hand."
     )
     .unwrap();
     for (module, at) in REFUSED {
@@ -82,7 +83,7 @@ pub fn manifest(version: &str) -> Result<String, String> {
             writeln!(out, "# Left out: {module} v{at} (refused by the Go module proxy).").unwrap();
         }
     }
-    writeln!(out, "dist:\n  name: otelcol-tracestack\n  description: otelcol-k8s components tracestack emits\n  version: {version}").unwrap();
+    writeln!(out, "dist:\n  name: otelcol-tracestack\n  description: otelcol-k8s and otelcol-contrib components tracestack emits\n  version: {version}").unwrap();
     for kind in [
         ComponentKind::Receiver,
         ComponentKind::Processor,
@@ -92,7 +93,14 @@ pub fn manifest(version: &str) -> Result<String, String> {
     ] {
         let mut modules: Vec<String> = Vec::new();
         for (k, type_name, module) in MODULES {
-            if *k != kind || !ships(Distribution::OtelcolK8s, v, kind, type_name).map_err(|e| e.to_string())? {
+            if *k != kind {
+                continue;
+            }
+            let mut shipped = false;
+            for d in [Distribution::OtelcolK8s, Distribution::OtelcolContrib] {
+                shipped |= ships(d, v, kind, type_name).map_err(|e| e.to_string())?;
+            }
+            if !shipped {
                 continue;
             }
             let path = module.replace("CORE", CORE).replace("CONTRIB", CONTRIB);
@@ -291,6 +299,9 @@ mod tests {
         {
             assert!(m.contains(module), "{module} missing from\n{m}");
         }
-        assert!(!m.contains("prometheusexporter"), "otelcol-k8s ships no prometheus exporter:\n{m}");
+        // otelcol-contrib's, for the profiles that pin it.
+        for module in ["prometheusexporter", "kafkaexporter"] {
+            assert!(m.contains(module), "{module} missing from\n{m}");
+        }
     }
 }

@@ -8,6 +8,10 @@
 //! the error or the duration — and the ordinary ones at their configured shares, within three
 //! standard deviations of the binomial count.
 //!
+//! The tier's span metrics count every request before sampling, and every metric the rendered
+//! tail-sampling and RED alerts name is served by the tier (after a late span made the late-span
+//! histogram appear).
+//!
 //! The variant: Jaeger 2.13.0, in-memory storage and no declared load (no Elasticsearch here),
 //! `k8s_attributes` off (no API server), and a 3 s `decision_wait` to keep the run short.
 
@@ -146,12 +150,81 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
             },
         );
     }
+    // A span of an already decided trace: the sampling member that decided it counts it late.
+    if let Some((_, id)) = sent.iter().find(|(k, _)| *k == Kind::Error) {
+        send_split(g0, g1, Kind::Other, id, threshold.as_millis())?;
+    }
+    // The span metrics are flushed every 15 s.
+    std::thread::sleep(Duration::from_secs(17));
+    let mut served: Vec<super::metrics::Series> = Vec::new();
+    for &pod in &samplers {
+        for port in ["metrics", "span-metrics"] {
+            let addr = cluster.pods[pod].port(&IntOrString::String(port.into()))?;
+            served.extend(parse_exposition(&http::get(addr, "/metrics", Duration::from_secs(5))?.body));
+        }
+    }
+    let roots = |service: &str| -> f64 {
+        served
+            .iter()
+            .filter(|s| {
+                s.name == "traces_span_metrics_calls_total"
+                    && s.labels.get("span_kind").is_some_and(|k| k == "SPAN_KIND_SERVER")
+                    && s.labels.get("service_name").is_some_and(|n| n == service)
+            })
+            .filter_map(|s| s.value.parse::<f64>().ok())
+            .sum()
+    };
+    for service in ["checkout", "storefront"] {
+        // The late trace above is one more `storefront` request.
+        let sent_roots =
+            sent.iter().filter(|(k, _)| k.service() == service).count() + usize::from(service == "storefront");
+        let counted = roots(service);
+        report.check(
+            format!(
+                "span metrics count every {service} request before sampling ({counted} of {sent_roots} server spans)"
+            ),
+            #[allow(clippy::cast_precision_loss)]
+            if (counted - sent_roots as f64).abs() < 0.5 { Ok(()) } else { Err("not every request".into()) },
+        );
+    }
+    // Every metric the rendered tail-sampling and RED alerts name is served by the tier.
+    let rule = cluster
+        .objects()
+        .all
+        .iter()
+        .find(|o| o["kind"] == "PrometheusRule")
+        .cloned()
+        .ok_or("no PrometheusRule was rendered")?;
+    for group in rule["spec"]["groups"].as_array().into_iter().flatten() {
+        let name = group["name"].as_str().unwrap_or_default();
+        if name != "tracestack.tail_sampling" && name != "tracestack.red" {
+            continue;
+        }
+        for alert in group["rules"].as_array().into_iter().flatten() {
+            let expr = alert["expr"].as_str().unwrap_or_default();
+            let mut metrics: Vec<&str> = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("otelcol_") || w.starts_with("traces_span_metrics"))
+                .collect();
+            metrics.sort_unstable();
+            metrics.dedup();
+            let missing: Vec<&&str> = metrics.iter().filter(|m| !served.iter().any(|s| s.name == **m)).collect();
+            report.check(
+                format!(
+                    "alert {}: the tier serves {}",
+                    alert["alert"].as_str().unwrap_or_default(),
+                    metrics.join(", ")
+                ),
+                if missing.is_empty() { Ok(()) } else { Err(format!("not served: {missing:?}")) },
+            );
+        }
+    }
     let mut received = Vec::new();
     for &pod in &samplers {
         received.push(metric_sum(&cluster, pod, "otelcol_receiver_accepted_spans")?);
     }
     #[allow(clippy::cast_precision_loss)]
-    let all = (sent.len() * 4) as f64;
+    let all = (sent.len() * 4 + 4) as f64; // and the late trace's four
     report.check(
         format!("both sampling members took part and together received every span ({received:?} of {all})"),
         if received.iter().all(|r| *r > 0.0) && (received.iter().sum::<f64>() - all).abs() < 0.5 {

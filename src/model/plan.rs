@@ -495,6 +495,24 @@ mod tests {
     }
 
     #[test]
+    fn the_sampling_tier_holds_its_decision_wait_and_never_autoscales() {
+        let mut profile = with_load(20_000);
+        profile.tail_sampling.enabled = true;
+        let plan = Plan::resolve(&profile).unwrap();
+        let gateway = plan.gateway.clone();
+        assert_eq!((plan.sampler.min_replicas, plan.sampler.max_replicas, plan.sampler.autoscaling), (2, 2, None));
+        // 10,000 spans/s per pod held for 10 s: twice that many traces at most, and more memory than
+        // the gateway, which holds only its queue.
+        assert_eq!(plan.sampler_num_traces, 200_000);
+        assert!(plan.sampler.resources.limits.memory.bytes() > gateway.resources.limits.memory.bytes());
+        assert_eq!(plan.sampler.queue_spans, gateway.queue_spans);
+        profile.tail_sampling.decision_wait = crate::value::duration::Duration::from_secs(30);
+        let longer = Plan::resolve(&profile).unwrap();
+        assert_eq!(longer.sampler_num_traces, 600_000);
+        assert!(longer.sampler.resources.limits.memory.bytes() > plan.sampler.resources.limits.memory.bytes());
+    }
+
+    #[test]
     fn autoscaling_bounds_override_a_fixed_count() {
         let mut profile = Profile::default();
         profile.collector.replicas = Some(2);

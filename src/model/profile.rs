@@ -1988,6 +1988,54 @@ mod tests {
     }
 
     #[test]
+    fn tail_sampling_needs_whole_traces_and_a_prometheus_exporter_for_red() {
+        let on = |p: &mut Profile| p.tail_sampling.enabled = true;
+        assert!(errors(on).is_empty(), "{:?}", errors(on));
+        let head = errors(|p| {
+            on(p);
+            p.sampling.percentage = 50.0;
+        });
+        assert_eq!(head.len(), 1);
+        assert!(head[0].starts_with("sampling.percentage: (50) must be 100 with `tail_sampling`"), "{head:?}");
+        let red = errors(|p| {
+            on(p);
+            p.monitoring.enabled = true;
+        });
+        assert_eq!(red.len(), 1);
+        assert!(red[0].starts_with("collector.distribution: `otelcol-k8s` ships no `prometheus` exporter"), "{red:?}");
+        assert!(
+            errors(|p| {
+                on(p);
+                p.monitoring.enabled = true;
+                p.collector.distribution = DistributionName(Distribution::OtelcolContrib);
+            })
+            .is_empty()
+        );
+        let nothing = errors(|p| {
+            on(p);
+            p.tail_sampling.policies = TailPolicies {
+                errors: false,
+                latency_threshold: None,
+                services: BTreeMap::new(),
+                baseline_percentage: 0.0,
+            };
+        });
+        assert_eq!(nothing, ["tail_sampling.policies: keep no trace at all: enable at least one policy"]);
+        let bad = errors(|p| {
+            on(p);
+            p.tail_sampling.decision_wait = Duration::from_millis(500);
+            p.tail_sampling.policies.services.insert("checkout".into(), 0.0);
+        });
+        assert_eq!(
+            bad,
+            [
+                "tail_sampling.decision_wait: must be from 1s to 120s (got 500ms)",
+                "tail_sampling.policies.services.checkout: must be more than 0 and at most 100 (got 0)"
+            ]
+        );
+    }
+
+    #[test]
     fn agents_need_a_node_and_well_formed_tolerations() {
         assert_eq!(errors(|p| p.agents.nodes = 0), ["agents.nodes: must be at least 1 (got 0)"]);
         let toleration = |operator, key: Option<&str>, value: Option<&str>| TolerationSpec {

@@ -111,7 +111,9 @@ impl Stack {
         let apps = components::apps::apps(profile)?;
         let monitoring =
             components::monitoring::monitoring(profile, &gateway, &jaeger, agents.as_ref(), sampler.as_ref())?;
-        let smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
+        // The smoke test sends where applications send: the node agents when they run.
+        let smoke_target = agents.as_ref().map_or(&gateway.service, |a| &a.service);
+        let smoke_test = smoke_test::smoke_test(profile, smoke_target, &jaeger.query_service)?;
         let mut external = External::default();
         external.extend(jaeger.external.clone());
         // Namespaces the stack puts objects in without owning them: Istio's root namespace and

@@ -281,7 +281,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
             to: Some(vec![pods(&target.selector)]),
             ports: Some(vec![tcp(port)]),
         };
-        let egress = vec![to(&t.gateway, ports::OTLP_GRPC), to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP)];
+        // It sends where applications send: the node agents when they run, else the gateway.
+        let sends_to = t.agents.as_ref().map_or(&t.gateway, |a| &a.endpoint);
+        let egress = vec![to(sends_to, ports::OTLP_GRPC), to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP)];
         workloads.push(policy(&smoke.name, ns, smoke.selector.clone(), Vec::new(), egress));
     }
     for client in &t.es_clients {

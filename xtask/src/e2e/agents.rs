@@ -66,6 +66,7 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
             format!("--service=app-{node}"),
             format!("--traces={count}"),
             "--workers=1".into(),
+            "--rate=100".into(),
         ];
         if http_protocol {
             args.push("--otlp-http".into());
@@ -109,10 +110,28 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
             if found.is_empty() || !wrong.is_empty() { Err(wrong.join(", ")) } else { Ok(()) }
         });
     }
-    for ((node, _), (&pod, spans)) in NODES.iter().zip(agents.iter().zip(&spans_per_node)) {
+    // The rendered smoke-test Job, on the first node: it sends where applications send.
+    let job = super::flow::smoke_job(cluster.objects())?;
+    let smoke_spans = match cluster.run_job_on(&job, NODES[0].0, Duration::from_secs(300)) {
+        Ok(index) => {
+            let run_id = cluster.pods[index].uid.clone();
+            let found = traces(query, "tracestack-smoke", &[("tracestack.smoke.run", &run_id)], 100)?;
+            report.pass(format!("smoke-test Job {job} passed as rendered, through the agent on {}", NODES[0].0));
+            found.iter().map(|t| t["spans"].as_array().map_or(0, Vec::len)).sum::<usize>()
+        }
+        Err(e) => {
+            report.fail(format!("smoke-test Job {job}"), e);
+            0
+        }
+    };
+    spans_per_node[0] += smoke_spans;
+    for (i, ((node, _), (&pod, spans))) in NODES.iter().zip(agents.iter().zip(&spans_per_node)).enumerate() {
         let accepted = accepted_spans(&cluster, pod)?;
         report.check(
-            format!("the agent on {node} received exactly its node's {spans} spans (otelcol_receiver_accepted_spans)"),
+            format!(
+                "the agent on {node} received exactly its node's {spans} spans{} (otelcol_receiver_accepted_spans)",
+                if i == 0 { ", the smoke test's included" } else { "" }
+            ),
             if (accepted - *spans as f64).abs() < 0.5 { Ok(()) } else { Err(format!("it counted {accepted}")) },
         );
     }

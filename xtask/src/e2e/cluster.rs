@@ -263,6 +263,11 @@ impl Cluster {
     /// Runs a Job's pod to completion: init containers one after another, then its containers;
     /// `Ok` with the pod index when every container exited 0.
     pub fn run_job(&mut self, name: &str, timeout: Duration) -> Result<usize, String> {
+        self.run_job_on(name, DEFAULT_NODE, timeout)
+    }
+
+    /// [`Cluster::run_job`] with the Job's pod on a given node.
+    pub fn run_job_on(&mut self, name: &str, node: &str, timeout: Duration) -> Result<usize, String> {
         let job = self.objects.job(name)?.clone();
         let spec = job.spec.as_ref().ok_or_else(|| format!("Job {name} has no spec"))?;
         let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
@@ -270,7 +275,7 @@ impl Cluster {
         let deadline = spec.active_deadline_seconds.map(|s| Duration::from_secs(u64::try_from(s).unwrap_or(0)));
         let timeout = deadline.map_or(timeout, |d| d.min(timeout));
         let namespace = job.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-        let index = self.create_pod(&format!("{name}-run"), &namespace, DEFAULT_NODE, labels, pod_spec)?;
+        let index = self.create_pod(&format!("{name}-run"), &namespace, node, labels, pod_spec)?;
         let started = Instant::now();
         let inits = self.pods[index].spec.init_containers.clone().unwrap_or_default();
         for container in &inits {

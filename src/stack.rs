@@ -193,6 +193,10 @@ impl Stack {
                         name: components::sampler::NAME.into(),
                         selector: selector_of(&s.deployment),
                     }),
+                    kafka: profile
+                        .kafka
+                        .enabled
+                        .then(|| (profile.kafka.namespace.clone(), components::kafka::broker_ports(profile))),
                     sampler_metrics_ports: sampler
                         .as_ref()
                         .map(|s| container_ports(&s.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))

@@ -48,6 +48,10 @@ fn documented() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("otelcol_processor_tail_sampling_sampling_late_span_age_count", vec![]),
         ("otelcol_processor_tail_sampling_sampling_decision_timer_latency_bucket", vec!["le"]),
         ("otelcol_processor_tail_sampling_sampling_traces_on_memory", vec![]),
+        // contrib receiver/kafkareceiver documentation.md (v0.140.1, in Jaeger v2.13.0), read off
+        // Jaeger consuming a real broker by `cargo xtask e2e --suite kafka`.
+        ("otelcol_kafka_receiver_offset_lag(_ratio)?", vec!["topic", "partition"]),
+        ("otelcol_kafka_receiver_messages(_total)?", vec!["topic", "partition"]),
         // Prometheus's own per-target series.
         ("up", vec![]),
         // contrib spanmetricsconnector: `calls` and `duration` (unit ms) in namespace

@@ -16,6 +16,8 @@ pub enum Protocol {
     OtlpHttp,
     /// Plain HTTP(S), e.g. Elasticsearch's REST API: `appProtocol` `http` or `https`.
     Http,
+    /// The Kafka protocol, to brokers.
+    Kafka,
 }
 
 impl Protocol {
@@ -26,6 +28,7 @@ impl Protocol {
             Self::OtlpGrpc => &["grpc"],
             Self::OtlpHttp => &["http"],
             Self::Http => &["http", "https"],
+            Self::Kafka => &["kafka", "tcp"],
         }
     }
 
@@ -36,6 +39,7 @@ impl Protocol {
             Self::OtlpGrpc => "OTLP/gRPC",
             Self::OtlpHttp => "OTLP/HTTP",
             Self::Http => "HTTP",
+            Self::Kafka => "Kafka",
         }
     }
 }
@@ -65,6 +69,21 @@ pub struct Server {
     pub field: String,
     /// The listen address as written, e.g. `0.0.0.0:4317`.
     pub address: String,
+}
+
+/// Every broker a Kafka client bootstraps from.
+fn kafka_clients(component: &str, client: &crate::config::collector::component::KafkaClient) -> Vec<Client> {
+    client
+        .brokers
+        .iter()
+        .map(|broker| Client {
+            component: component.to_owned(),
+            field: "brokers".into(),
+            address: broker.clone(),
+            protocol: Protocol::Kafka,
+            every_address: false,
+        })
+        .collect()
 }
 
 /// Every endpoint `config` connects to.
@@ -112,6 +131,7 @@ pub fn clients(config: &Config) -> Vec<Client> {
                     }
                 }
             }
+            Exporter::Kafka(e) => out.extend(kafka_clients(&component, &e.client)),
             Exporter::Debug(_) | Exporter::JaegerStorage(_) | Exporter::Nop(_) | Exporter::Prometheus(_) => {}
         }
     }
@@ -154,9 +174,11 @@ pub fn clients(config: &Config) -> Vec<Client> {
             | Extension::RemoteSampling(_) => {}
         }
     }
-    // Receivers, processors and connectors of the typed model connect to nothing.
-    for receiver in config.receivers.values() {
+    // Receivers, processors and connectors of the typed model connect to nothing, but a Kafka
+    // consumer, which connects to its brokers.
+    for (id, receiver) in &config.receivers {
         match receiver {
+            Receiver::Kafka(r) => out.extend(kafka_clients(&format!("receiver `{id}`"), &r.client)),
             Receiver::Otlp(_) | Receiver::Zipkin(_) | Receiver::Nop(_) => {}
         }
     }
@@ -205,7 +227,7 @@ pub fn servers(config: &Config) -> Vec<Server> {
                     add(component, "endpoint", endpoint);
                 }
             }
-            Receiver::Nop(_) => {}
+            Receiver::Nop(_) | Receiver::Kafka(_) => {}
         }
     }
     for (id, extension) in &config.extensions {

@@ -13,12 +13,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::check::{ConfigRef, ObjectRef};
 use crate::components::Component;
 use crate::components::Error;
+use crate::components::kafka;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     AssociationSource, AttributeAction, Batch, ClientTls, DnsResolver, HealthCheck, K8sAttributes, K8sExtract,
-    K8sFieldExtract, K8sFilter, K8sResolver, LoadBalancingExporter, LoadBalancingOtlp, LoadBalancingProtocol,
-    LoadBalancingResolver, MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler,
-    ResourceProcessor, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters, ZipkinReceiver,
+    K8sFieldExtract, K8sFilter, K8sResolver, KafkaExporter, KafkaProducer, LoadBalancingExporter, LoadBalancingOtlp,
+    LoadBalancingProtocol, LoadBalancingResolver, MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation,
+    ProbabilisticSampler, ResourceProcessor, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
+    ZipkinReceiver,
 };
 use crate::config::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
@@ -185,7 +187,8 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         // on whole traces.
         config.add_exporter(Some("sampler"), sampler_exporter(profile, plan))
     } else {
-        config.add_exporter(Some("jaeger"), jaeger_exporter(profile, &plan.gateway, jaeger_endpoint)?)
+        let (name, exporter) = backend_exporter(profile, &plan.gateway, jaeger_endpoint)?;
+        config.add_exporter(Some(name), exporter)
     };
     config.add_pipeline(
         PipelineId::new(Signal::Traces, None),
@@ -227,6 +230,40 @@ pub fn jaeger_exporter(profile: &Profile, plan: &WorkloadPlan, endpoint: &str) -
         retry_on_failure: Some(retry(profile)),
     };
     otlp_grpc_exporter(spec.distribution.0, spec.version.0, exporter)
+}
+
+/// What the last collector before Jaeger exports with, and its name: the Kafka topic with
+/// `kafka.enabled` (every replica must have the message: `required_acks: -1`; each message keyed
+/// by trace id), else OTLP/gRPC to Jaeger.
+///
+/// # Errors
+/// When the component table does not know the pinned version.
+pub fn backend_exporter(
+    profile: &Profile,
+    plan: &WorkloadPlan,
+    jaeger_endpoint: &str,
+) -> Result<(&'static str, Exporter), Error> {
+    if !profile.kafka.enabled {
+        return Ok(("jaeger", jaeger_exporter(profile, plan, jaeger_endpoint)?));
+    }
+    Ok((
+        "spans",
+        Exporter::Kafka(KafkaExporter {
+            client: kafka::client(profile),
+            traces: kafka::topic(profile),
+            partition_traces_by_id: true,
+            producer: KafkaProducer { required_acks: -1, compression: "zstd".into() },
+            timeout: Some(crate::value::duration::Duration::from_secs(10)),
+            sending_queue: Some(SendingQueue {
+                enabled: true,
+                num_consumers: profile.collector.queue.num_consumers,
+                queue_size: plan.queue_spans,
+                sizer: "items".into(),
+                block_on_overflow: None,
+            }),
+            retry_on_failure: Some(retry(profile)),
+        }),
+    ))
 }
 
 fn retry(profile: &Profile) -> RetryOnFailure {
@@ -407,12 +444,18 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         &version,
         spec.digest.as_deref(),
     );
-    let volumes = profile
+    let mut volumes: Vec<_> = profile
         .jaeger
         .collector_tls
         .iter()
         .map(|tls| k8s::secret_volume("jaeger-ca", &tls.secret, &[("ca.crt", "ca.crt")], JAEGER_CA_DIR))
         .collect();
+    let mut env = vec![k8s::env("GOMEMLIMIT", &plan.gateway.memory.gomemlimit())];
+    // The gateway writes to Kafka unless a tail-sampling tier stands between.
+    if profile.kafka.enabled && !profile.tail_sampling.enabled {
+        volumes.extend(kafka::volumes(profile));
+        env.extend(kafka::env(profile));
+    }
     let workload = workload::build(WorkloadSpec {
         name: NAME,
         app: NAME,
@@ -434,7 +477,7 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         .into_iter()
         .filter(|p| serves_zipkin(profile) || p.container_port != i32::from(ports::ZIPKIN))
         .collect(),
-        env: vec![k8s::env("GOMEMLIMIT", &plan.gateway.memory.gomemlimit())],
+        env,
         volumes,
         health_path: "/",
         service_account: NAME,

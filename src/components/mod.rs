@@ -5,6 +5,7 @@ pub mod apps;
 pub mod collector;
 pub mod istio;
 pub mod jaeger;
+pub mod kafka;
 pub mod monitoring;
 pub mod namespace;
 pub mod network;

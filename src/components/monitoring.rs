@@ -299,6 +299,39 @@ fn tail_sampling_rules(ns: &str, job: &str, num_traces: u64) -> Vec<AlertRule> {
     ]
 }
 
+/// Health of the Kafka buffer's consumer (Jaeger's receiving role): a lag that keeps growing, and
+/// a lag nobody reads.
+fn kafka_rules(ns: &str, job: &str) -> Vec<AlertRule> {
+    let m = [("namespace", "=", ns), ("job", "=", job)];
+    // The names differ by Jaeger release (suffixes): select by a `__name__` pattern.
+    let by_name = |pattern: &str| {
+        let rest: Vec<String> = m.iter().map(|(k, op, v)| format!("{k}{op}{}", prom::string(v))).collect();
+        format!("{{__name__=~{},{}}}", prom::string(pattern), rest.join(","))
+    };
+    let lag = by_name(metric::KAFKA_OFFSET_LAG);
+    vec![
+        alert(
+            "TracestackKafkaConsumerLagGrowing",
+            format!("sum by (namespace, job, topic) (deriv({lag}[10m])) > 0"),
+            "30m",
+            "warning",
+            "Jaeger falls behind the Kafka topic {{ $labels.topic }}".into(),
+            "The consumer group's lag on {{ $labels.topic }} has grown for 30 minutes: Jaeger writes slower than the collectors produce (storage slow or failing, too few Jaeger pods or partitions). Spans wait in the topic; they are lost once its retention passes.".into(),
+        ),
+        alert(
+            "TracestackKafkaConsumerStalled",
+            format!(
+                "(sum by (namespace, job, topic) ({lag}) > 0) unless (sum by (namespace, job, topic) (rate({}[{WINDOW}])) > 0)",
+                by_name(metric::KAFKA_MESSAGES)
+            ),
+            "10m",
+            "critical",
+            "nothing consumes the Kafka topic {{ $labels.topic }}".into(),
+            "{{ $value | humanize }} messages wait on {{ $labels.topic }} and Jaeger reads none: its pods are down, cannot reach the brokers or are not in the group. Spans wait in the topic; they are lost once its retention passes.".into(),
+        ),
+    ]
+}
+
 /// The span-metrics selector of RED alerts: this stack's Jaeger, entry spans, optionally one
 /// status and a service condition.
 fn span_selector(name: &str, ns: &str, job: &str, errors_only: bool, service: &ServiceMatch<'_>) -> String {
@@ -516,6 +549,11 @@ pub fn monitoring(
     }
     if jaeger_component::span_metrics_enabled(profile) {
         groups.push(RuleGroup { name: "tracestack.red".into(), rules: red_rules(&spec.red, ns, &red_job) });
+    }
+    if profile.kafka.enabled {
+        let receiving = jaeger.roles.iter().find(|r| r.kind.receives()).map(|r| &r.deployment);
+        let (_, job) = receiving.map(pod_identity).unwrap_or_default();
+        groups.push(RuleGroup { name: "tracestack.kafka".into(), rules: kafka_rules(ns, &job) });
     }
     let rules = PrometheusRule { spec: PrometheusRuleSpec { groups } };
     Ok(Some(Monitoring {

@@ -57,6 +57,8 @@ pub struct Topology {
     pub sampler: Option<Endpoint>,
     /// The tail-sampling tier's metrics ports (self-metrics, and span metrics when it computes them).
     pub sampler_metrics_ports: Vec<u16>,
+    /// The Kafka buffer's brokers: their namespace (none: any address) and ports.
+    pub kafka: Option<(Option<String>, Vec<u16>)>,
 }
 
 /// The node agents' pods and whether they talk to the API server.
@@ -212,11 +214,22 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     };
     let mut gateway_in = vec![ingress(vec![otlp_sources.clone()], &t.gateway_ports)];
     metrics(&mut gateway_in);
-    // The gateway exports to the sampling tier when it runs, else straight to Jaeger.
-    let gateway_next = t.sampler.as_ref().unwrap_or(&t.jaeger_receiver);
-    let mut gateway_out = vec![NetworkPolicyEgressRule {
-        to: Some(vec![pods(&gateway_next.selector)]),
+    let kafka_out = t.kafka.as_ref().map(|(namespace, broker_ports)| NetworkPolicyEgressRule {
+        to: namespace.as_ref().map(|n| vec![namespaces(std::slice::from_ref(n))]),
+        ports: Some(broker_ports.iter().copied().map(tcp).collect()),
+    });
+    // The last collector before Jaeger writes to Kafka instead, when the buffer is on.
+    let to_jaeger = kafka_out.clone().unwrap_or_else(|| NetworkPolicyEgressRule {
+        to: Some(vec![pods(&t.jaeger_receiver.selector)]),
         ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+    });
+    // The gateway exports to the sampling tier when it runs, else towards Jaeger.
+    let mut gateway_out = vec![match &t.sampler {
+        Some(sampler) => NetworkPolicyEgressRule {
+            to: Some(vec![pods(&sampler.selector)]),
+            ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+        },
+        None => to_jaeger.clone(),
     }];
     if t.gateway_api_access {
         gateway_out.push(api_server());
@@ -245,10 +258,7 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         if !np.metrics_from_namespaces.is_empty() {
             sampler_in.push(ingress(vec![namespaces(&np.metrics_from_namespaces)], &t.sampler_metrics_ports));
         }
-        let sampler_out = vec![NetworkPolicyEgressRule {
-            to: Some(vec![pods(&t.jaeger_receiver.selector)]),
-            ports: Some(vec![tcp(ports::OTLP_GRPC)]),
-        }];
+        let sampler_out = vec![to_jaeger.clone()];
         workloads.push(policy(&sampler.name, ns, sampler.selector.clone(), sampler_in, sampler_out));
     }
     // Jaeger receives from whatever exports to it: the sampling tier, else the gateway.
@@ -269,7 +279,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
             ports: Some(vec![tcp(port)]),
         });
     }
-    let receiver_out = if same { query_out.clone() } else { es_egress.clone() };
+    let mut receiver_out = if same { query_out.clone() } else { es_egress.clone() };
+    // Jaeger's receiving role consumes the topic.
+    receiver_out.extend(kafka_out.clone());
     workloads.push(policy(&t.jaeger_receiver.name, ns, t.jaeger_receiver.selector.clone(), receiver_in, receiver_out));
     if !same {
         let mut query = vec![query_in];

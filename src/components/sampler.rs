@@ -18,6 +18,7 @@ use crate::components::Component;
 use crate::components::Error;
 use crate::components::collector;
 use crate::components::jaeger;
+use crate::components::kafka;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     Batch, HealthCheck, MemoryLimiter, OtlpReceiver, SamplingPolicy, TailSampling,
@@ -172,8 +173,8 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
             }),
         ),
     ];
-    let jaeger =
-        config.add_exporter(Some("jaeger"), collector::jaeger_exporter(profile, &plan.sampler, jaeger_endpoint)?);
+    let (name, exporter) = collector::backend_exporter(profile, &plan.sampler, jaeger_endpoint)?;
+    let jaeger = config.add_exporter(Some(name), exporter);
     if jaeger::span_metrics_enabled(profile) {
         // RED metrics from every span, before `tail_sampling` keeps some: a second pipeline from
         // the same receiver into the `spanmetrics` connector, served on the `span-metrics` port.
@@ -219,12 +220,17 @@ pub fn sampler(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         &version,
         spec.digest.as_deref(),
     );
-    let volumes = profile
+    let mut volumes: Vec<_> = profile
         .jaeger
         .collector_tls
         .iter()
         .map(|tls| k8s::secret_volume("jaeger-ca", &tls.secret, &[("ca.crt", "ca.crt")], collector::JAEGER_CA_DIR))
         .collect();
+    let mut env = vec![k8s::env("GOMEMLIMIT", &plan.sampler.memory.gomemlimit())];
+    if profile.kafka.enabled {
+        volumes.extend(kafka::volumes(profile));
+        env.extend(kafka::env(profile));
+    }
     let workload = workload::build(WorkloadSpec {
         name: NAME,
         app: NAME,
@@ -246,7 +252,7 @@ pub fn sampler(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         .into_iter()
         .filter(|p| jaeger::span_metrics_enabled(profile) || p.container_port != i32::from(ports::SPAN_METRICS))
         .collect(),
-        env: vec![k8s::env("GOMEMLIMIT", &plan.sampler.memory.gomemlimit())],
+        env,
         volumes,
         health_path: "/",
         service_account: NAME,

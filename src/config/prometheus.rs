@@ -81,6 +81,15 @@ pub mod metric {
     /// (`processor_tail_sampling_sampling_decision_timer_latency`).
     pub const TAIL_DECISION_LATENCY_BUCKET: &str =
         "otelcol_processor_tail_sampling_sampling_decision_timer_latency_bucket";
+    /// Messages of a partition the consumer group has not read yet, per topic and partition
+    /// (contrib `receiver/kafkareceiver/documentation.md`, `kafka_receiver_offset_lag`, unit `1`).
+    /// Jaeger v2.13.0 serves it as `…_offset_lag_ratio` (read off it consuming a real broker by the
+    /// e2e `kafka` suite); releases on a collector core that adds no unit suffix under explicit
+    /// readers serve `…_offset_lag`, so alerts match both.
+    pub const KAFKA_OFFSET_LAG: &str = "otelcol_kafka_receiver_offset_lag(_ratio)?";
+    /// Messages the Kafka receiver read (`kafka_receiver_messages`, a counter): `…_messages_total`
+    /// on Jaeger v2.13.0, `…_messages` without the suffix; alerts match both.
+    pub const KAFKA_MESSAGES: &str = "otelcol_kafka_receiver_messages(_total)?";
     /// Traces held in memory (`processor_tail_sampling_sampling_traces_on_memory`).
     pub const TAIL_TRACES_ON_MEMORY: &str = "otelcol_processor_tail_sampling_sampling_traces_on_memory";
 }

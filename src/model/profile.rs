@@ -47,6 +47,11 @@ pub struct Profile {
     /// sampling tier, which decides on the whole trace.
     #[serde(default)]
     pub tail_sampling: TailSamplingSpec,
+    /// A Kafka buffer between the collectors and Jaeger: the collector that would export to Jaeger
+    /// writes to a topic of an existing Kafka cluster instead, and Jaeger's receiving role
+    /// consumes it.
+    #[serde(default)]
+    pub kafka: KafkaSpec,
     /// Jaeger v2: storage, roles and their sizes.
     #[serde(default)]
     pub jaeger: JaegerSpec,
@@ -199,6 +204,7 @@ impl Default for Profile {
             collector: CollectorSpec::default(),
             agents: AgentsSpec::default(),
             tail_sampling: TailSamplingSpec::default(),
+            kafka: KafkaSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
             load: None,
@@ -338,6 +344,110 @@ impl Default for TailSamplingSpec {
             resources: None,
             decision_wait: Duration::from_secs(10),
             policies: TailPolicies::default(),
+        }
+    }
+}
+
+/// The Kafka buffer.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaSpec {
+    /// Write spans to Kafka and have Jaeger consume them.
+    pub enabled: bool,
+    /// Bootstrap brokers, `host:port`, of an existing cluster.
+    pub brokers: Vec<String>,
+    /// The topic (create it with enough partitions for the Jaeger pods that consume it, and the
+    /// retention the longest storage outage needs).
+    pub topic: String,
+    /// `otlp_proto` (default) or `otlp_json`: how each message encodes a batch of spans.
+    pub encoding: KafkaEncoding,
+    /// Consumer group of Jaeger's receiving role.
+    pub group_id: String,
+    /// Namespace the brokers run in, to narrow egress policies (none: any address).
+    pub namespace: Option<String>,
+    /// TLS to the brokers, verified with this CA bundle (none: plain text).
+    pub tls: Option<SecretKeyRef>,
+    /// SASL credentials from an existing Secret (none: no authentication).
+    pub sasl: Option<KafkaSaslSpec>,
+}
+
+impl Default for KafkaSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            brokers: Vec::new(),
+            topic: "jaeger-spans".into(),
+            encoding: KafkaEncoding::OtlpProto,
+            group_id: "jaeger-ingester".into(),
+            namespace: None,
+            tls: None,
+            sasl: None,
+        }
+    }
+}
+
+/// Message encoding on the topic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KafkaEncoding {
+    /// OTLP protobuf.
+    #[default]
+    OtlpProto,
+    /// OTLP JSON.
+    OtlpJson,
+}
+
+impl KafkaEncoding {
+    /// The `encoding` value of the Kafka exporter and receiver.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OtlpProto => "otlp_proto",
+            Self::OtlpJson => "otlp_json",
+        }
+    }
+}
+
+/// SASL credentials for Kafka.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSaslSpec {
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: SaslMechanism,
+    /// The Secret, in the stack's namespace.
+    pub secret: String,
+    /// Key of the user name.
+    #[serde(default = "default_username_key")]
+    #[schemars(default = "default_username_key")]
+    pub username_key: String,
+    /// Key of the password.
+    #[serde(default = "default_password_key")]
+    #[schemars(default = "default_password_key")]
+    pub password_key: String,
+}
+
+/// A SASL mechanism the Kafka clients speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SaslMechanism {
+    /// User name and password in the clear (use with TLS).
+    #[serde(rename = "PLAIN")]
+    Plain,
+    /// SCRAM with SHA-256.
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// SCRAM with SHA-512.
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// The `mechanism` value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
         }
     }
 }
@@ -1317,6 +1427,24 @@ impl Profile {
             }
         }
         check_agents(&self.agents, &mut err);
+        if self.kafka.enabled {
+            check_kafka(&self.kafka, &mut err);
+            let kafka = crate::config::collector::distribution::ships(
+                self.collector.distribution.0,
+                self.collector.version.0,
+                crate::config::collector::ComponentKind::Exporter,
+                "kafka",
+            );
+            if kafka == Ok(false) {
+                err(
+                    "collector.distribution",
+                    format!(
+                        "`{}` ships no `kafka` exporter, which `kafka.enabled` needs; use `otelcol-contrib`",
+                        self.collector.distribution.0.name()
+                    ),
+                );
+            }
+        }
         if self.tail_sampling.enabled {
             check_tail_sampling(&self.tail_sampling, self.sampling.percentage, &mut err);
             let prometheus = crate::config::collector::distribution::ships(
@@ -1406,6 +1534,66 @@ impl Profile {
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// A Kafka topic or group name: 1–249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`.
+fn kafka_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` must be 1–249 of letters, digits, `.`, `_`, `-` (not `.` or `..`)"))
+    }
+}
+
+fn check_kafka(k: &KafkaSpec, err: &mut impl FnMut(&str, String)) {
+    if k.brokers.is_empty() {
+        err("kafka.brokers", "must name at least one broker, `host:port`".into());
+    }
+    for (i, broker) in k.brokers.iter().enumerate() {
+        let ok = broker.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty()
+                && !host.contains(char::is_whitespace)
+                && !host.contains('/')
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !ok {
+            err(&format!("kafka.brokers[{i}]"), format!("`{broker}` must be `host:port`, port 1–65535"));
+        }
+    }
+    if let Err(e) = kafka_name(&k.topic) {
+        err("kafka.topic", e);
+    }
+    if let Err(e) = kafka_name(&k.group_id) {
+        err("kafka.group_id", e);
+    }
+    if let Some(ns) = &k.namespace
+        && let Err(e) = names::dns1123_label(ns)
+    {
+        err("kafka.namespace", e);
+    }
+    if let Some(tls) = &k.tls {
+        if let Err(e) = names::dns1123_subdomain(&tls.secret) {
+            err("kafka.tls.secret", e);
+        }
+        if let Err(e) = names::secret_key(&tls.key) {
+            err("kafka.tls.key", e);
+        }
+    }
+    if let Some(sasl) = &k.sasl {
+        if let Err(e) = names::dns1123_subdomain(&sasl.secret) {
+            err("kafka.sasl.secret", e);
+        }
+        for (field, key) in [("username_key", &sasl.username_key), ("password_key", &sasl.password_key)] {
+            if let Err(e) = names::secret_key(key) {
+                err(&format!("kafka.sasl.{field}"), e);
+            }
+        }
     }
 }
 
@@ -2032,6 +2220,46 @@ mod tests {
                 "tail_sampling.decision_wait: must be from 1s to 120s (got 500ms)",
                 "tail_sampling.policies.services.checkout: must be more than 0 and at most 100 (got 0)"
             ]
+        );
+    }
+
+    #[test]
+    fn kafka_needs_brokers_names_and_a_kafka_exporter() {
+        let on = |p: &mut Profile| {
+            p.kafka.enabled = true;
+            p.kafka.brokers = vec!["kafka.kafka.svc:9092".into()];
+            p.collector.distribution = DistributionName(Distribution::OtelcolContrib);
+        };
+        assert!(errors(on).is_empty(), "{:?}", errors(on));
+        let k8s = errors(|p| {
+            on(p);
+            p.collector.distribution = DistributionName(Distribution::OtelcolK8s);
+        });
+        assert_eq!(
+            k8s,
+            [
+                "collector.distribution: `otelcol-k8s` ships no `kafka` exporter, which `kafka.enabled` needs; use `otelcol-contrib`"
+            ]
+        );
+        let bad = errors(|p| {
+            on(p);
+            p.kafka.brokers = vec!["kafka".into(), "kafka:0".into()];
+            p.kafka.topic = "spans/all".into();
+        });
+        assert_eq!(
+            bad,
+            [
+                "kafka.brokers[0]: `kafka` must be `host:port`, port 1–65535",
+                "kafka.brokers[1]: `kafka:0` must be `host:port`, port 1–65535",
+                "kafka.topic: `spans/all` must be 1–249 of letters, digits, `.`, `_`, `-` (not `.` or `..`)"
+            ]
+        );
+        assert_eq!(
+            errors(|p| {
+                on(p);
+                p.kafka.brokers.clear();
+            }),
+            ["kafka.brokers: must name at least one broker, `host:port`"]
         );
     }
 

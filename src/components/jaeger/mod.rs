@@ -14,11 +14,12 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use crate::check::{ConfigRef, External, ObjectRef};
 use crate::components::Component;
 use crate::components::Error;
+use crate::components::kafka;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     Batch, ClientTls, Empty, ExplicitBuckets, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer,
-    MemoryLimiter, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
-    ServerTls, SpanMetrics, SpanMetricsHistogram,
+    KafkaReceiver, MemoryLimiter, MessageMarking, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue,
+    ServerKeepalive, ServerParameters, ServerTls, SpanMetrics, SpanMetricsHistogram,
 };
 use crate::config::collector::jaeger::{
     self as model, Auth, Backend, BasicAuth, IndexOptions, Indices, Query, QueryStorage, Rotation, StorageExporter,
@@ -198,6 +199,11 @@ pub fn external(profile: &Profile) -> External {
         external.objects.insert(ObjectRef::namespaced("Secret", &profile.namespace, &tls.secret));
     }
     external.endpoints.extend(monitor_prometheus_url(profile));
+    if profile.kafka.enabled {
+        external.endpoints.extend(profile.kafka.brokers.iter().cloned());
+        let secrets = profile.kafka.tls.iter().map(|t| &t.secret).chain(profile.kafka.sasl.iter().map(|s| &s.secret));
+        external.objects.extend(secrets.map(|s| ObjectRef::namespaced("Secret", &profile.namespace, s)));
+    }
     external
 }
 
@@ -353,7 +359,21 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
                 },
             });
         }
-        let receiver = config.add_receiver(None, Receiver::Otlp(otlp));
+        let mut receivers = vec![config.add_receiver(None, Receiver::Otlp(otlp))];
+        if profile.kafka.enabled {
+            // The ingester: consume the topic the collectors write to. Offsets are committed only
+            // after the pipeline took a message, and not when it failed, so it is read again.
+            receivers.push(config.add_receiver(
+                None,
+                Receiver::Kafka(KafkaReceiver {
+                    client: kafka::client(profile),
+                    traces: kafka::topic(profile),
+                    group_id: profile.kafka.group_id.clone(),
+                    initial_offset: "earliest".into(),
+                    message_marking: MessageMarking { after: true, on_error: false },
+                }),
+            ));
+        }
         let sizing = role_plan.memory;
         let limiter = config.add_processor(
             None,
@@ -394,7 +414,7 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
         if computes_span_metrics(profile) {
             exporters.push(add_span_metrics(&mut config, profile));
         }
-        Pipeline { receivers: vec![receiver], processors: vec![limiter, batch], exporters }
+        Pipeline { receivers, processors: vec![limiter, batch], exporters }
     } else {
         // A collector process needs a pipeline; the query role has nothing to receive.
         let receiver = config.add_receiver(None, Receiver::Nop(Empty {}));
@@ -539,6 +559,10 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
             &[("tls.crt", "tls.crt"), ("tls.key", "tls.key")],
             TLS_DIR,
         ));
+    }
+    if kind.receives() && profile.kafka.enabled {
+        volumes.extend(kafka::volumes(profile));
+        env.extend(kafka::env(profile));
     }
     let mut ports = Vec::new();
     if kind.receives() {

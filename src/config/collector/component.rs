@@ -91,6 +91,71 @@ impl ZipkinReceiver {
     }
 }
 
+/// What the Kafka exporter and receiver share (contrib `pkg/kafka/configkafka` `ClientConfig`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaClient {
+    /// Bootstrap brokers, `host:port`.
+    pub brokers: Vec<String>,
+    /// TLS to the brokers (none: plain text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
+    /// SASL authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<KafkaAuth>,
+}
+
+/// `auth` of [`KafkaClient`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaAuth {
+    /// SASL.
+    pub sasl: KafkaSasl,
+}
+
+/// `auth.sasl` of [`KafkaClient`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaSasl {
+    /// User name (a `${env:…}` reference to a Secret-backed variable).
+    pub username: String,
+    /// Password (the same).
+    pub password: String,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: String,
+}
+
+/// `traces` of the Kafka exporter and receiver.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaTopic {
+    /// The topic.
+    pub topic: String,
+    /// `otlp_proto` or `otlp_json`.
+    pub encoding: String,
+}
+
+/// `message_marking` of the Kafka receiver.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageMarking {
+    /// Commit a message's offset only after the pipeline consumed it (not before).
+    pub after: bool,
+    /// Also when the pipeline failed on it (false: it is read again).
+    pub on_error: bool,
+}
+
+/// The `kafka` receiver (contrib `receiver/kafkareceiver`, in Jaeger v2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaReceiver {
+    /// Brokers, TLS, authentication.
+    #[serde(flatten)]
+    pub client: KafkaClient,
+    /// The topic and encoding of spans.
+    pub traces: KafkaTopic,
+    /// Consumer group.
+    pub group_id: String,
+    /// Where a new group starts: `earliest` or `latest`.
+    pub initial_offset: String,
+    /// When offsets are committed.
+    pub message_marking: MessageMarking,
+}
+
 /// A receiver.
 #[allow(clippy::large_enum_variant)] // a config holds a handful; not worth a Box
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -102,6 +167,8 @@ pub enum Receiver {
     Zipkin(ZipkinReceiver),
     /// `nop`: receives nothing; lets a Jaeger query-only process have the pipeline a collector needs.
     Nop(Empty),
+    /// `kafka`: consumes a topic.
+    Kafka(KafkaReceiver),
 }
 
 impl Receiver {
@@ -112,6 +179,7 @@ impl Receiver {
             Self::Otlp(_) => "otlp",
             Self::Zipkin(_) => "zipkin",
             Self::Nop(_) => "nop",
+            Self::Kafka(_) => "kafka",
         }
     }
 }
@@ -560,6 +628,38 @@ pub struct K8sResolver {
     pub ports: Vec<u16>,
 }
 
+/// The `kafka` exporter (contrib `exporter/kafkaexporter`, v0.159.0).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaExporter {
+    /// Brokers, TLS, authentication.
+    #[serde(flatten)]
+    pub client: KafkaClient,
+    /// The topic and encoding of spans.
+    pub traces: KafkaTopic,
+    /// Key each message by trace id, so a trace's spans share a partition.
+    pub partition_traces_by_id: bool,
+    /// Producer settings.
+    pub producer: KafkaProducer,
+    /// Per-request timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// The queue in front of the producer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_queue: Option<SendingQueue>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on_failure: Option<RetryOnFailure>,
+}
+
+/// `producer` of [`KafkaExporter`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaProducer {
+    /// `-1`: every in-sync replica has the message before it counts as sent.
+    pub required_acks: i32,
+    /// `none`, `gzip`, `snappy`, `lz4` or `zstd`.
+    pub compression: String,
+}
+
 /// An exporter.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -580,6 +680,8 @@ pub enum Exporter {
     Nop(Empty),
     /// `loadbalancing`: routes traces by trace id to backends it resolves.
     LoadBalancing(LoadBalancingExporter),
+    /// `kafka`: writes to a topic.
+    Kafka(KafkaExporter),
 }
 
 impl Exporter {
@@ -597,6 +699,7 @@ impl Exporter {
             // The deprecated alias every release accepts (renamed `load_balancing` in contrib; the
             // table dates no rename), like `spanmetrics` below.
             Self::LoadBalancing(_) => "loadbalancing",
+            Self::Kafka(_) => "kafka",
         }
     }
 }

@@ -59,6 +59,10 @@ const MODULES: &[(ComponentKind, &str, &str)] = &[
 /// the `validate` suite with the collector's own "unknown type" error.
 const REFUSED: &[(&str, &str)] = &[("receiver/zipkinreceiver", "0.159.0"), ("receiver/nopreceiver", "0.159.0")];
 
+/// The Apache Kafka broker the `kafka` suite runs (KRaft mode, on the machine's JDK 17), from
+/// Maven Central's `org.apache.kafka:kafka_2.13` and its dependencies.
+pub const KAFKA_VERSION: &str = "4.1.1";
+
 /// Where the builder manifest is committed (`tests` hold it fresh).
 pub const MANIFEST_PATH: &str = "xtask/e2e/otelcol-builder.yaml";
 
@@ -237,6 +241,46 @@ fn telemetrygen(cache: &Path) -> Result<PathBuf, String> {
     go_install(&dir, &format!("{CONTRIB}/cmd/telemetrygen@v{TELEMETRYGEN_VERSION}"))?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
     Ok(binary)
+}
+
+/// The Kafka broker's class path directory (every jar of `kafka_2.13` and its dependencies, with
+/// an SLF4J binding so it logs), fetched once with Maven into the cache.
+///
+/// # Errors
+/// When `mvn` or `java` is missing, or Maven fails.
+pub fn kafka() -> Result<PathBuf, String> {
+    which("java").map_err(|_| "`java` (a JDK 17 or newer) is not installed".to_string())?;
+    let dir = cache_dir().join(format!("kafka-{KAFKA_VERSION}"));
+    let libs = dir.join("libs");
+    if libs.join(format!("kafka_2.13-{KAFKA_VERSION}.jar")).exists() {
+        println!("build: kafka-{KAFKA_VERSION}: cached");
+        return Ok(libs);
+    }
+    which("mvn").map_err(|_| "`mvn` (Maven) is not installed".to_string())?;
+    let started = Instant::now();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(
+        dir.join("pom.xml"),
+        format!(
+            "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n  <modelVersion>4.0.0</modelVersion>\n  \
+             <groupId>tracestack.e2e</groupId>\n  <artifactId>kafka-broker</artifactId>\n  <version>1</version>\n  \
+             <dependencies>\n    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>\
+             <version>{KAFKA_VERSION}</version></dependency>\n    <dependency><groupId>org.slf4j</groupId>\
+             <artifactId>slf4j-simple</artifactId><version>1.7.36</version></dependency>\n  </dependencies>\n</project>\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let status = Command::new("mvn")
+        .args(["-q", "-B", "dependency:copy-dependencies"])
+        .arg(format!("-DoutputDirectory={}", libs.display()))
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("mvn: {e}"))?;
+    if !status.success() {
+        return Err(format!("mvn dependency:copy-dependencies for kafka_2.13 {KAFKA_VERSION} failed ({status})"));
+    }
+    println!("build: kafka-{KAFKA_VERSION}: fetched in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(libs)
 }
 
 fn go_install(bin: &Path, package: &str) -> Result<(), String> {

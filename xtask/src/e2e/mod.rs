@@ -18,6 +18,8 @@
 //! - `tail-sampling`: `prod-tail-sampling` with two gateways and two sampling members: a known mix
 //!   of traces, each split over both gateways; error and slow traces kept whole, ordinary ones at
 //!   their shares.
+//! - `kafka`: `prod-kafka` with a real Kafka broker (KRaft, from Maven Central, on the machine's
+//!   JDK): gateway → topic → Jaeger; a storage outage meanwhile loses nothing.
 //!
 //! Ends with `e2e: N passed, M failed, K skipped`. Needs root (network namespaces, mounts,
 //! cgroups) and Go; without them every suite skips, which `TRACESTACK_REQUIRE_TOOLS=1` turns
@@ -29,6 +31,7 @@ pub mod cluster;
 pub mod fake_es;
 mod flow;
 pub mod http;
+mod kafka;
 mod metrics;
 mod otlp;
 mod stress;
@@ -45,7 +48,7 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 7] = ["validate", "flow", "metrics", "faults", "load", "agents", "tail-sampling"];
+pub const SUITES: [&str; 8] = ["validate", "flow", "metrics", "faults", "load", "agents", "tail-sampling", "kafka"];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -139,6 +142,7 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
                 "load" => stress::load(&context, &mut report),
                 "agents" => agents::run(&context, &mut report),
                 "tail-sampling" => tail_sampling::run(&context, &mut report),
+                "kafka" => kafka::run(&context, &mut report),
                 _ => unreachable!("suite names are checked above"),
             };
             if let Err(e) = result {

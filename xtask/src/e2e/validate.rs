@@ -103,16 +103,23 @@ fn validate_container(
     if !args.iter().any(|a| a.starts_with("--config")) {
         return Err(format!("container {} passes no --config", container.name));
     }
-    // The container's literal env, and a stand-in for each downward-API field (a config may name
-    // `${env:K8S_NODE_NAME}`, which the binary checks is set); Secrets stay unset.
+    // The container's literal env, and a stand-in for each downward-API field and Secret key (a
+    // config may name `${env:K8S_NODE_NAME}` or `${env:KAFKA_USERNAME}`, which the binary checks
+    // is set; the pod would have the real value).
     let env: Vec<(String, String)> = container
         .env
         .iter()
         .flatten()
-        .filter_map(|e| match (&e.value, e.value_from.as_ref().and_then(|f| f.field_ref.as_ref())) {
-            (Some(v), _) => Some((e.name.clone(), v.clone())),
-            (None, Some(field)) => Some((e.name.clone(), format!("validate-{}", field.field_path.replace('.', "-")))),
-            _ => None,
+        .filter_map(|e| {
+            let from = e.value_from.as_ref();
+            match (&e.value, from.and_then(|f| f.field_ref.as_ref()), from.and_then(|f| f.secret_key_ref.as_ref())) {
+                (Some(v), _, _) => Some((e.name.clone(), v.clone())),
+                (None, Some(field), _) => {
+                    Some((e.name.clone(), format!("validate-{}", field.field_path.replace('.', "-"))))
+                }
+                (None, None, Some(key)) => Some((e.name.clone(), format!("validate-{}-{}", key.name, key.key))),
+                _ => None,
+            }
         })
         .collect();
     binary_validate_with(binary, &args, &env)

@@ -99,7 +99,8 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(200));
     }
     let sent_spans = metric(&cluster, gateway_pod(&cluster)?, "otelcol_exporter_sent_spans")?;
-    let failed = metric(&cluster, gateway_pod(&cluster)?, "otelcol_exporter_send_failed_spans")?;
+    // `+ 0.0`: a sum over no series is -0.0.
+    let failed = metric(&cluster, gateway_pod(&cluster)?, "otelcol_exporter_send_failed_spans")? + 0.0;
     println!(
         "  Jaeger stopped for {} s; {} traces sent meanwhile; the gateway's exporter sent {sent_spans} spans, failed {failed}",
         OUTAGE.as_secs(),

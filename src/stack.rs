@@ -7,12 +7,14 @@ use k8s_openapi::api::core::v1::Namespace;
 
 use crate::check::{self, ConfigRef, External};
 use crate::components::Error;
+use crate::components::agent::Agents;
 use crate::components::jaeger::elasticsearch::{self, Lifecycle};
 use crate::components::jaeger::{Jaeger, RoleKind};
 use crate::components::monitoring::Monitoring;
 use crate::components::network::{self, Endpoint, Policies, Topology};
 use crate::components::operator::{self, Operated};
 use crate::components::pods;
+use crate::components::sampler::Sampler;
 use crate::components::smoke_test::{self, SmokeTest};
 use crate::components::{self, Component, apps::Apps, collector::Gateway, istio::Istio};
 use crate::config::k8s::{self, Object};
@@ -34,6 +36,10 @@ pub struct Stack {
     pub network_policies: Option<Policies>,
     /// The OpenTelemetry Collector gateway behind the `otlp` Service.
     pub gateway: Gateway,
+    /// Collector agents on every node, when the profile enables them.
+    pub agents: Option<Agents>,
+    /// The tail-sampling tier, when the profile enables it.
+    pub sampler: Option<Sampler>,
     /// Jaeger behind `jaeger-collector` and `jaeger-query`.
     pub jaeger: Jaeger,
     /// Elasticsearch index maintenance.
@@ -105,6 +111,9 @@ impl Stack {
         let mut jaeger = components::jaeger::jaeger(profile, &plan)?;
         let mut gateway =
             components::collector::gateway(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
+        let mut agents = components::agent::agents(profile, &plan)?;
+        let mut sampler =
+            components::sampler::sampler(profile, &plan, &components::jaeger::collector_endpoint(profile))?;
         let mut external = External::default();
         external.extend(jaeger.external.clone());
         // The profile's pod additions, the same way for every workload; before an operator output
@@ -117,6 +126,13 @@ impl Stack {
             external.extend(pods::external(&extras, &profile.namespace));
         };
         extend_pods(&profile.collector.pod, gateway.deployment.spec.as_mut().map(|s| &mut s.template));
+        // The node agents and the sampling tier take the profile-wide `pods`.
+        if let Some(agents) = agents.as_mut() {
+            extend_pods(&PodExtras::default(), agents.daemon_set.spec.as_mut().map(|s| &mut s.template));
+        }
+        if let Some(sampler) = sampler.as_mut() {
+            extend_pods(&PodExtras::default(), sampler.deployment.spec.as_mut().map(|s| &mut s.template));
+        }
         for role in &mut jaeger.roles {
             extend_pods(role.kind.pod(profile), role.deployment.spec.as_mut().map(|s| &mut s.template));
         }
@@ -140,8 +156,11 @@ impl Stack {
         }
         let istio = components::istio::istio(profile, &gateway)?;
         let apps = components::apps::apps(profile)?;
-        let monitoring = components::monitoring::monitoring(profile, &gateway, &jaeger)?;
-        let mut smoke_test = smoke_test::smoke_test(profile, &gateway.service, &jaeger.query_service)?;
+        let monitoring =
+            components::monitoring::monitoring(profile, &gateway, &jaeger, agents.as_ref(), sampler.as_ref())?;
+        // The smoke test sends where applications send: the node agents when they run.
+        let smoke_target = agents.as_ref().map_or(&gateway.service, |a| &a.service);
+        let mut smoke_test = smoke_test::smoke_test(profile, smoke_target, &jaeger.query_service)?;
         extend_pods(&profile.smoke_test.pod, smoke_test.job.spec.as_mut().map(|s| &mut s.template));
         // Namespaces the stack puts objects in without owning them: Istio's root namespace and
         // the namespaces of onboarded applications.
@@ -204,6 +223,30 @@ impl Stack {
                         .map(|r| container_ports(&r.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))
                         .unwrap_or_default(),
                     smoke_test: Some(job_endpoint(&smoke_test.job)),
+                    agents: agents.as_ref().map(|a| network::AgentEndpoint {
+                        endpoint: Endpoint {
+                            name: components::agent::NAME.into(),
+                            selector: a
+                                .daemon_set
+                                .spec
+                                .as_ref()
+                                .and_then(|s| s.selector.match_labels.clone())
+                                .unwrap_or_default(),
+                        },
+                        api_access: a.cluster_role.is_some(),
+                    }),
+                    sampler: sampler.as_ref().map(|s| Endpoint {
+                        name: components::sampler::NAME.into(),
+                        selector: selector_of(&s.deployment),
+                    }),
+                    kafka: profile
+                        .kafka
+                        .enabled
+                        .then(|| (profile.kafka.namespace.clone(), components::kafka::broker_ports(profile))),
+                    sampler_metrics_ports: sampler
+                        .as_ref()
+                        .map(|s| container_ports(&s.deployment, &["metrics", components::jaeger::SPAN_METRICS_PORT]))
+                        .unwrap_or_default(),
                     prometheus_url: components::jaeger::monitor_prometheus_url(profile),
                 },
             )
@@ -214,6 +257,8 @@ impl Stack {
             namespace: components::namespace::namespace(&profile.namespace),
             network_policies,
             gateway,
+            agents,
+            sampler,
             jaeger,
             lifecycle,
             istio,
@@ -229,6 +274,8 @@ impl Stack {
     #[must_use]
     pub fn configs(&self) -> Vec<ConfigRef> {
         let mut configs = vec![self.gateway.config_ref()];
+        configs.extend(self.agents.as_ref().map(Agents::config_ref));
+        configs.extend(self.sampler.as_ref().map(Sampler::config_ref));
         // Under the Jaeger Operator, Jaeger v1 runs on flags, not on these configs.
         if self.operator.as_ref().is_none_or(|o| o.gateway) {
             configs.extend(self.jaeger.config_refs());
@@ -262,6 +309,8 @@ impl Stack {
                 objects.extend(operated.resources.into_iter().map(Object::from));
             }
         }
+        objects.extend(self.agents.map(Agents::into_objects).unwrap_or_default());
+        objects.extend(self.sampler.map(Sampler::into_objects).unwrap_or_default());
         objects.extend(self.lifecycle.into_objects());
         if let Some(monitoring) = self.monitoring {
             objects.extend(monitoring.into_objects());

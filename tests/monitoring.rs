@@ -42,6 +42,16 @@ fn documented() -> BTreeMap<&'static str, Vec<&'static str>> {
         // documents counter is matched with and without `_total`.
         ("jaeger_storage_bulk_index_latency_err_seconds_count", vec!["kind", "name", "role"]),
         ("jaeger_storage_bulk_index_errors(_total)?", vec!["kind", "name", "role"]),
+        // contrib v0.159.0 processor/tailsamplingprocessor metadata.yaml (telemetry), read off a
+        // running v0.159.0 collector by `cargo xtask e2e --suite tail-sampling`.
+        ("otelcol_processor_tail_sampling_sampling_trace_dropped_too_early", vec![]),
+        ("otelcol_processor_tail_sampling_sampling_late_span_age_count", vec![]),
+        ("otelcol_processor_tail_sampling_sampling_decision_timer_latency_bucket", vec!["le"]),
+        ("otelcol_processor_tail_sampling_sampling_traces_on_memory", vec![]),
+        // contrib receiver/kafkareceiver documentation.md (v0.140.1, in Jaeger v2.13.0), read off
+        // Jaeger consuming a real broker by `cargo xtask e2e --suite kafka`.
+        ("otelcol_kafka_receiver_offset_lag(_ratio)?", vec!["topic", "partition"]),
+        ("otelcol_kafka_receiver_messages(_total)?", vec!["topic", "partition"]),
         // Prometheus's own per-target series.
         ("up", vec![]),
         // contrib spanmetricsconnector: `calls` and `duration` (unit ms) in namespace

@@ -62,6 +62,7 @@ impl Rendered {
     fn template(object: &Object) -> Option<&PodTemplateSpec> {
         match object {
             Object::Deployment(d) => d.spec.as_ref().map(|s| &s.template),
+            Object::DaemonSet(d) => d.spec.as_ref().map(|s| &s.template),
             Object::Job(j) => j.spec.as_ref().map(|s| &s.template),
             _ => None,
         }
@@ -202,6 +203,7 @@ impl Kubectl {
 fn kind_of(short: &str) -> Option<&'static str> {
     Some(match short {
         "deploy" | "deployment" | "deployments" => "Deployment",
+        "daemonset" | "ds" | "daemonsets" => "DaemonSet",
         "svc" | "service" | "services" => "Service",
         "job" | "jobs" => "Job",
         "cronjob" | "cronjobs" => "CronJob",
@@ -291,7 +293,11 @@ fn check(k: &Kubectl, r: &Rendered, forwarded: &mut BTreeSet<u16>) -> Result<(),
             Ok(())
         }
         ["rollout", "status", target] => object(target).and_then(|o| {
-            if o.kind() == "Deployment" { Ok(()) } else { Err(format!("rollout status of a {}", o.kind())) }
+            if o.kind() == "Deployment" || o.kind() == "DaemonSet" {
+                Ok(())
+            } else {
+                Err(format!("rollout status of a {}", o.kind()))
+            }
         }),
         ["logs", target] => {
             let o = object(target)?;

@@ -16,6 +16,8 @@ pub enum Protocol {
     OtlpHttp,
     /// Plain HTTP(S), e.g. Elasticsearch's REST API: `appProtocol` `http` or `https`.
     Http,
+    /// The Kafka protocol, to brokers.
+    Kafka,
 }
 
 impl Protocol {
@@ -26,6 +28,7 @@ impl Protocol {
             Self::OtlpGrpc => &["grpc"],
             Self::OtlpHttp => &["http"],
             Self::Http => &["http", "https"],
+            Self::Kafka => &["kafka", "tcp"],
         }
     }
 
@@ -36,6 +39,7 @@ impl Protocol {
             Self::OtlpGrpc => "OTLP/gRPC",
             Self::OtlpHttp => "OTLP/HTTP",
             Self::Http => "HTTP",
+            Self::Kafka => "Kafka",
         }
     }
 }
@@ -67,6 +71,21 @@ pub struct Server {
     pub address: String,
 }
 
+/// Every broker a Kafka client bootstraps from.
+fn kafka_clients(component: &str, client: &crate::config::collector::component::KafkaClient) -> Vec<Client> {
+    client
+        .brokers
+        .iter()
+        .map(|broker| Client {
+            component: component.to_owned(),
+            field: "brokers".into(),
+            address: broker.clone(),
+            protocol: Protocol::Kafka,
+            every_address: false,
+        })
+        .collect()
+}
+
 /// Every endpoint `config` connects to.
 #[must_use]
 pub fn clients(config: &Config) -> Vec<Client> {
@@ -88,6 +107,31 @@ pub fn clients(config: &Config) -> Vec<Client> {
                 protocol: Protocol::OtlpHttp,
                 every_address: false,
             }),
+            // The DNS resolver balances over every address of its name (a headless Service); the
+            // k8s resolver reads the Service's EndpointSlices, so any Service port will do.
+            Exporter::LoadBalancing(e) => {
+                if let Some(dns) = &e.resolver.dns {
+                    out.push(Client {
+                        component: component.clone(),
+                        field: "resolver.dns.hostname".into(),
+                        address: format!("{}:{}", dns.hostname, dns.port),
+                        protocol: Protocol::OtlpGrpc,
+                        every_address: true,
+                    });
+                }
+                if let Some(k8s) = &e.resolver.k8s {
+                    for port in &k8s.ports {
+                        out.push(Client {
+                            component: component.clone(),
+                            field: "resolver.k8s.service".into(),
+                            address: format!("{}:{port}", k8s.service),
+                            protocol: Protocol::OtlpGrpc,
+                            every_address: false,
+                        });
+                    }
+                }
+            }
+            Exporter::Kafka(e) => out.extend(kafka_clients(&component, &e.client)),
             Exporter::Debug(_) | Exporter::JaegerStorage(_) | Exporter::Nop(_) | Exporter::Prometheus(_) => {}
         }
     }
@@ -150,9 +194,11 @@ pub fn clients(config: &Config) -> Vec<Client> {
             | Extension::RemoteSampling(_) => {}
         }
     }
-    // Receivers, processors and connectors of the typed model connect to nothing.
-    for receiver in config.receivers.values() {
+    // Receivers, processors and connectors of the typed model connect to nothing, but a Kafka
+    // consumer, which connects to its brokers.
+    for (id, receiver) in &config.receivers {
         match receiver {
+            Receiver::Kafka(r) => out.extend(kafka_clients(&format!("receiver `{id}`"), &r.client)),
             Receiver::Otlp(_) | Receiver::Zipkin(_) | Receiver::Nop(_) => {}
         }
     }
@@ -163,7 +209,8 @@ pub fn clients(config: &Config) -> Vec<Client> {
             | Processor::ProbabilisticSampler(_)
             | Processor::K8sAttributes(_)
             | Processor::K8sAttributesLegacy(_)
-            | Processor::Resource(_) => {}
+            | Processor::Resource(_)
+            | Processor::TailSampling(_) => {}
         }
     }
     for connector in config.connectors.values() {
@@ -200,7 +247,7 @@ pub fn servers(config: &Config) -> Vec<Server> {
                     add(component, "endpoint", endpoint);
                 }
             }
-            Receiver::Nop(_) => {}
+            Receiver::Nop(_) | Receiver::Kafka(_) => {}
         }
     }
     for (id, extension) in &config.extensions {

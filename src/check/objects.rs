@@ -32,9 +32,12 @@ pub(super) fn check(index: &Index<'_>, checker: &mut Checker) {
             | Object::ConfigMap(_)
             | Object::Deployment(_)
             | Object::PersistentVolumeClaim(_)
+            | Object::DaemonSet(_)
             | Object::Job(_)
             | Object::CronJob(_)
-            | Object::ClusterRole(_) => {}
+            | Object::ClusterRole(_)
+            | Object::Role(_)
+            | Object::RoleBinding(_) => {}
             Object::Custom(custom) if custom.kind == "PodMonitor" => pod_monitor(index, object, custom, checker),
             Object::Custom(_) => {}
         }

@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::components::Error;
+use crate::components::agent;
 use crate::components::collector;
 use crate::components::parts::{ApplySet, Bundle, Document, DocumentBody};
 use crate::config::k8s::{self, CustomKind, CustomResource};
@@ -134,26 +135,35 @@ pub struct Apps {
     pub instrumentations: BTreeMap<String, CustomResource>,
     /// The gateway's namespace.
     pub stack_namespace: String,
+    /// The Service apps send to (`otlp`, or `otel-agent` with node agents).
+    pub service: &'static str,
     /// The profile's `environment`.
     pub environment: String,
 }
 
-/// The gateway's OTLP endpoint URL for `protocol`: `http://otlp.<ns>.svc.cluster.local:4318` for
-/// HTTP/protobuf, `:4317` for gRPC (the SDKs take a URL for both).
+/// The Service applications send to: the node agents' `otel-agent` when they run (it keeps each
+/// app's spans on its own node), else the gateway's `otlp`.
 #[must_use]
-pub fn endpoint(namespace: &str, protocol: OtlpProtocol) -> String {
+pub fn receiving_service(profile: &Profile) -> &'static str {
+    if profile.agents.enabled { agent::SERVICE } else { collector::SERVICE }
+}
+
+/// The OTLP endpoint URL of `service` for `protocol`: `http://<service>.<ns>.svc.cluster.local:4318`
+/// for HTTP/protobuf, `:4317` for gRPC (the SDKs take a URL for both).
+#[must_use]
+pub fn endpoint(service: &str, namespace: &str, protocol: OtlpProtocol) -> String {
     let port = match protocol {
         OtlpProtocol::HttpProtobuf => ports::OTLP_HTTP,
         OtlpProtocol::Grpc => ports::OTLP_GRPC,
     };
-    format!("http://{}.{namespace}.svc.cluster.local:{port}", collector::SERVICE)
+    format!("http://{service}.{namespace}.svc.cluster.local:{port}")
 }
 
 /// The SDK environment of `app`, in an order that lets later values use earlier ones: the
 /// downward-API variables first, then `OTEL_RESOURCE_ATTRIBUTES` referring to them as `$(VAR)`
 /// (Kubernetes expands only variables defined earlier in the list).
 #[must_use]
-pub fn environment(app: &AppSpec, stack_namespace: &str, deployment_environment: &str) -> Vec<EnvVar> {
+pub fn environment(app: &AppSpec, service: &str, stack_namespace: &str, deployment_environment: &str) -> Vec<EnvVar> {
     let mut attributes = Vec::new();
     if let Some(version) = &app.version {
         attributes.push(format!("service.version={version}"));
@@ -170,7 +180,7 @@ pub fn environment(app: &AppSpec, stack_namespace: &str, deployment_environment:
         k8s::env_from_field(NAMESPACE_VAR, "metadata.namespace"),
         k8s::env("OTEL_SERVICE_NAME", app.service_name()),
         k8s::env("OTEL_RESOURCE_ATTRIBUTES", &attributes.join(",")),
-        k8s::env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint(stack_namespace, app.protocol)),
+        k8s::env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint(service, stack_namespace, app.protocol)),
         k8s::env("OTEL_EXPORTER_OTLP_PROTOCOL", app.protocol.as_str()),
         k8s::env("OTEL_TRACES_SAMPLER", app.sampler.kind.as_str()),
     ];
@@ -209,7 +219,7 @@ pub fn patch(app: &AppSpec, profile: &Profile) -> DeploymentPatch {
                 spec: PodSpecPatch {
                     containers: vec![ContainerPatch {
                         name: app.container().to_owned(),
-                        env: environment(app, &profile.namespace, &profile.environment),
+                        env: environment(app, receiving_service(profile), &profile.namespace, &profile.environment),
                     }],
                 },
             },
@@ -222,13 +232,18 @@ pub fn patch(app: &AppSpec, profile: &Profile) -> DeploymentPatch {
 /// exports OTLP/gRPC and so gets 4317. An onboarded container's own `OTEL_EXPORTER_OTLP_*` win: the
 /// operator only adds variables a container does not already set.
 #[must_use]
-pub fn instrumentation(stack_namespace: &str) -> Instrumentation {
+pub fn instrumentation(service: &str, stack_namespace: &str) -> Instrumentation {
     Instrumentation {
         spec: InstrumentationSpec {
-            exporter: InstrumentationExporter { endpoint: endpoint(stack_namespace, OtlpProtocol::HttpProtobuf) },
+            exporter: InstrumentationExporter {
+                endpoint: endpoint(service, stack_namespace, OtlpProtocol::HttpProtobuf),
+            },
             propagators: vec!["tracecontext".into(), "baggage".into()],
             nodejs: Some(LanguageSettings {
-                env: vec![k8s::env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint(stack_namespace, OtlpProtocol::Grpc))],
+                env: vec![k8s::env(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    &endpoint(service, stack_namespace, OtlpProtocol::Grpc),
+                )],
             }),
         },
     }
@@ -250,7 +265,7 @@ pub fn apps(profile: &Profile) -> Result<Apps, Error> {
         }
         let object = CustomResource::new(
             k8s::meta(INSTRUMENTATION, &app.namespace, &labels),
-            &instrumentation(&profile.namespace),
+            &instrumentation(receiving_service(profile), &profile.namespace),
         )
         .map_err(|e| format::Error::Serialize {
             what: format!("Instrumentation `{}/{INSTRUMENTATION}`", app.namespace),
@@ -262,6 +277,7 @@ pub fn apps(profile: &Profile) -> Result<Apps, Error> {
         apps: profile.apps.iter().map(|spec| App { spec: spec.clone(), patch: patch(spec, profile) }).collect(),
         instrumentations,
         stack_namespace: profile.namespace.clone(),
+        service: receiving_service(profile),
         environment: profile.environment.clone(),
     })
 }
@@ -361,7 +377,7 @@ impl Apps {
                         container: app.spec.container(),
                         service_name: app.spec.service_name(),
                         language: app.spec.language.as_str(),
-                        endpoint: endpoint(&self.stack_namespace, app.spec.protocol),
+                        endpoint: endpoint(self.service, &self.stack_namespace, app.spec.protocol),
                         protocol: app.spec.protocol.as_str(),
                         sampler: app.spec.sampler.kind.as_str().to_owned(),
                         env,
@@ -407,7 +423,7 @@ mod tests {
     }
 
     fn env(app: &AppSpec) -> Vec<(String, String)> {
-        environment(app, "observability", "staging")
+        environment(app, collector::SERVICE, "observability", "staging")
             .into_iter()
             .map(|e| {
                 let value = e.value.unwrap_or_else(|| {

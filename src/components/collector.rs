@@ -13,11 +13,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::check::{ConfigRef, ObjectRef};
 use crate::components::Component;
 use crate::components::Error;
+use crate::components::kafka;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
-    AssociationSource, AttributeAction, Batch, ClientTls, HealthCheck, K8sAttributes, K8sExtract, K8sFieldExtract,
-    MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation, ProbabilisticSampler, ResourceProcessor, RetryOnFailure,
-    SendingQueue, ZipkinReceiver,
+    AssociationSource, AttributeAction, Batch, ClientTls, DnsResolver, HealthCheck, K8sAttributes, K8sExtract,
+    K8sFieldExtract, K8sFilter, K8sResolver, KafkaExporter, KafkaProducer, LoadBalancingExporter, LoadBalancingOtlp,
+    LoadBalancingProtocol, LoadBalancingResolver, MemoryLimiter, OtlpExporter, OtlpReceiver, PodAssociation,
+    ProbabilisticSampler, ResourceProcessor, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
+    ZipkinReceiver,
 };
 use crate::config::collector::{
     ComponentKind, Config, Exporter, Extension, Logs, Pipeline, PipelineId, Processor, Receiver, Signal, Telemetry,
@@ -25,8 +28,8 @@ use crate::config::collector::{
 };
 use crate::config::istio;
 use crate::config::k8s::{self, Object, ServicePortSpec};
-use crate::model::plan::Plan;
-use crate::model::profile::Profile;
+use crate::model::plan::{Plan, WorkloadPlan};
+use crate::model::profile::{Profile, ResolverKind};
 use crate::value::ports;
 
 /// `app.kubernetes.io/name` and Deployment name of the gateway.
@@ -131,9 +134,21 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         Extension::HealthCheck(HealthCheck { endpoint: format!("0.0.0.0:{}", ports::HEALTH), path: "/".into() }),
     );
     debug_assert_eq!(health.type_name(), "health_check");
-    let mut receivers = vec![
-        config.add_receiver(None, Receiver::Otlp(OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP))),
-    ];
+    let mut otlp = OtlpReceiver::all_interfaces(ports::OTLP_GRPC, ports::OTLP_HTTP);
+    if profile.agents.enabled
+        && let Some(grpc) = otlp.protocols.grpc.as_mut()
+    {
+        // Each agent holds one long-lived gRPC connection through the `otlp` Service, which picks a
+        // gateway pod once per connection: closing connections every minute spreads the agents
+        // over pods added since (as Jaeger's receiver does for the gateways).
+        grpc.keepalive = Some(ServerKeepalive {
+            server_parameters: ServerParameters {
+                max_connection_age: crate::value::duration::Duration::from_secs(60),
+                max_connection_age_grace: crate::value::duration::Duration::from_secs(10),
+            },
+        });
+    }
+    let mut receivers = vec![config.add_receiver(None, Receiver::Otlp(otlp))];
     if serves_zipkin(profile) {
         receivers.push(
             config.add_receiver(None, Receiver::Zipkin(ZipkinReceiver::listening_on(ports::ZIPKIN, spec.version.0))),
@@ -150,7 +165,12 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
     // `k8s_attributes` must run before `batch`: batching drops the connection context whose sender
     // IP is the last-resort pod association (the processor's README, "connection").
     if spec.k8s_attributes {
-        processors.push(config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0)?));
+        // Behind node agents the sender's address is an agent's, never the application's: spans
+        // the agents could not place keep what they report rather than the agent pod's metadata.
+        let by_connection = !profile.agents.enabled;
+        processors.push(
+            config.add_processor(None, k8s_attributes(spec.distribution.0, spec.version.0, None, by_connection)?),
+        );
     }
     processors.push(config.add_processor(Some("defaults"), resource_defaults(&profile.environment)));
     if profile.sampling.percentage < 100.0 {
@@ -167,34 +187,17 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
             send_batch_max_size: plan.gateway.batch_max,
         }),
     ));
-    let exporter = OtlpExporter {
-        endpoint: jaeger_endpoint.to_owned(),
-        balancer_name: jaeger_endpoint.starts_with("dns:///").then(|| "round_robin".to_owned()),
-        tls: match &profile.jaeger.collector_tls {
-            Some(_) => ClientTls { ca_file: Some(format!("{JAEGER_CA_DIR}/ca.crt")), ..ClientTls::default() },
-            None => ClientTls::plaintext(),
-        },
-        compression: None,
-        timeout: Some(crate::value::duration::Duration::from_secs(10)),
-        sending_queue: Some(SendingQueue {
-            enabled: true,
-            num_consumers: spec.queue.num_consumers,
-            queue_size: plan.gateway.queue_spans,
-            sizer: "items".into(),
-            block_on_overflow: None,
-        }),
-        retry_on_failure: Some(RetryOnFailure {
-            enabled: true,
-            initial_interval: spec.retry.initial_interval,
-            max_interval: spec.retry.max_interval,
-            max_elapsed_time: spec.retry.max_elapsed_time,
-        }),
+    let exporter = if profile.tail_sampling.enabled {
+        // Every span of a trace to the same member of the sampling tier, so each member decides
+        // on whole traces.
+        config.add_exporter(Some("sampler"), sampler_exporter(profile, plan))
+    } else {
+        let (name, exporter) = backend_exporter(profile, &plan.gateway, jaeger_endpoint)?;
+        config.add_exporter(Some(name), exporter)
     };
-    let exporter = otlp_grpc_exporter(spec.distribution.0, spec.version.0, exporter)?;
-    let jaeger = config.add_exporter(Some("jaeger"), exporter);
     config.add_pipeline(
         PipelineId::new(Signal::Traces, None),
-        Pipeline { receivers, processors, exporters: vec![jaeger] },
+        Pipeline { receivers, processors, exporters: vec![exporter] },
     );
     config.service.telemetry = Telemetry {
         logs: Logs { level: spec.log_level.as_str().into(), encoding: "json".into() },
@@ -204,6 +207,124 @@ pub fn config(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<C
         .validate(spec.distribution.0, spec.version.0)
         .map_err(|errors| Error::Config { component: NAME.into(), errors })?;
     Ok(config)
+}
+
+/// OTLP/gRPC to Jaeger's receiving role at `endpoint`, with the workload's queue and the profile's
+/// retries: the gateway's exporter, or the sampling tier's behind it.
+///
+/// # Errors
+/// When the component table does not know the pinned version.
+pub fn jaeger_exporter(profile: &Profile, plan: &WorkloadPlan, endpoint: &str) -> Result<Exporter, Error> {
+    let spec = &profile.collector;
+    let exporter = OtlpExporter {
+        endpoint: endpoint.to_owned(),
+        balancer_name: endpoint.starts_with("dns:///").then(|| "round_robin".to_owned()),
+        tls: match &profile.jaeger.collector_tls {
+            Some(_) => ClientTls { ca_file: Some(format!("{JAEGER_CA_DIR}/ca.crt")), ..ClientTls::default() },
+            None => ClientTls::plaintext(),
+        },
+        compression: None,
+        timeout: Some(crate::value::duration::Duration::from_secs(10)),
+        sending_queue: Some(SendingQueue {
+            enabled: true,
+            num_consumers: spec.queue.num_consumers,
+            queue_size: plan.queue_spans,
+            sizer: "items".into(),
+            block_on_overflow: None,
+        }),
+        retry_on_failure: Some(retry(profile)),
+    };
+    otlp_grpc_exporter(spec.distribution.0, spec.version.0, exporter)
+}
+
+/// What the last collector before Jaeger exports with, and its name: the Kafka topic with
+/// `kafka.enabled` (every replica must have the message: `required_acks: -1`; each message keyed
+/// by trace id), else OTLP/gRPC to Jaeger.
+///
+/// # Errors
+/// When the component table does not know the pinned version.
+pub fn backend_exporter(
+    profile: &Profile,
+    plan: &WorkloadPlan,
+    jaeger_endpoint: &str,
+) -> Result<(&'static str, Exporter), Error> {
+    if !profile.kafka.enabled {
+        return Ok(("jaeger", jaeger_exporter(profile, plan, jaeger_endpoint)?));
+    }
+    Ok((
+        "spans",
+        Exporter::Kafka(KafkaExporter {
+            client: kafka::client(profile),
+            traces: kafka::topic(profile),
+            partition_traces_by_id: true,
+            producer: KafkaProducer { required_acks: -1, compression: "zstd".into() },
+            timeout: Some(crate::value::duration::Duration::from_secs(10)),
+            sending_queue: Some(SendingQueue {
+                enabled: true,
+                num_consumers: profile.collector.queue.num_consumers,
+                queue_size: plan.queue_spans,
+                sizer: "items".into(),
+                block_on_overflow: None,
+            }),
+            retry_on_failure: Some(retry(profile)),
+        }),
+    ))
+}
+
+fn retry(profile: &Profile) -> RetryOnFailure {
+    let r = &profile.collector.retry;
+    RetryOnFailure {
+        enabled: true,
+        initial_interval: r.initial_interval,
+        max_interval: r.max_interval,
+        max_elapsed_time: r.max_elapsed_time,
+    }
+}
+
+/// The headless Service of the sampling tier (the `loadbalancing` exporter resolves its members).
+pub const SAMPLER_HEADLESS_SERVICE: &str = "otel-sampler-headless";
+
+/// The gateway's `loadbalancing` exporter to the sampling tier: routing by trace id, each member
+/// over OTLP/gRPC, found by DNS on the headless Service or through its EndpointSlices.
+#[must_use]
+pub fn sampler_exporter(profile: &Profile, plan: &Plan) -> Exporter {
+    let ns = &profile.namespace;
+    let resolver = match profile.tail_sampling.resolver {
+        ResolverKind::Dns => LoadBalancingResolver {
+            dns: Some(DnsResolver {
+                hostname: format!("{SAMPLER_HEADLESS_SERVICE}.{ns}.svc.cluster.local"),
+                port: ports::OTLP_GRPC.to_string(),
+                interval: crate::value::duration::Duration::from_secs(5),
+            }),
+            k8s: None,
+        },
+        ResolverKind::K8s => LoadBalancingResolver {
+            dns: None,
+            k8s: Some(K8sResolver {
+                service: format!("{SAMPLER_HEADLESS_SERVICE}.{ns}"),
+                ports: vec![ports::OTLP_GRPC],
+            }),
+        },
+    };
+    Exporter::LoadBalancing(LoadBalancingExporter {
+        routing_key: "traceID".into(),
+        protocol: LoadBalancingProtocol {
+            otlp: LoadBalancingOtlp {
+                tls: ClientTls::plaintext(),
+                timeout: crate::value::duration::Duration::from_secs(10),
+            },
+        },
+        resolver,
+        timeout: None,
+        sending_queue: Some(SendingQueue {
+            enabled: true,
+            num_consumers: profile.collector.queue.num_consumers,
+            queue_size: plan.gateway.queue_spans,
+            sizer: "items".into(),
+            block_on_overflow: None,
+        }),
+        retry_on_failure: Some(retry(profile)),
+    })
 }
 
 /// Whether the gateway also receives Zipkin, for Envoy proxies on Istio's legacy tracer.
@@ -228,11 +349,17 @@ pub const SERVICE_ATTRIBUTES_SINCE: distribution::Version = distribution::Versio
 ///
 /// A span finds its pod by the pod UID or the pod name and namespace it reports (onboarded apps
 /// report both, see [`crate::components::apps`], which keeps working behind a mesh sidecar or any
-/// proxy), and failing that by the sender's IP address.
+/// proxy), and failing that, when `by_connection`, by the sender's IP address. With `node_env` the
+/// processor watches only the pods of the node that variable names (a node agent).
 ///
 /// # Errors
 /// When the component table does not know `version`.
-pub fn k8s_attributes(dist: distribution::Distribution, version: distribution::Version) -> Result<Processor, Error> {
+pub fn k8s_attributes(
+    dist: distribution::Distribution,
+    version: distribution::Version,
+    node_env: Option<&str>,
+    by_connection: bool,
+) -> Result<Processor, Error> {
     let mut metadata: Vec<String> =
         ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.deployment.name", "k8s.node.name"]
             .map(str::to_owned)
@@ -247,20 +374,24 @@ pub fn k8s_attributes(dist: distribution::Distribution, version: distribution::V
             labels.push(K8sFieldExtract { tag_name: attribute.into(), key: label.into(), from: "pod".into() });
         }
     }
+    let mut pod_association = vec![
+        PodAssociation { sources: vec![AssociationSource::attribute("k8s.pod.uid")] },
+        PodAssociation {
+            sources: vec![
+                AssociationSource::attribute("k8s.namespace.name"),
+                AssociationSource::attribute("k8s.pod.name"),
+            ],
+        },
+    ];
+    if by_connection {
+        pod_association.push(PodAssociation { sources: vec![AssociationSource::connection()] });
+    }
     let processor = K8sAttributes {
         auth_type: "serviceAccount".into(),
         passthrough: false,
+        filter: node_env.map(|env| K8sFilter { node_from_env_var: Some(env.to_owned()) }),
         extract: K8sExtract { metadata, labels },
-        pod_association: vec![
-            PodAssociation { sources: vec![AssociationSource::attribute("k8s.pod.uid")] },
-            PodAssociation {
-                sources: vec![
-                    AssociationSource::attribute("k8s.namespace.name"),
-                    AssociationSource::attribute("k8s.pod.name"),
-                ],
-            },
-            PodAssociation { sources: vec![AssociationSource::connection()] },
-        ],
+        pod_association,
     };
     let modern =
         distribution::ships(dist, version, ComponentKind::Processor, "k8s_attributes").map_err(|e| Error::Config {
@@ -318,12 +449,18 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         &version,
         spec.digest.as_deref(),
     );
-    let volumes = profile
+    let mut volumes: Vec<_> = profile
         .jaeger
         .collector_tls
         .iter()
         .map(|tls| k8s::secret_volume("jaeger-ca", &tls.secret, &[("ca.crt", "ca.crt")], JAEGER_CA_DIR))
         .collect();
+    let mut env = vec![k8s::env("GOMEMLIMIT", &plan.gateway.memory.gomemlimit())];
+    // The gateway writes to Kafka unless a tail-sampling tier stands between.
+    if profile.kafka.enabled && !profile.tail_sampling.enabled {
+        volumes.extend(kafka::volumes(profile));
+        env.extend(kafka::env(profile));
+    }
     let workload = workload::build(WorkloadSpec {
         name: NAME,
         app: NAME,
@@ -345,13 +482,14 @@ pub fn gateway(profile: &Profile, plan: &Plan, jaeger_endpoint: &str) -> Result<
         .into_iter()
         .filter(|p| serves_zipkin(profile) || p.container_port != i32::from(ports::ZIPKIN))
         .collect(),
-        env: vec![k8s::env("GOMEMLIMIT", &plan.gateway.memory.gomemlimit())],
+        env,
         volumes,
         health_path: "/",
         service_account: NAME,
         // `k8s_attributes` watches the API server with the pod's ServiceAccount token; without it the
         // token is not mounted.
-        api_access: spec.k8s_attributes,
+        api_access: spec.k8s_attributes
+            || (profile.tail_sampling.enabled && profile.tail_sampling.resolver == ResolverKind::K8s),
         priority_class_name: profile.security.priority_class_name.as_deref(),
         termination_grace_seconds: TERMINATION_GRACE_SECONDS,
         init_containers: Vec::new(),
@@ -474,7 +612,8 @@ mod tests {
 
     #[test]
     fn k8s_attributes_takes_the_name_and_options_the_pinned_version_knows() {
-        let at = |v| k8s_attributes(distribution::Distribution::OtelcolK8s, v).unwrap_or_else(|e| panic!("{e}"));
+        let at =
+            |v| k8s_attributes(distribution::Distribution::OtelcolK8s, v, None, true).unwrap_or_else(|e| panic!("{e}"));
         let modern = at(Version::new(0, 159, 0));
         assert_eq!(modern.type_name(), "k8s_attributes");
         let Processor::K8sAttributes(p) = &modern else { panic!("{modern:?}") };

@@ -1,15 +1,18 @@
 //! The stack's components, each one function of the profile that returns its named objects.
 
+pub mod agent;
 pub mod apps;
 pub mod collector;
 pub mod istio;
 pub mod jaeger;
+pub mod kafka;
 pub mod monitoring;
 pub mod namespace;
 pub mod network;
 pub mod operator;
 pub mod parts;
 pub mod pods;
+pub mod sampler;
 pub mod smoke_test;
 pub mod workload;
 

@@ -8,8 +8,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::components::Component;
 use crate::components::Error;
+use crate::components::agent::Agents;
 use crate::components::collector::Gateway;
 use crate::components::jaeger::{self as jaeger_component, Jaeger};
+use crate::components::sampler::Sampler;
 use crate::config::k8s::{self, CustomKind, CustomResource, Object};
 use crate::config::prometheus::{
     self as prom, AlertRule, PodMetricsEndpoint, PodMonitor, PodMonitorSpec, PrometheusRule, PrometheusRuleSpec,
@@ -38,13 +40,19 @@ pub struct Monitoring {
     pub collector_monitor: CustomResource,
     /// Scrapes every Jaeger pod's `metrics` port, and the `span-metrics` port where it exists.
     pub jaeger_monitor: CustomResource,
+    /// Scrapes the node agents and the tail-sampling tier (and its `span-metrics` port), when
+    /// they run.
+    pub tier_monitors: Vec<CustomResource>,
     /// The alert rules.
     pub rule: CustomResource,
 }
 
 impl Component for Monitoring {
     fn into_objects(self) -> Vec<Object> {
-        vec![self.collector_monitor.into(), self.jaeger_monitor.into(), self.rule.into()]
+        let mut objects = vec![self.collector_monitor.into(), self.jaeger_monitor.into()];
+        objects.extend(self.tier_monitors.into_iter().map(Object::from));
+        objects.push(self.rule.into());
+        objects
     }
 }
 
@@ -114,23 +122,37 @@ struct Scope<'a> {
     jaeger_job: &'a str,
     jaeger_container: &'a str,
     queue_ratio: f64,
-    /// Jaeger writes to Elasticsearch (whose failures only its bulk metrics show).
     /// `Elasticsearch` or `OpenSearch` when Jaeger writes to one (both serve the same bulk metrics).
     search: Option<&'static str>,
+    /// Further collector tiers (node agents, tail sampling): `(job, container, exporter)`.
+    tiers: Vec<(String, String, String)>,
 }
 
 fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
     let ns = s.namespace;
-    let both = format!("{}|{}", prom::regex_literal(s.gateway_job), prom::regex_literal(s.jaeger_job));
+    let regex = |items: &mut dyn Iterator<Item = &str>| items.map(prom::regex_literal).collect::<Vec<_>>().join("|");
+    let both = regex(&mut [s.gateway_job, s.jaeger_job].into_iter().chain(s.tiers.iter().map(|t| t.0.as_str())));
     let gateway = [("namespace", "=", ns), ("job", "=", s.gateway_job)];
     let any_job = [("namespace", "=", ns), ("job", "=~", both.as_str())];
     let rate = |name: &str, matchers: &[(&str, &str, &str)], by: &str| {
         format!("sum by ({by}) (rate({}[{WINDOW}]))", select(name, matchers))
     };
     let containers =
-        format!("{}|{}", prom::regex_literal(s.gateway_container), prom::regex_literal(s.jaeger_container));
-    let mut send_failed = gateway.to_vec();
-    send_failed.push(("exporter", "=", &s.gateway_exporter));
+        regex(&mut [s.gateway_container, s.jaeger_container].into_iter().chain(s.tiers.iter().map(|t| t.1.as_str())));
+    // Every collector tier's exporter towards the next hop: lost spans wherever they are lost.
+    let tier_jobs = regex(&mut std::iter::once(s.gateway_job).chain(s.tiers.iter().map(|t| t.0.as_str())));
+    let tier_exporters =
+        regex(&mut std::iter::once(s.gateway_exporter.as_str()).chain(s.tiers.iter().map(|t| t.2.as_str())));
+    let send_failed: Vec<(&str, &str, &str)> = if s.tiers.is_empty() {
+        vec![("namespace", "=", ns), ("job", "=", s.gateway_job), ("exporter", "=", &s.gateway_exporter)]
+    } else {
+        vec![("namespace", "=", ns), ("job", "=~", &tier_jobs), ("exporter", "=~", &tier_exporters)]
+    };
+    let send_failed_summary = if s.tiers.is_empty() {
+        format!("the gateway cannot deliver spans to Jaeger ({})", s.gateway_exporter)
+    } else {
+        "{{ $labels.pod }} cannot deliver spans to the next hop ({{ $labels.exporter }})".to_owned()
+    };
     let mut rules = vec![
         alert(
             "TracestackCollectorDown",
@@ -168,7 +190,7 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
             format!("{} > 0", rate(metric::EXPORTER_SEND_FAILED_SPANS, &send_failed, "namespace, job, pod, exporter")),
             "5m",
             "critical",
-            format!("the gateway cannot deliver spans to Jaeger ({})", s.gateway_exporter),
+            send_failed_summary,
             "{{ $labels.pod }} gave up on {{ $value | humanize }} spans/s after retries: they are lost. See the runbook, \"Spans dropped\".".into(),
         ),
         alert(
@@ -224,6 +246,90 @@ fn health_rules(s: &Scope<'_>) -> Vec<AlertRule> {
         ));
     }
     rules
+}
+
+/// Health of the tail-sampling tier: traces decided too early (`num_traces` too small), spans
+/// arriving after their trace's decision (`decision_wait` too short), decision rounds falling
+/// behind, and the trace buffer filling up.
+fn tail_sampling_rules(ns: &str, job: &str, num_traces: u64) -> Vec<AlertRule> {
+    let m = [("namespace", "=", ns), ("job", "=", job)];
+    let rate = |name: &str, by: &str| format!("sum by ({by}) (rate({}[{WINDOW}]))", select(name, &m));
+    vec![
+        alert(
+            "TracestackTailSamplingDroppedTooEarly",
+            format!("{} > 0", rate(metric::TAIL_DROPPED_TOO_EARLY, "namespace, job, pod")),
+            "5m",
+            "warning",
+            "{{ $labels.pod }} decides traces before their decision wait".into(),
+            format!(
+                "{{{{ $labels.pod }}}} holds more traces than `num_traces` ({num_traces}) and decides {{{{ $value | humanize }}}} traces/s early, on part of their spans: raise `tail_sampling.replicas` or its memory, or lower `decision_wait`."
+            ),
+        ),
+        alert(
+            "TracestackTailSamplingLateSpans",
+            format!(
+                "{} / {} > 0.01",
+                rate(metric::TAIL_LATE_SPANS, "namespace, job, pod"),
+                rate(metric::RECEIVER_ACCEPTED_SPANS, "namespace, job, pod")
+            ),
+            "15m",
+            "warning",
+            "{{ $labels.pod }} receives spans after their trace was decided".into(),
+            "{{ $value | humanizePercentage }} of the spans {{ $labels.pod }} receives come after their trace's decision and follow it without being weighed: traces last longer than `tail_sampling.decision_wait`.".into(),
+        ),
+        alert(
+            "TracestackTailSamplingDecisionSlow",
+            format!(
+                "histogram_quantile(0.99, sum by (namespace, job, pod, le) (rate({}[{WINDOW}]))) > 1000",
+                select(metric::TAIL_DECISION_LATENCY_BUCKET, &m)
+            ),
+            "10m",
+            "warning",
+            "{{ $labels.pod }} takes over a second per decision round".into(),
+            "The decision rounds of {{ $labels.pod }} (every second) take {{ $value | humanize }} ms at p99: it falls behind, traces wait longer than `decision_wait` and memory grows. Give the tier more CPU or replicas.".into(),
+        ),
+        alert(
+            "TracestackTailSamplingBufferFull",
+            format!("max by (namespace, job, pod) ({}) / {num_traces} > 0.9", select(metric::TAIL_TRACES_ON_MEMORY, &m)),
+            "10m",
+            "warning",
+            "{{ $labels.pod }} holds over 90 % of the traces it may".into(),
+            format!("{{{{ $labels.pod }}}} is near `num_traces` ({num_traces}): beyond it traces are decided early."),
+        ),
+    ]
+}
+
+/// Health of the Kafka buffer's consumer (Jaeger's receiving role): a lag that keeps growing, and
+/// a lag nobody reads.
+fn kafka_rules(ns: &str, job: &str) -> Vec<AlertRule> {
+    let m = [("namespace", "=", ns), ("job", "=", job)];
+    // The names differ by Jaeger release (suffixes): select by a `__name__` pattern.
+    let by_name = |pattern: &str| {
+        let rest: Vec<String> = m.iter().map(|(k, op, v)| format!("{k}{op}{}", prom::string(v))).collect();
+        format!("{{__name__=~{},{}}}", prom::string(pattern), rest.join(","))
+    };
+    let lag = by_name(metric::KAFKA_OFFSET_LAG);
+    vec![
+        alert(
+            "TracestackKafkaConsumerLagGrowing",
+            format!("sum by (namespace, job, topic) (deriv({lag}[10m])) > 0"),
+            "30m",
+            "warning",
+            "Jaeger falls behind the Kafka topic {{ $labels.topic }}".into(),
+            "The consumer group's lag on {{ $labels.topic }} has grown for 30 minutes: Jaeger writes slower than the collectors produce (storage slow or failing, too few Jaeger pods or partitions). Spans wait in the topic; they are lost once its retention passes.".into(),
+        ),
+        alert(
+            "TracestackKafkaConsumerStalled",
+            format!(
+                "(sum by (namespace, job, topic) ({lag}) > 0) unless (sum by (namespace, job, topic) (rate({}[{WINDOW}])) > 0)",
+                by_name(metric::KAFKA_MESSAGES)
+            ),
+            "10m",
+            "critical",
+            "nothing consumes the Kafka topic {{ $labels.topic }}".into(),
+            "{{ $value | humanize }} messages wait on {{ $labels.topic }} and Jaeger reads none: its pods are down, cannot reach the brokers or are not in the group. Spans wait in the topic; they are lost once its retention passes.".into(),
+        ),
+    ]
 }
 
 /// The span-metrics selector of RED alerts: this stack's Jaeger, entry spans, optionally one
@@ -320,11 +426,45 @@ fn percent(ratio: f64) -> String {
     format!("{} %", prom::number((ratio * 10000.0).round() / 100.0))
 }
 
+fn components_agent_job() -> String {
+    crate::components::agent::NAME.to_owned()
+}
+
+fn components_agent_container(agents: &Agents) -> String {
+    agents
+        .daemon_set
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
+}
+
+/// `num_traces` of the tier's `tail_sampling` processor, as rendered.
+fn tail_sampling_num_traces(sampler: &Sampler) -> u64 {
+    sampler
+        .config
+        .processors
+        .values()
+        .find_map(|p| match p {
+            crate::config::collector::Processor::TailSampling(t) => Some(t.num_traces),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The monitoring objects, or `None` when the profile does not enable monitoring.
 ///
 /// # Errors
 /// When a custom resource does not serialise.
-pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Result<Option<Monitoring>, Error> {
+pub fn monitoring(
+    profile: &Profile,
+    gateway: &Gateway,
+    jaeger: &Jaeger,
+    agents: Option<&Agents>,
+    sampler: Option<&Sampler>,
+) -> Result<Option<Monitoring>, Error> {
     if !profile.monitoring.enabled {
         return Ok(None);
     }
@@ -334,13 +474,17 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
     let (gateway_container, gateway_job) = pod_identity(&gateway.deployment);
     let jaeger_deployment = jaeger.roles.first().map(|r| &r.deployment);
     let (jaeger_container, jaeger_job) = jaeger_deployment.map(pod_identity).unwrap_or_default();
-    let gateway_exporter = gateway
-        .config
-        .exporters
-        .keys()
-        .find(|id| id.name() == Some("jaeger"))
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    // The exporter of the traces pipeline: to Jaeger, or to the tail-sampling tier.
+    let exporter_of = |config: &crate::config::collector::Config| {
+        config
+            .service
+            .pipelines
+            .get(&crate::config::collector::PipelineId::new(crate::config::collector::Signal::Traces, None))
+            .and_then(|p| p.exporters.first())
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    let gateway_exporter = exporter_of(&gateway.config);
     let collector_version = profile.collector.version.0.to_string();
     let jaeger_version = profile.jaeger.version.0.to_string();
 
@@ -364,7 +508,7 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
         jaeger_selector.remove(varying);
     }
     let mut jaeger_ports = vec![jaeger_component::METRICS_PORT];
-    if jaeger_component::span_metrics_enabled(profile) {
+    if jaeger_component::computes_span_metrics(profile) {
         jaeger_ports.push(jaeger_component::SPAN_METRICS_PORT);
     }
     let jaeger_monitor = pod_monitor(jaeger_selector, &jaeger_ports, &interval);
@@ -378,15 +522,57 @@ pub fn monitoring(profile: &Profile, gateway: &Gateway, jaeger: &Jaeger) -> Resu
         jaeger_container: &jaeger_container,
         queue_ratio: spec.queue_alert_ratio,
         search: profile.jaeger.storage.search().map(|(engine, _)| engine.title()),
+        tiers: {
+            let mut tiers = Vec::new();
+            if let Some(a) = agents {
+                tiers.push((components_agent_job(), components_agent_container(a), exporter_of(&a.config)));
+            }
+            if let Some(t) = sampler {
+                let (container, job) = pod_identity(&t.deployment);
+                tiers.push((job, container, exporter_of(&t.config)));
+            }
+            tiers
+        },
     };
+    let mut tier_monitors = Vec::new();
+    if let Some(a) = agents {
+        let selector = a.daemon_set.spec.as_ref().and_then(|s| s.selector.match_labels.clone()).unwrap_or_default();
+        let monitor = pod_monitor(selector, &["metrics"], &interval);
+        tier_monitors.push(custom(meta(&components_agent_job(), "monitoring", profile, &collector_version), &monitor)?);
+    }
     let mut groups = vec![RuleGroup { name: "tracestack.pipeline".into(), rules: health_rules(&scope) }];
+    // RED from Jaeger's receiving role, or from the tail-sampling tier (before it samples).
+    let mut red_job = jaeger_job.clone();
+    if let Some(t) = sampler {
+        let (_, job) = pod_identity(&t.deployment);
+        let mut ports = vec!["metrics"];
+        if jaeger_component::span_metrics_enabled(profile) {
+            ports.push(jaeger_component::SPAN_METRICS_PORT);
+        }
+        let selector = t.deployment.spec.as_ref().and_then(|s| s.selector.match_labels.clone()).unwrap_or_default();
+        tier_monitors.push(custom(
+            meta(&job, "monitoring", profile, &collector_version),
+            &pod_monitor(selector, &ports, &interval),
+        )?);
+        groups.push(RuleGroup {
+            name: "tracestack.tail_sampling".into(),
+            rules: tail_sampling_rules(ns, &job, tail_sampling_num_traces(t)),
+        });
+        red_job = job;
+    }
     if jaeger_component::span_metrics_enabled(profile) {
-        groups.push(RuleGroup { name: "tracestack.red".into(), rules: red_rules(&spec.red, ns, &jaeger_job) });
+        groups.push(RuleGroup { name: "tracestack.red".into(), rules: red_rules(&spec.red, ns, &red_job) });
+    }
+    if profile.kafka.enabled {
+        let receiving = jaeger.roles.iter().find(|r| r.kind.receives()).map(|r| &r.deployment);
+        let (_, job) = receiving.map(pod_identity).unwrap_or_default();
+        groups.push(RuleGroup { name: "tracestack.kafka".into(), rules: kafka_rules(ns, &job) });
     }
     let rules = PrometheusRule { spec: PrometheusRuleSpec { groups } };
     Ok(Some(Monitoring {
         collector_monitor: custom(meta(&gateway_job, "monitoring", profile, &collector_version), &collector)?,
         jaeger_monitor: custom(meta(&jaeger_job, "monitoring", profile, &jaeger_version), &jaeger_monitor)?,
+        tier_monitors,
         rule: custom(meta(RULE_NAME, "alerts", profile, &collector_version), &rules)?,
         rules,
         red: jaeger_component::span_metrics_enabled(profile).then(|| spec.red.clone()),

@@ -51,6 +51,23 @@ pub struct Topology {
     pub smoke_test: Option<Endpoint>,
     /// The Prometheus the query role reads span metrics from (Jaeger's Monitor tab), as a URL.
     pub prometheus_url: Option<String>,
+    /// The node agents, when they run.
+    pub agents: Option<AgentEndpoint>,
+    /// The tail-sampling tier, when it runs: the gateway sends to it, it sends to Jaeger.
+    pub sampler: Option<Endpoint>,
+    /// The tail-sampling tier's metrics ports (self-metrics, and span metrics when it computes them).
+    pub sampler_metrics_ports: Vec<u16>,
+    /// The Kafka buffer's brokers: their namespace (none: any address) and ports.
+    pub kafka: Option<(Option<String>, Vec<u16>)>,
+}
+
+/// The node agents' pods and whether they talk to the API server.
+#[derive(Clone, Debug)]
+pub struct AgentEndpoint {
+    /// The agent pods.
+    pub endpoint: Endpoint,
+    /// Whether they watch pods (`k8s_attributes`).
+    pub api_access: bool,
 }
 
 /// Namespace and port of an in-cluster `http(s)://name.namespace.svc[.cluster.local][:port]` URL;
@@ -200,20 +217,49 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
         namespaces(&with_own(ns, &np.otlp_from_namespaces))
     };
 
-    let mut gateway_in = vec![ingress(vec![otlp_sources], &t.gateway_ports)];
-    metrics(&mut gateway_in);
-    let mut gateway_out = vec![NetworkPolicyEgressRule {
-        to: Some(vec![pods(&t.jaeger_receiver.selector)]),
-        ports: Some(vec![tcp(ports::OTLP_GRPC)]),
-    }];
-    if t.gateway_api_access {
+    let api_server = || {
         // The API server is no pod a selector can name, and its address differs per cluster: allow
         // its usual ports (443 on the `kubernetes` Service, 6443 on many control planes) to the
         // address blocks the profile gives, else to any address.
         let to = (!np.api_server_cidrs.is_empty()).then(|| np.api_server_cidrs.iter().map(|c| ip_block(c)).collect());
-        gateway_out.push(NetworkPolicyEgressRule { to, ports: Some(vec![tcp(443), tcp(6443)]) });
+        NetworkPolicyEgressRule { to, ports: Some(vec![tcp(443), tcp(6443)]) }
+    };
+    let mut gateway_in = vec![ingress(vec![otlp_sources.clone()], &t.gateway_ports)];
+    metrics(&mut gateway_in);
+    let kafka_out = t.kafka.as_ref().map(|(namespace, broker_ports)| NetworkPolicyEgressRule {
+        to: namespace.as_ref().map(|n| vec![namespaces(std::slice::from_ref(n))]),
+        ports: Some(broker_ports.iter().copied().map(tcp).collect()),
+    });
+    // The last collector before Jaeger writes to Kafka instead, when the buffer is on.
+    let to_jaeger = kafka_out.clone().unwrap_or_else(|| NetworkPolicyEgressRule {
+        to: Some(vec![pods(&t.jaeger_receiver.selector)]),
+        ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+    });
+    // The gateway exports to the sampling tier when it runs, else towards Jaeger.
+    let mut gateway_out = vec![match &t.sampler {
+        Some(sampler) => NetworkPolicyEgressRule {
+            to: Some(vec![pods(&sampler.selector)]),
+            ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+        },
+        None => to_jaeger.clone(),
+    }];
+    if t.gateway_api_access {
+        gateway_out.push(api_server());
     }
     let mut workloads = vec![policy(&t.gateway.name, ns, t.gateway.selector.clone(), gateway_in, gateway_out)];
+    if let Some(agents) = &t.agents {
+        // Applications on every node send to their agent; the agent sends to the gateway only.
+        let mut agent_in = vec![ingress(vec![otlp_sources.clone()], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
+        metrics(&mut agent_in);
+        let mut agent_out = vec![NetworkPolicyEgressRule {
+            to: Some(vec![pods(&t.gateway.selector)]),
+            ports: Some(vec![tcp(ports::OTLP_GRPC)]),
+        }];
+        if agents.api_access {
+            agent_out.push(api_server());
+        }
+        workloads.push(policy(&agents.endpoint.name, ns, agents.endpoint.selector.clone(), agent_in, agent_out));
+    }
 
     let mut query_from = np.query_from_namespaces.clone();
     let controllers = [
@@ -227,7 +273,17 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
     }
     let query_in =
         ingress(vec![namespaces(&with_own(ns, &query_from))], &[ports::JAEGER_QUERY_HTTP, ports::JAEGER_QUERY_GRPC]);
-    let mut receiver_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
+    if let Some(sampler) = &t.sampler {
+        let mut sampler_in = vec![ingress(vec![pods(&t.gateway.selector)], &[ports::OTLP_GRPC])];
+        if !np.metrics_from_namespaces.is_empty() {
+            sampler_in.push(ingress(vec![namespaces(&np.metrics_from_namespaces)], &t.sampler_metrics_ports));
+        }
+        let sampler_out = vec![to_jaeger.clone()];
+        workloads.push(policy(&sampler.name, ns, sampler.selector.clone(), sampler_in, sampler_out));
+    }
+    // Jaeger receives from whatever exports to it: the sampling tier, else the gateway.
+    let jaeger_sender = t.sampler.as_ref().unwrap_or(&t.gateway);
+    let mut receiver_in = vec![ingress(vec![pods(&jaeger_sender.selector)], &[ports::OTLP_GRPC, ports::OTLP_HTTP])];
     let same = t.jaeger_receiver.selector == t.jaeger_query.selector;
     if same {
         receiver_in.push(query_in.clone());
@@ -245,7 +301,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
             ports: Some(vec![tcp(port)]),
         });
     }
-    let receiver_out = if same { query_out.clone() } else { es_egress.clone() };
+    let mut receiver_out = if same { query_out.clone() } else { es_egress.clone() };
+    // Jaeger's receiving role consumes the topic.
+    receiver_out.extend(kafka_out.clone());
     workloads.push(policy(&t.jaeger_receiver.name, ns, t.jaeger_receiver.selector.clone(), receiver_in, receiver_out));
     if !same {
         let mut query = vec![query_in];
@@ -257,7 +315,9 @@ pub fn policies(profile: &Profile, t: &Topology) -> Policies {
             to: Some(vec![pods(&target.selector)]),
             ports: Some(vec![tcp(port)]),
         };
-        let egress = vec![to(&t.gateway, ports::OTLP_GRPC), to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP)];
+        // It sends where applications send: the node agents when they run, else the gateway.
+        let sends_to = t.agents.as_ref().map_or(&t.gateway, |a| &a.endpoint);
+        let egress = vec![to(sends_to, ports::OTLP_GRPC), to(&t.jaeger_query, ports::JAEGER_QUERY_HTTP)];
         workloads.push(policy(&smoke.name, ns, smoke.selector.clone(), Vec::new(), egress));
     }
     for client in &t.es_clients {

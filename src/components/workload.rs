@@ -159,9 +159,9 @@ fn autoscaler(spec: &WorkloadSpec<'_>, labels: &BTreeMap<String, String>) -> Opt
     })
 }
 
-/// Builds the objects of one workload.
+/// The ConfigMap and pod template of a workload: what a Deployment and a DaemonSet share.
 #[must_use]
-pub fn build(spec: WorkloadSpec<'_>) -> Workload {
+pub fn pod(spec: &WorkloadSpec<'_>) -> (ConfigMap, PodTemplateSpec) {
     let labels = k8s::labels(spec.app, spec.component, &spec.version);
     let selector = k8s::selector(spec.app, spec.component);
     let config_map = ConfigMap {
@@ -219,6 +219,30 @@ pub fn build(spec: WorkloadSpec<'_>) -> Workload {
         CONFIG_HASH_ANNOTATION.to_owned(),
         k8s::content_hash(&[spec.config_file, &spec.config_text]),
     )]);
+    let template = PodTemplateSpec {
+        metadata: Some(ObjectMeta { labels: Some(labels), annotations: Some(annotations), ..ObjectMeta::default() }),
+        spec: Some(PodSpec {
+            service_account_name: Some(spec.service_account.to_owned()),
+            automount_service_account_token: Some(spec.api_access),
+            security_context: Some(k8s::restricted_pod()),
+            priority_class_name: spec.priority_class_name.map(str::to_owned),
+            termination_grace_period_seconds: Some(spec.termination_grace_seconds),
+            topology_spread_constraints: (spec.plan.max_replicas > 1).then(|| spread(&selector)),
+            init_containers: (!spec.init_containers.is_empty()).then(|| spec.init_containers.clone()),
+            containers: vec![container],
+            volumes: Some(volumes),
+            ..PodSpec::default()
+        }),
+    };
+    (config_map, template)
+}
+
+/// Builds the objects of one workload.
+#[must_use]
+pub fn build(spec: WorkloadSpec<'_>) -> Workload {
+    let labels = k8s::labels(spec.app, spec.component, &spec.version);
+    let selector = k8s::selector(spec.app, spec.component);
+    let (config_map, template) = pod(&spec);
     let autoscaler = autoscaler(&spec, &labels);
     let disruption_budget = (spec.plan.min_replicas >= 2).then(|| PodDisruptionBudget {
         metadata: k8s::meta(spec.name, spec.namespace, &labels),
@@ -245,25 +269,7 @@ pub fn build(spec: WorkloadSpec<'_>) -> Workload {
                     max_unavailable: Some(IntOrString::Int(0)),
                 }),
             }),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels.clone()),
-                    annotations: Some(annotations),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
-                    service_account_name: Some(spec.service_account.to_owned()),
-                    automount_service_account_token: Some(spec.api_access),
-                    security_context: Some(k8s::restricted_pod()),
-                    priority_class_name: spec.priority_class_name.map(str::to_owned),
-                    termination_grace_period_seconds: Some(spec.termination_grace_seconds),
-                    topology_spread_constraints: (spec.plan.max_replicas > 1).then(|| spread(&selector)),
-                    init_containers: (!spec.init_containers.is_empty()).then(|| spec.init_containers.clone()),
-                    containers: vec![container],
-                    volumes: Some(volumes),
-                    ..PodSpec::default()
-                }),
-            },
+            template,
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()

@@ -381,7 +381,8 @@ fn served_on(gateway: GatewayRef<'_>, port: u16) -> String {
                     served.push(format!("`{id}` (Zipkin)"));
                 }
             }
-            Receiver::Nop(_) => {}
+            // A Kafka consumer serves no port.
+            Receiver::Nop(_) | Receiver::Kafka(_) => {}
         }
     }
     if served.is_empty() { "nothing".to_owned() } else { served.join(" and ") }

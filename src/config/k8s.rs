@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -371,6 +371,8 @@ objects! {
     Deployment(Deployment),
     /// A PersistentVolumeClaim.
     PersistentVolumeClaim(PersistentVolumeClaim),
+    /// A DaemonSet.
+    DaemonSet(DaemonSet),
     /// A HorizontalPodAutoscaler (`autoscaling/v2`).
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     /// A PodDisruptionBudget (`policy/v1`).
@@ -387,6 +389,10 @@ objects! {
     ClusterRole(ClusterRole),
     /// A ClusterRoleBinding.
     ClusterRoleBinding(ClusterRoleBinding),
+    /// A Role.
+    Role(Role),
+    /// A RoleBinding.
+    RoleBinding(RoleBinding),
 }
 
 /// A custom resource kind with a typed body: implement this for the small typed structs that
@@ -463,6 +469,7 @@ impl Object {
     pub fn pod_template(&self) -> Option<&PodTemplateSpec> {
         match self {
             Self::Deployment(d) => d.spec.as_ref().map(|s| &s.template),
+            Self::DaemonSet(d) => d.spec.as_ref().map(|s| &s.template),
             Self::Job(j) => j.spec.as_ref().map(|s| &s.template),
             Self::CronJob(c) => c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).map(|s| &s.template),
             Self::Namespace(_)
@@ -476,6 +483,8 @@ impl Object {
             | Self::Ingress(_)
             | Self::ClusterRole(_)
             | Self::ClusterRoleBinding(_)
+            | Self::Role(_)
+            | Self::RoleBinding(_)
             | Self::Custom(_) => None,
         }
     }
@@ -497,8 +506,11 @@ impl Object {
             | Self::Ingress(_)
             | Self::Job(_)
             | Self::CronJob(_)
+            | Self::DaemonSet(_)
             | Self::ClusterRole(_)
             | Self::ClusterRoleBinding(_)
+            | Self::Role(_)
+            | Self::RoleBinding(_)
             | Self::Custom(_) => None,
         }
     }

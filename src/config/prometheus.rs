@@ -69,6 +69,29 @@ pub mod metric {
     /// Buckets of the `spanmetrics` duration histogram with unit `ms` (the unit becomes the
     /// `_milliseconds` suffix).
     pub const SPAN_DURATION_BUCKET: &str = "traces_span_metrics_duration_milliseconds_bucket";
+    /// Traces the `tail_sampling` processor decided before `decision_wait` because `num_traces`
+    /// was full (contrib v0.159.0 `processor/tailsamplingprocessor/documentation.md`,
+    /// `processor_tail_sampling_sampling_trace_dropped_too_early`; read off a running v0.159.0
+    /// collector by the e2e `tail-sampling` suite, like every name below).
+    pub const TAIL_DROPPED_TOO_EARLY: &str = "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early";
+    /// Spans that arrived after their trace was decided: the count of the late-span age
+    /// histogram (`processor_tail_sampling_sampling_late_span_age`), served once a late span came.
+    pub const TAIL_LATE_SPANS: &str = "otelcol_processor_tail_sampling_sampling_late_span_age_count";
+    /// Buckets of the time one decision round over every due trace took, in ms
+    /// (`processor_tail_sampling_sampling_decision_timer_latency`).
+    pub const TAIL_DECISION_LATENCY_BUCKET: &str =
+        "otelcol_processor_tail_sampling_sampling_decision_timer_latency_bucket";
+    /// Messages of a partition the consumer group has not read yet, per topic and partition
+    /// (contrib `receiver/kafkareceiver/documentation.md`, `kafka_receiver_offset_lag`, unit `1`).
+    /// Jaeger v2.13.0 serves it as `…_offset_lag_ratio` (read off it consuming a real broker by the
+    /// e2e `kafka` suite); releases on a collector core that adds no unit suffix under explicit
+    /// readers serve `…_offset_lag`, so alerts match both.
+    pub const KAFKA_OFFSET_LAG: &str = "otelcol_kafka_receiver_offset_lag(_ratio)?";
+    /// Messages the Kafka receiver read (`kafka_receiver_messages`, a counter): `…_messages_total`
+    /// on Jaeger v2.13.0, `…_messages` without the suffix; alerts match both.
+    pub const KAFKA_MESSAGES: &str = "otelcol_kafka_receiver_messages(_total)?";
+    /// Traces held in memory (`processor_tail_sampling_sampling_traces_on_memory`).
+    pub const TAIL_TRACES_ON_MEMORY: &str = "otelcol_processor_tail_sampling_sampling_traces_on_memory";
 }
 
 /// Label values the `spanmetrics` connector writes (its default dimensions `service.name`,

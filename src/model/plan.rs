@@ -41,6 +41,12 @@ pub struct WorkloadPlan {
 pub struct Plan {
     /// The collector gateway.
     pub gateway: WorkloadPlan,
+    /// One node agent (when `agents.enabled`; planned either way).
+    pub agent: WorkloadPlan,
+    /// The tail-sampling tier (when `tail_sampling.enabled`; planned either way).
+    pub sampler: WorkloadPlan,
+    /// `num_traces` of each sampling pod's `tail_sampling`.
+    pub sampler_num_traces: u64,
     /// Jaeger all-in-one (memory storage).
     pub all_in_one: WorkloadPlan,
     /// Jaeger's collector role (shared storage).
@@ -198,6 +204,84 @@ fn check_memory_storage(profile: &Profile) -> Result<(), Error> {
     })
 }
 
+/// One node agent: explicit resources win, else sized from `load` over `agents.nodes`, else the
+/// defaults; always one pod per node, never autoscaled.
+fn agent(profile: &Profile) -> Result<WorkloadPlan, Error> {
+    let spec = &profile.agents;
+    let derived = match &profile.load {
+        Some(load) if spec.enabled => {
+            Some(sizing::agent(&load.load(), u64::from(spec.nodes)).map_err(|unservable| Error::Invalid {
+                path: "agents.nodes".into(),
+                message: format!(
+                    "({}) leaves each agent {} spans/s: one agent would need more than {} MiB; plan for at least {} nodes, or lower `load.average_span_bytes`",
+                    spec.nodes,
+                    load.spans_per_second.div_ceil(u64::from(spec.nodes.max(1))),
+                    sizing::MAX_POD_MEMORY_MIB,
+                    unservable.replicas_needed.unwrap_or(u64::MAX)
+                ),
+            })?)
+        }
+        _ => None,
+    };
+    workload(
+        "agents",
+        Explicit {
+            replicas: Some(1),
+            autoscaling: &AutoscalingSpec::default(),
+            resources: spec.resources.as_ref(),
+            queue: None,
+        },
+        derived,
+        false,
+        Defaults {
+            replicas: 1,
+            resources: resources("50m", "128Mi", "250m", "128Mi"),
+            queue_spans: 5_000,
+            batch: (1024, 2048),
+            load_max_factor: 1,
+        },
+    )
+}
+
+/// The sampling tier: explicit values win, else sized from `load` (every span, held for
+/// `decision_wait`), else 2 pods of 200m/512Mi → 1/512Mi holding 50,000 traces each.
+fn sampler(profile: &Profile) -> Result<(WorkloadPlan, u64), Error> {
+    let spec = &profile.tail_sampling;
+    let wait = spec.decision_wait.as_secs_ceil();
+    let derived = match &profile.load {
+        Some(load) if spec.enabled => {
+            Some(sizing::sampler(&load.load(), wait).map_err(|unservable| Error::Invalid {
+                path: "load.spans_per_second".into(),
+                message: format!("({} spans/s) {}", load.spans_per_second, unservable.explain("tail-sampling", false)),
+            })?)
+        }
+        _ => None,
+    };
+    let plan = workload(
+        "tail_sampling",
+        Explicit {
+            replicas: spec.replicas,
+            autoscaling: &AutoscalingSpec::default(),
+            resources: spec.resources.as_ref(),
+            queue: None,
+        },
+        derived.map(|(s, _)| s),
+        // Members are fixed: a new member changes which member each trace goes to, splitting
+        // the traces in flight.
+        false,
+        Defaults {
+            replicas: 2,
+            resources: resources("200m", "512Mi", "1", "512Mi"),
+            queue_spans: 50_000,
+            batch: (8192, 10_000),
+            load_max_factor: 1,
+        },
+    )?;
+    // A fixed count: no autoscaler reshuffles the trace-to-member mapping.
+    let plan = WorkloadPlan { max_replicas: plan.min_replicas, autoscaling: None, ..plan };
+    Ok((plan, derived.map_or(50_000, |(_, n)| n)))
+}
+
 impl Plan {
     /// Resolves every workload of `profile`.
     ///
@@ -248,9 +332,14 @@ impl Plan {
         } else if gateway.batch_max != 0 && gateway.batch_max < gateway.batch_size {
             gateway.batch_max = gateway.batch_size;
         }
+        let agent = agent(profile)?;
+        let (sampler, sampler_num_traces) = sampler(profile)?;
         let j = &profile.jaeger;
         Ok(Self {
             gateway,
+            agent,
+            sampler,
+            sampler_num_traces,
             all_in_one: role(
                 "jaeger.all_in_one",
                 &j.all_in_one,
@@ -382,6 +471,45 @@ mod tests {
         assert_eq!((plan.gateway.min_replicas, plan.gateway.max_replicas), (3, 3), "fixed replicas do not autoscale");
         assert_eq!((plan.gateway.queue_spans, plan.gateway.batch_size, plan.gateway.batch_max), (1234, 100, 200));
         assert_eq!(plan.jaeger_collector.max_replicas, 40);
+    }
+
+    #[test]
+    fn an_agent_is_sized_for_its_share_of_the_load() {
+        let mut profile = with_load(60_000);
+        profile.agents.enabled = true;
+        profile.agents.nodes = 30;
+        let plan = Plan::resolve(&profile).unwrap();
+        // 2,000 spans/s per node: 2000 / 10,000 per core / 0.7 = 286m → 300m; 128 MiB + 2 s and a
+        // 10 s queue of 1 KiB spans (about 24 MiB) over 0.64 → 256Mi.
+        assert_eq!(plan.agent.resources.requests.cpu.as_str(), "300m");
+        assert_eq!(plan.agent.resources.limits.memory.as_str(), "256Mi");
+        assert_eq!(plan.agent.queue_spans, 20_000);
+        assert_eq!((plan.agent.min_replicas, plan.agent.max_replicas, plan.agent.autoscaling), (1, 1, None));
+        profile.agents.nodes = 3;
+        let fewer = Plan::resolve(&profile).unwrap();
+        assert!(fewer.agent.resources.limits.memory.bytes() > plan.agent.resources.limits.memory.bytes());
+        profile.agents.nodes = 1;
+        profile.load.as_mut().unwrap().spans_per_second = 2_000_000;
+        let err = Plan::resolve(&profile).expect_err("one node cannot take it").to_string();
+        assert!(err.contains("agents.nodes") && err.contains("plan for at least"), "{err}");
+    }
+
+    #[test]
+    fn the_sampling_tier_holds_its_decision_wait_and_never_autoscales() {
+        let mut profile = with_load(20_000);
+        profile.tail_sampling.enabled = true;
+        let plan = Plan::resolve(&profile).unwrap();
+        let gateway = plan.gateway.clone();
+        assert_eq!((plan.sampler.min_replicas, plan.sampler.max_replicas, plan.sampler.autoscaling), (2, 2, None));
+        // 10,000 spans/s per pod held for 10 s: twice that many traces at most, and more memory than
+        // the gateway, which holds only its queue.
+        assert_eq!(plan.sampler_num_traces, 200_000);
+        assert!(plan.sampler.resources.limits.memory.bytes() > gateway.resources.limits.memory.bytes());
+        assert_eq!(plan.sampler.queue_spans, gateway.queue_spans);
+        profile.tail_sampling.decision_wait = crate::value::duration::Duration::from_secs(30);
+        let longer = Plan::resolve(&profile).unwrap();
+        assert_eq!(longer.sampler_num_traces, 600_000);
+        assert!(longer.sampler.resources.limits.memory.bytes() > plan.sampler.resources.limits.memory.bytes());
     }
 
     #[test]

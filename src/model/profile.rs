@@ -40,6 +40,19 @@ pub struct Profile {
     /// The OpenTelemetry Collector gateway that applications and sidecars send OTLP to.
     #[serde(default)]
     pub collector: CollectorSpec,
+    /// Collector agents on every node (a DaemonSet) in front of the gateway: applications send to
+    /// the agent on their own node.
+    #[serde(default)]
+    pub agents: AgentsSpec,
+    /// Tail sampling in two tiers: the gateway routes each trace by its id to one member of a
+    /// sampling tier, which decides on the whole trace.
+    #[serde(default)]
+    pub tail_sampling: TailSamplingSpec,
+    /// A Kafka buffer between the collectors and Jaeger: the collector that would export to Jaeger
+    /// writes to a topic of an existing Kafka cluster instead, and Jaeger's receiving role
+    /// consumes it.
+    #[serde(default)]
+    pub kafka: KafkaSpec,
     /// Jaeger v2: storage, roles and their sizes.
     #[serde(default)]
     pub jaeger: JaegerSpec,
@@ -268,6 +281,9 @@ impl Default for Profile {
             namespace: default_namespace(),
             environment: default_environment(),
             collector: CollectorSpec::default(),
+            agents: AgentsSpec::default(),
+            tail_sampling: TailSamplingSpec::default(),
+            kafka: KafkaSpec::default(),
             jaeger: JaegerSpec::default(),
             sampling: Sampling::default(),
             load: None,
@@ -335,6 +351,286 @@ impl Default for CollectorSpec {
             log_level: LogLevel::Info,
             k8s_attributes: true,
             pod: PodExtras::default(),
+        }
+    }
+}
+
+/// Node agents: one collector per node (a DaemonSet) behind the `otel-agent` Service with
+/// `internalTrafficPolicy: Local`, so an application's spans go to the agent on its own node, which
+/// adds the node's attributes, batches and forwards to the gateway. Same distribution, version and
+/// image as the gateway.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentsSpec {
+    /// Run the agents; onboarded applications then send to `otel-agent` instead of `otlp`.
+    pub enabled: bool,
+    /// Nodes that run applications: each agent is sized for `load.spans_per_second / nodes` (the
+    /// busiest node's share, when the load is uneven, is a better figure).
+    pub nodes: u32,
+    /// CPU and memory per agent (default: derived from `load` and `nodes`, else 50m/128Mi → 250m/128Mi).
+    pub resources: Option<Resources>,
+    /// Taints the agents tolerate, so they run on every node that runs applications (default: every
+    /// taint, `operator: Exists`).
+    pub tolerations: Vec<TolerationSpec>,
+    /// `k8s_attributes` in the agent, watching only the pods of its own node (a field selector on
+    /// `spec.nodeName`): the namespace, pod, Deployment and `service.name` of each sender. Needs a
+    /// ClusterRole reading pods, namespaces and ReplicaSets and egress to the API server.
+    pub k8s_attributes: bool,
+}
+
+impl Default for AgentsSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            nodes: 3,
+            resources: None,
+            tolerations: vec![TolerationSpec {
+                key: None,
+                operator: TolerationOperator::Exists,
+                value: None,
+                effect: None,
+            }],
+            k8s_attributes: true,
+        }
+    }
+}
+
+/// Tail sampling: the gateway's `loadbalancing` exporter sends every span of a trace to the same
+/// member of the `otel-sampler` tier (found through its headless Service), whose `tail_sampling`
+/// processor keeps a trace when any policy keeps it, then exports to Jaeger.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TailSamplingSpec {
+    /// Run the sampling tier.
+    pub enabled: bool,
+    /// How the gateway finds the sampling tier's pods: `dns` (the headless Service's addresses,
+    /// re-resolved every 5 s; no API access) or `k8s` (watches the Service's EndpointSlices; a Role
+    /// to list and watch them).
+    pub resolver: ResolverKind,
+    /// Pods of the sampling tier (default: derived from `load`, else 2).
+    pub replicas: Option<u32>,
+    /// CPU and memory per pod (default: derived from `load` and `decision_wait`, else
+    /// 200m/512Mi → 1/512Mi).
+    pub resources: Option<Resources>,
+    /// How long after its first span a trace is decided: longer than the slowest trace to keep.
+    #[schemars(with = "String")]
+    pub decision_wait: Duration,
+    /// Which traces are kept.
+    pub policies: TailPolicies,
+}
+
+impl Default for TailSamplingSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            resolver: ResolverKind::Dns,
+            replicas: None,
+            resources: None,
+            decision_wait: Duration::from_secs(10),
+            policies: TailPolicies::default(),
+        }
+    }
+}
+
+/// The Kafka buffer.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaSpec {
+    /// Write spans to Kafka and have Jaeger consume them.
+    pub enabled: bool,
+    /// Bootstrap brokers, `host:port`, of an existing cluster.
+    pub brokers: Vec<String>,
+    /// The topic (create it with enough partitions for the Jaeger pods that consume it, and the
+    /// retention the longest storage outage needs).
+    pub topic: String,
+    /// `otlp_proto` (default) or `otlp_json`: how each message encodes a batch of spans.
+    pub encoding: KafkaEncoding,
+    /// Consumer group of Jaeger's receiving role.
+    pub group_id: String,
+    /// Namespace the brokers run in, to narrow egress policies (none: any address).
+    pub namespace: Option<String>,
+    /// TLS to the brokers, verified with this CA bundle (none: plain text).
+    pub tls: Option<SecretKeyRef>,
+    /// SASL credentials from an existing Secret (none: no authentication).
+    pub sasl: Option<KafkaSaslSpec>,
+}
+
+impl Default for KafkaSpec {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            brokers: Vec::new(),
+            topic: "jaeger-spans".into(),
+            encoding: KafkaEncoding::OtlpProto,
+            group_id: "jaeger-ingester".into(),
+            namespace: None,
+            tls: None,
+            sasl: None,
+        }
+    }
+}
+
+/// Message encoding on the topic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KafkaEncoding {
+    /// OTLP protobuf.
+    #[default]
+    OtlpProto,
+    /// OTLP JSON.
+    OtlpJson,
+}
+
+impl KafkaEncoding {
+    /// The `encoding` value of the Kafka exporter and receiver.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OtlpProto => "otlp_proto",
+            Self::OtlpJson => "otlp_json",
+        }
+    }
+}
+
+/// SASL credentials for Kafka.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSaslSpec {
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: SaslMechanism,
+    /// The Secret, in the stack's namespace.
+    pub secret: String,
+    /// Key of the user name.
+    #[serde(default = "default_username_key")]
+    #[schemars(default = "default_username_key")]
+    pub username_key: String,
+    /// Key of the password.
+    #[serde(default = "default_password_key")]
+    #[schemars(default = "default_password_key")]
+    pub password_key: String,
+}
+
+/// A SASL mechanism the Kafka clients speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum SaslMechanism {
+    /// User name and password in the clear (use with TLS).
+    #[serde(rename = "PLAIN")]
+    Plain,
+    /// SCRAM with SHA-256.
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// SCRAM with SHA-512.
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// The `mechanism` value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// How the load-balancing exporter finds its backends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolverKind {
+    /// DNS of the headless Service.
+    #[default]
+    Dns,
+    /// The Kubernetes API (EndpointSlices).
+    K8s,
+}
+
+/// Tail-sampling policies; a trace is kept when any keeps it.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TailPolicies {
+    /// Keep every trace with a span whose status is `ERROR`.
+    pub errors: bool,
+    /// Keep every trace lasting at least this long (none: no latency policy).
+    #[schemars(with = "Option<String>")]
+    pub latency_threshold: Option<Duration>,
+    /// Percentage of the other traces kept per `service.name` (at least; the baseline applies too).
+    pub services: BTreeMap<String, f64>,
+    /// Percentage of all traces kept regardless of the rest (0: none).
+    pub baseline_percentage: f64,
+}
+
+impl Default for TailPolicies {
+    fn default() -> Self {
+        Self {
+            errors: true,
+            latency_threshold: Some(Duration::from_secs(2)),
+            services: BTreeMap::new(),
+            baseline_percentage: 10.0,
+        }
+    }
+}
+
+/// One toleration (Kubernetes `Toleration` without `tolerationSeconds`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TolerationSpec {
+    /// Taint key; none with `Exists` tolerates every taint.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `Exists` (any value) or `Equal` (the value given).
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    /// Taint value, with `Equal`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; none tolerates every effect.
+    #[serde(default)]
+    pub effect: Option<TaintEffect>,
+}
+
+/// How a toleration matches a taint's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum TolerationOperator {
+    /// Any value.
+    #[default]
+    Exists,
+    /// The value given.
+    Equal,
+}
+
+/// A taint effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum TaintEffect {
+    /// Pods are not scheduled.
+    NoSchedule,
+    /// Pods are scheduled only when nothing else fits.
+    PreferNoSchedule,
+    /// Running pods are evicted.
+    NoExecute,
+}
+
+impl TolerationOperator {
+    /// The Kubernetes spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exists => "Exists",
+            Self::Equal => "Equal",
+        }
+    }
+}
+
+impl TaintEffect {
+    /// The Kubernetes spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
         }
     }
 }
@@ -1491,6 +1787,43 @@ impl Profile {
                 );
             }
         }
+        check_agents(&self.agents, &mut err);
+        if self.kafka.enabled {
+            check_kafka(&self.kafka, &mut err);
+            let kafka = crate::config::collector::distribution::ships(
+                self.collector.distribution.0,
+                self.collector.version.0,
+                crate::config::collector::ComponentKind::Exporter,
+                "kafka",
+            );
+            if kafka == Ok(false) {
+                err(
+                    "collector.distribution",
+                    format!(
+                        "`{}` ships no `kafka` exporter, which `kafka.enabled` needs; use `otelcol-contrib`",
+                        self.collector.distribution.0.name()
+                    ),
+                );
+            }
+        }
+        if self.tail_sampling.enabled {
+            check_tail_sampling(&self.tail_sampling, self.sampling.percentage, &mut err);
+            let prometheus = crate::config::collector::distribution::ships(
+                self.collector.distribution.0,
+                self.collector.version.0,
+                crate::config::collector::ComponentKind::Exporter,
+                "prometheus",
+            );
+            if self.monitoring.enabled && self.monitoring.red.enabled && prometheus == Ok(false) {
+                err(
+                    "collector.distribution",
+                    format!(
+                        "`{}` ships no `prometheus` exporter, which the tail-sampling tier needs to serve span metrics counted before sampling (Jaeger would count only the kept traces: every error and slow one, a share of the rest); use `otelcol-contrib`, or set `monitoring.red.enabled: false`",
+                        self.collector.distribution.0.name()
+                    ),
+                );
+            }
+        }
         check_istio(&self.istio, &self.namespace, &mut err);
         check_apps(&self.apps, &mut err);
         check_smoke_test(&self.smoke_test, &mut err);
@@ -1628,6 +1961,143 @@ impl Profile {
             check_jaeger_operator(self, &mut err);
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// A Kafka topic or group name: 1–249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`.
+fn kafka_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` must be 1–249 of letters, digits, `.`, `_`, `-` (not `.` or `..`)"))
+    }
+}
+
+fn check_kafka(k: &KafkaSpec, err: &mut impl FnMut(&str, String)) {
+    if k.brokers.is_empty() {
+        err("kafka.brokers", "must name at least one broker, `host:port`".into());
+    }
+    for (i, broker) in k.brokers.iter().enumerate() {
+        let ok = broker.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty()
+                && !host.contains(char::is_whitespace)
+                && !host.contains('/')
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !ok {
+            err(&format!("kafka.brokers[{i}]"), format!("`{broker}` must be `host:port`, port 1–65535"));
+        }
+    }
+    if let Err(e) = kafka_name(&k.topic) {
+        err("kafka.topic", e);
+    }
+    if let Err(e) = kafka_name(&k.group_id) {
+        err("kafka.group_id", e);
+    }
+    if let Some(ns) = &k.namespace
+        && let Err(e) = names::dns1123_label(ns)
+    {
+        err("kafka.namespace", e);
+    }
+    if let Some(tls) = &k.tls {
+        if let Err(e) = names::dns1123_subdomain(&tls.secret) {
+            err("kafka.tls.secret", e);
+        }
+        if let Err(e) = names::secret_key(&tls.key) {
+            err("kafka.tls.key", e);
+        }
+    }
+    if let Some(sasl) = &k.sasl {
+        if let Err(e) = names::dns1123_subdomain(&sasl.secret) {
+            err("kafka.sasl.secret", e);
+        }
+        for (field, key) in [("username_key", &sasl.username_key), ("password_key", &sasl.password_key)] {
+            if let Err(e) = names::secret_key(key) {
+                err(&format!("kafka.sasl.{field}"), e);
+            }
+        }
+    }
+}
+
+fn check_tail_sampling(t: &TailSamplingSpec, head: f64, err: &mut impl FnMut(&str, String)) {
+    if head < 100.0 {
+        err(
+            "sampling.percentage",
+            format!(
+                "({head}) must be 100 with `tail_sampling`: head sampling in the gateway would drop spans before the tail tier sees their traces whole; use `tail_sampling.policies.baseline_percentage`"
+            ),
+        );
+    }
+    if t.replicas == Some(0) {
+        err("tail_sampling.replicas", "must be at least 1 (got 0)".into());
+    }
+    if let Some(r) = &t.resources {
+        check_resources("tail_sampling.resources", r, err);
+    }
+    if !(1..=120).contains(&t.decision_wait.as_millis().div_ceil(1000)) || t.decision_wait.as_millis() < 1000 {
+        err("tail_sampling.decision_wait", format!("must be from 1s to 120s (got {})", t.decision_wait));
+    }
+    let p = &t.policies;
+    if let Some(l) = p.latency_threshold
+        && l.as_millis() == 0
+    {
+        err("tail_sampling.policies.latency_threshold", "must be at least 1ms".into());
+    }
+    if !(0.0..=100.0).contains(&p.baseline_percentage) || !p.baseline_percentage.is_finite() {
+        err(
+            "tail_sampling.policies.baseline_percentage",
+            format!("must be from 0 to 100 (got {})", p.baseline_percentage),
+        );
+    }
+    for (service, pct) in &p.services {
+        if let Err(e) = attribute_value(service) {
+            err(&format!("tail_sampling.policies.services.{service}"), e);
+        }
+        if !(pct.is_finite() && *pct > 0.0 && *pct <= 100.0) {
+            err(
+                &format!("tail_sampling.policies.services.{service}"),
+                format!("must be more than 0 and at most 100 (got {pct})"),
+            );
+        }
+    }
+    if !p.errors && p.latency_threshold.is_none() && p.services.is_empty() && p.baseline_percentage == 0.0 {
+        err("tail_sampling.policies", "keep no trace at all: enable at least one policy".into());
+    }
+}
+
+fn check_agents(agents: &AgentsSpec, err: &mut impl FnMut(&str, String)) {
+    if agents.nodes == 0 {
+        err("agents.nodes", "must be at least 1 (got 0)".into());
+    }
+    if let Some(resources) = &agents.resources {
+        check_resources("agents.resources", resources, err);
+    }
+    for (i, t) in agents.tolerations.iter().enumerate() {
+        let at = format!("agents.tolerations[{i}]");
+        if let Some(key) = &t.key
+            && let Err(e) = names::qualified_name(key)
+        {
+            err(&format!("{at}.key"), e);
+        }
+        match (t.operator, &t.key, &t.value) {
+            (TolerationOperator::Exists, _, Some(_)) => {
+                err(&format!("{at}.value"), "must be empty with `operator: Exists`, which matches any value".into());
+            }
+            (TolerationOperator::Equal, None, _) => {
+                err(&format!("{at}.key"), "is required with `operator: Equal`".into());
+            }
+            (TolerationOperator::Equal, Some(_), Some(v)) => {
+                if let Err(e) = names::label_value(v) {
+                    err(&format!("{at}.value"), e);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -2324,6 +2794,118 @@ mod tests {
         let mut profile = Profile::default();
         edit(&mut profile);
         profile.validate().err().unwrap_or_default().into_iter().map(|e| format!("{}: {}", e.path, e.message)).collect()
+    }
+
+    #[test]
+    fn tail_sampling_needs_whole_traces_and_a_prometheus_exporter_for_red() {
+        let on = |p: &mut Profile| p.tail_sampling.enabled = true;
+        assert!(errors(on).is_empty(), "{:?}", errors(on));
+        let head = errors(|p| {
+            on(p);
+            p.sampling.percentage = 50.0;
+        });
+        assert_eq!(head.len(), 1);
+        assert!(head[0].starts_with("sampling.percentage: (50) must be 100 with `tail_sampling`"), "{head:?}");
+        let red = errors(|p| {
+            on(p);
+            p.monitoring.enabled = true;
+        });
+        assert_eq!(red.len(), 1);
+        assert!(red[0].starts_with("collector.distribution: `otelcol-k8s` ships no `prometheus` exporter"), "{red:?}");
+        assert!(
+            errors(|p| {
+                on(p);
+                p.monitoring.enabled = true;
+                p.collector.distribution = DistributionName(Distribution::OtelcolContrib);
+            })
+            .is_empty()
+        );
+        let nothing = errors(|p| {
+            on(p);
+            p.tail_sampling.policies = TailPolicies {
+                errors: false,
+                latency_threshold: None,
+                services: BTreeMap::new(),
+                baseline_percentage: 0.0,
+            };
+        });
+        assert_eq!(nothing, ["tail_sampling.policies: keep no trace at all: enable at least one policy"]);
+        let bad = errors(|p| {
+            on(p);
+            p.tail_sampling.decision_wait = Duration::from_millis(500);
+            p.tail_sampling.policies.services.insert("checkout".into(), 0.0);
+        });
+        assert_eq!(
+            bad,
+            [
+                "tail_sampling.decision_wait: must be from 1s to 120s (got 500ms)",
+                "tail_sampling.policies.services.checkout: must be more than 0 and at most 100 (got 0)"
+            ]
+        );
+    }
+
+    #[test]
+    fn kafka_needs_brokers_names_and_a_kafka_exporter() {
+        let on = |p: &mut Profile| {
+            p.kafka.enabled = true;
+            p.kafka.brokers = vec!["kafka.kafka.svc:9092".into()];
+            p.collector.distribution = DistributionName(Distribution::OtelcolContrib);
+        };
+        assert!(errors(on).is_empty(), "{:?}", errors(on));
+        let k8s = errors(|p| {
+            on(p);
+            p.collector.distribution = DistributionName(Distribution::OtelcolK8s);
+        });
+        assert_eq!(
+            k8s,
+            [
+                "collector.distribution: `otelcol-k8s` ships no `kafka` exporter, which `kafka.enabled` needs; use `otelcol-contrib`"
+            ]
+        );
+        let bad = errors(|p| {
+            on(p);
+            p.kafka.brokers = vec!["kafka".into(), "kafka:0".into()];
+            p.kafka.topic = "spans/all".into();
+        });
+        assert_eq!(
+            bad,
+            [
+                "kafka.brokers[0]: `kafka` must be `host:port`, port 1–65535",
+                "kafka.brokers[1]: `kafka:0` must be `host:port`, port 1–65535",
+                "kafka.topic: `spans/all` must be 1–249 of letters, digits, `.`, `_`, `-` (not `.` or `..`)"
+            ]
+        );
+        assert_eq!(
+            errors(|p| {
+                on(p);
+                p.kafka.brokers.clear();
+            }),
+            ["kafka.brokers: must name at least one broker, `host:port`"]
+        );
+    }
+
+    #[test]
+    fn agents_need_a_node_and_well_formed_tolerations() {
+        assert_eq!(errors(|p| p.agents.nodes = 0), ["agents.nodes: must be at least 1 (got 0)"]);
+        let toleration = |operator, key: Option<&str>, value: Option<&str>| TolerationSpec {
+            key: key.map(str::to_owned),
+            operator,
+            value: value.map(str::to_owned),
+            effect: Some(TaintEffect::NoSchedule),
+        };
+        assert_eq!(
+            errors(|p| p.agents.tolerations = vec![toleration(TolerationOperator::Equal, None, Some("x"))]),
+            ["agents.tolerations[0].key: is required with `operator: Equal`"]
+        );
+        assert_eq!(
+            errors(|p| p.agents.tolerations = vec![toleration(TolerationOperator::Exists, Some("pool"), Some("x"))]),
+            ["agents.tolerations[0].value: must be empty with `operator: Exists`, which matches any value"]
+        );
+        assert!(
+            errors(|p| p.agents.tolerations =
+                vec![toleration(TolerationOperator::Equal, Some("example.com/pool"), Some("apps"))])
+            .is_empty()
+        );
     }
 
     #[test]

@@ -242,6 +242,79 @@ pub fn size(load: &Load, cap: Capacity) -> Result<Sizing, Unservable> {
     }
 }
 
+/// A node agent: OTLP in, `k8s_attributes` for its own node's pods, batch, OTLP out to the gateway;
+/// planned at the gateway's spans per core.
+pub const AGENT: Capacity = GATEWAY;
+/// Seconds of its node's peak an agent queues while the gateway is unreachable: the gateway's
+/// queue rides out backend outages, the agent's only a gateway rollout or restart.
+pub const AGENT_QUEUE_SECONDS: u64 = 10;
+
+/// Sizes one node agent for `load` spread over `nodes` nodes: the same memory, CPU and batch
+/// formulas as [`size`] for a single pod carrying `⌈peak / nodes⌉` spans/s, with a queue of
+/// [`AGENT_QUEUE_SECONDS`] of it.
+///
+/// # Errors
+/// [`Unservable`] with the number of nodes the load would need when one agent would need more than
+/// [`MAX_POD_MEMORY_MIB`].
+pub fn agent(load: &Load, nodes: u64) -> Result<Sizing, Unservable> {
+    let peak = load.spans_per_second.max(1);
+    let nodes = nodes.max(1);
+    let span_bytes = load.average_span_bytes.max(1);
+    let per_pod = ceil_div(peak, nodes);
+    let queue_spans = per_pod.saturating_mul(AGENT_QUEUE_SECONDS);
+    let memory_of = |per_pod: u64| {
+        let need_bytes = (BASE_MEMORY_MIB * 1024 * 1024)
+            .saturating_add(per_pod.saturating_mul(IN_FLIGHT_SECONDS).saturating_mul(span_bytes))
+            .saturating_add(per_pod.saturating_mul(AGENT_QUEUE_SECONDS).saturating_mul(span_bytes));
+        round_up(ceil_div(ceil_div(need_bytes, 1024 * 1024).saturating_mul(100), REFUSAL_PERCENT), 64)
+    };
+    let memory_mib = memory_of(per_pod);
+    if memory_mib > MAX_POD_MEMORY_MIB {
+        let mut needed = nodes;
+        while memory_of(ceil_div(peak, needed)) > MAX_POD_MEMORY_MIB && needed < u64::MAX / 2 {
+            needed *= 2;
+        }
+        return Err(Unservable { replicas_needed: Some(needed) });
+    }
+    let cpu_request_milli = round_up(
+        ceil_div(per_pod.saturating_mul(1000).saturating_mul(100), AGENT.spans_per_core * CPU_TARGET_PERCENT),
+        50,
+    )
+    .max(50);
+    let max_by_bytes = (BATCH_MAX_BYTES / span_bytes).max(1);
+    let batch_max = (batch_size_for(per_pod) * 2).min(max_by_bytes);
+    let batch_size = batch_size_for(per_pod).min(batch_max);
+    Ok(Sizing {
+        min_replicas: 1,
+        max_replicas: 1,
+        per_pod_spans: per_pod,
+        cpu_request_milli,
+        cpu_limit_milli: cpu_request_milli * 2,
+        memory_mib,
+        queue_spans,
+        batch_size: u32::try_from(batch_size).unwrap_or(8192),
+        batch_max: u32::try_from(batch_max).unwrap_or(16384),
+    })
+}
+
+/// The sampling tier: OTLP in, traces held for `decision_wait`, OTLP out; planned at the gateway's
+/// spans per core.
+pub const SAMPLER: Capacity = GATEWAY;
+
+/// Sizes the sampling tier for `load` (it sees every span): [`size`] with room for
+/// `decision_wait_secs` of each pod's spans held besides its outage queue; `num_traces` is twice
+/// the spans a pod receives in one decision wait (a trace has at least one span).
+///
+/// # Errors
+/// [`Unservable`] as for [`size`].
+pub fn sampler(load: &Load, decision_wait_secs: u64) -> Result<(Sizing, u64), Unservable> {
+    let held = Load { outage_seconds: load.outage_seconds.saturating_add(decision_wait_secs), ..*load };
+    let mut sizing = size(&held, SAMPLER)?;
+    sizing.queue_spans = sizing.per_pod_spans.saturating_mul(load.outage_seconds);
+    let num_traces = sizing.per_pod_spans.saturating_mul(decision_wait_secs.max(1)).saturating_mul(2);
+    Ok((sizing, num_traces))
+}
+
 /// A Markdown table of the gateway and Jaeger collector sizing at several loads (1 KiB spans, a
 /// 60 s outage), for the README.
 #[must_use]

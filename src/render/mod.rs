@@ -167,7 +167,7 @@ pub fn render_stack(stack: Stack, source: &Source) -> Result<Rendered, Error> {
 /// Position of a kind in the apply order: namespaces and identities before what uses them,
 /// workloads next, custom resources (whose CRDs come from elsewhere) last.
 fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 10] = [
+    const ORDER: [&str; 11] = [
         "Namespace",
         "ServiceAccount",
         "ClusterRole",
@@ -177,6 +177,7 @@ fn kind_rank(kind: &str) -> usize {
         "ConfigMap",
         "Service",
         "Deployment",
+        "DaemonSet",
         "Job",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())

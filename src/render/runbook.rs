@@ -180,9 +180,11 @@ pub struct SecretKeyUse {
     pub deployments: Vec<String>,
 }
 
-/// One Deployment.
+/// One workload (a Deployment, or the node agents' DaemonSet).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeploymentInfo {
+    /// `kubectl`'s short resource name: `deploy` or `daemonset`.
+    pub kind: &'static str,
     /// Name.
     pub name: String,
     /// What it does, in a few words.
@@ -413,6 +415,7 @@ fn deployment_info(
 ) -> DeploymentInfo {
     let container = first_container(deployment);
     DeploymentInfo {
+        kind: "deploy",
         name: name_of(&deployment.metadata),
         role: role.to_owned(),
         replicas: match autoscaler.and_then(|a| a.spec.as_ref()) {
@@ -597,10 +600,19 @@ impl Context {
     pub fn from_stack(stack: &Stack) -> Self {
         let namespace = name_of(&stack.namespace.metadata);
         let gw = &stack.gateway;
-        let exporter = gw.config.exporters.iter().find(|(id, _)| id.name() == Some("jaeger"));
+        let exporter =
+            gw.config.exporters.iter().find(|(id, _)| id.name() == Some("jaeger") || id.name() == Some("sampler"));
         let (exporter_id, endpoint, queue_size) = match exporter {
             Some((id, Exporter::OtlpGrpc(e) | Exporter::Otlp(e))) => {
                 (id.to_string(), e.endpoint.clone(), e.sending_queue.as_ref().map_or(0, |q| q.queue_size))
+            }
+            Some((id, Exporter::LoadBalancing(e))) => {
+                let target = match (&e.resolver.dns, &e.resolver.k8s) {
+                    (Some(dns), _) => format!("{}:{}", dns.hostname, dns.port),
+                    (None, Some(k8s)) => k8s.service.clone(),
+                    (None, None) => String::new(),
+                };
+                (id.to_string(), target, e.sending_queue.as_ref().map_or(0, |q| q.queue_size))
             }
             Some((id, _)) => (id.to_string(), String::new(), 0),
             None => (String::new(), String::new(), 0),
@@ -617,7 +629,7 @@ impl Context {
                     sampling_percentage = Some(crate::config::prometheus::number(p.sampling_percentage));
                 }
                 Processor::K8sAttributes(_) | Processor::K8sAttributesLegacy(_) => k8s_attributes = true,
-                Processor::Resource(_) => {}
+                Processor::Resource(_) | Processor::TailSampling(_) => {}
             }
         }
         let gateway =
@@ -767,17 +779,43 @@ impl Context {
             .map(|r| {
                 let role = match r.kind {
                     RoleKind::AllInOne => "Jaeger all-in-one: receives, stores and serves the UI",
-                    RoleKind::Collector => "Jaeger collector role: receives from the gateway, writes to storage",
+                    RoleKind::Collector => "Jaeger collector role: receives OTLP, writes to storage",
                     RoleKind::Query => "Jaeger query role: UI and query API",
                 };
                 deployment_info(&r.deployment, r.autoscaler.as_ref(), role)
             })
             .collect();
+        if let Some(sampler) = &stack.sampler {
+            deployments.push(deployment_info(
+                &sampler.deployment,
+                None,
+                "tail-sampling tier: decides on whole traces, writes the kept ones to Jaeger",
+            ));
+        }
         deployments.push(deployment_info(
             &gw.deployment,
             gw.autoscaler.as_ref(),
             "collector gateway: receives OTLP from applications",
         ));
+        if let Some(agents) = &stack.agents {
+            let template = agents.daemon_set.spec.as_ref().map(|s| &s.template);
+            let container = template.and_then(|t| t.spec.as_ref()).and_then(|p| p.containers.first());
+            deployments.push(DeploymentInfo {
+                kind: "daemonset",
+                name: name_of(&agents.daemon_set.metadata),
+                role: "node agents: one per node, receive OTLP from the node's applications".into(),
+                replicas: "one per node".into(),
+                image: container.and_then(|c| c.image.clone()).unwrap_or_default(),
+                container: container.map(|c| c.name.clone()).unwrap_or_default(),
+                selector: agents
+                    .daemon_set
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.selector.match_labels.as_ref())
+                    .map(|l| l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+                    .unwrap_or_default(),
+            });
+        }
 
         let mut readers: Vec<&Deployment> = roles.iter().map(|r| &r.deployment).collect();
         readers.push(&gw.deployment);
@@ -823,7 +861,11 @@ impl Context {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             MonitoringInfo {
-                pod_monitors: vec![name_of(&m.collector_monitor.metadata), name_of(&m.jaeger_monitor.metadata)],
+                pod_monitors: [&m.collector_monitor, &m.jaeger_monitor]
+                    .into_iter()
+                    .chain(&m.tier_monitors)
+                    .map(|c| name_of(&c.metadata))
+                    .collect(),
                 rule: name_of(&m.rule.metadata),
                 crds,
                 labels,

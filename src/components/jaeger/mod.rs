@@ -25,11 +25,12 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use crate::check::{ConfigRef, External, ObjectRef};
 use crate::components::Component;
 use crate::components::Error;
+use crate::components::kafka;
 use crate::components::workload::{self, WorkloadSpec};
 use crate::config::collector::component::{
     Batch, ClientTls, Empty, ExplicitBuckets, GrpcServer, HealthCheckV2, HealthCheckV2Http, HealthPath, HttpServer,
-    MemoryLimiter, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue, ServerKeepalive, ServerParameters,
-    ServerTls, SpanMetrics, SpanMetricsHistogram,
+    KafkaReceiver, MemoryLimiter, MessageMarking, OtlpReceiver, PrometheusExporter, RetryOnFailure, SendingQueue,
+    ServerKeepalive, ServerParameters, ServerTls, SpanMetrics, SpanMetricsHistogram,
 };
 use crate::config::collector::jaeger::{
     self as model, Auth, Backend, BasicAuth, IndexOptions, Indices, Query, QueryStorage, Rotation, StorageExporter,
@@ -263,6 +264,11 @@ pub fn external(profile: &Profile) -> External {
         external.objects.insert(ObjectRef::namespaced("Gateway", ns, &route.gateway.name));
     }
     external.endpoints.extend(monitor_prometheus_url(profile));
+    if profile.kafka.enabled {
+        external.endpoints.extend(profile.kafka.brokers.iter().cloned());
+        let secrets = profile.kafka.tls.iter().map(|t| &t.secret).chain(profile.kafka.sasl.iter().map(|s| &s.secret));
+        external.objects.extend(secrets.map(|s| ObjectRef::namespaced("Secret", &profile.namespace, s)));
+    }
     external
 }
 
@@ -464,7 +470,21 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
                 },
             });
         }
-        let receiver = config.add_receiver(None, Receiver::Otlp(otlp));
+        let mut receivers = vec![config.add_receiver(None, Receiver::Otlp(otlp))];
+        if profile.kafka.enabled {
+            // The ingester: consume the topic the collectors write to. Offsets are committed only
+            // after the pipeline took a message, and not when it failed, so it is read again.
+            receivers.push(config.add_receiver(
+                None,
+                Receiver::Kafka(KafkaReceiver {
+                    client: kafka::client(profile),
+                    traces: kafka::topic(profile),
+                    group_id: profile.kafka.group_id.clone(),
+                    initial_offset: "earliest".into(),
+                    message_marking: MessageMarking { after: true, on_error: false },
+                }),
+            ));
+        }
         let sizing = role_plan.memory;
         let limiter = config.add_processor(
             None,
@@ -502,10 +522,10 @@ pub fn config(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Config, 
             }),
         );
         let mut exporters = vec![exporter];
-        if span_metrics_enabled(profile) {
+        if computes_span_metrics(profile) {
             exporters.push(add_span_metrics(&mut config, profile));
         }
-        Pipeline { receivers: vec![receiver], processors: vec![limiter, batch], exporters }
+        Pipeline { receivers, processors: vec![limiter, batch], exporters }
     } else {
         // A collector process needs a pipeline; the query role has nothing to receive.
         let receiver = config.add_receiver(None, Receiver::Nop(Empty {}));
@@ -575,6 +595,15 @@ pub fn span_metrics_enabled(profile: &Profile) -> bool {
     profile.monitoring.enabled && profile.monitoring.red.enabled
 }
 
+/// Whether Jaeger's receiving role computes the span metrics: when they are on and no tail-sampling
+/// tier runs. With one, the tier computes them from every span before it samples (Jaeger would
+/// count only the kept traces, among which every error and every slow one), see
+/// [`crate::components::sampler`].
+#[must_use]
+pub fn computes_span_metrics(profile: &Profile) -> bool {
+    span_metrics_enabled(profile) && !profile.tail_sampling.enabled
+}
+
 /// The `spanmetrics` connector's default duration buckets (contrib
 /// `connector/spanmetricsconnector/README.md`), written out so that every alert threshold can be
 /// added as a bucket bound.
@@ -602,7 +631,7 @@ pub fn span_duration_buckets(profile: &Profile) -> Vec<Duration> {
 /// `exporters: [jaeger_storage_exporter, spanmetrics]`, then `receivers: [spanmetrics]`,
 /// `exporters: [prometheus]` on `0.0.0.0:8889`). It runs in Jaeger rather than in the gateway
 /// because `otelcol-k8s` ships `spanmetrics` but no `prometheus` exporter, while Jaeger ships both.
-fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::config::collector::ComponentId {
+pub fn add_span_metrics(config: &mut Config, profile: &Profile) -> crate::config::collector::ComponentId {
     let connector = config.add_connector(
         None,
         Connector::SpanMetrics(SpanMetrics {
@@ -688,6 +717,10 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
             TLS_DIR,
         ));
     }
+    if kind.receives() && profile.kafka.enabled {
+        volumes.extend(kafka::volumes(profile));
+        env.extend(kafka::env(profile));
+    }
     let mut ports = Vec::new();
     if kind.receives() {
         ports.push(k8s::port("otlp-grpc", ports::OTLP_GRPC));
@@ -699,7 +732,7 @@ fn role(profile: &Profile, plan: &Plan, kind: RoleKind) -> Result<Role, Error> {
         ports.push(k8s::port("grpc-query", ports::JAEGER_QUERY_GRPC));
     }
     ports.push(k8s::port(METRICS_PORT, ports::COLLECTOR_METRICS));
-    if kind.receives() && span_metrics_enabled(profile) {
+    if kind.receives() && computes_span_metrics(profile) {
         ports.push(k8s::port(SPAN_METRICS_PORT, ports::SPAN_METRICS));
     }
     ports.push(k8s::port("health", ports::HEALTH));

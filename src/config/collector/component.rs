@@ -91,6 +91,71 @@ impl ZipkinReceiver {
     }
 }
 
+/// What the Kafka exporter and receiver share (contrib `pkg/kafka/configkafka` `ClientConfig`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaClient {
+    /// Bootstrap brokers, `host:port`.
+    pub brokers: Vec<String>,
+    /// TLS to the brokers (none: plain text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
+    /// SASL authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<KafkaAuth>,
+}
+
+/// `auth` of [`KafkaClient`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaAuth {
+    /// SASL.
+    pub sasl: KafkaSasl,
+}
+
+/// `auth.sasl` of [`KafkaClient`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaSasl {
+    /// User name (a `${env:…}` reference to a Secret-backed variable).
+    pub username: String,
+    /// Password (the same).
+    pub password: String,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: String,
+}
+
+/// `traces` of the Kafka exporter and receiver.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaTopic {
+    /// The topic.
+    pub topic: String,
+    /// `otlp_proto` or `otlp_json`.
+    pub encoding: String,
+}
+
+/// `message_marking` of the Kafka receiver.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageMarking {
+    /// Commit a message's offset only after the pipeline consumed it (not before).
+    pub after: bool,
+    /// Also when the pipeline failed on it (false: it is read again).
+    pub on_error: bool,
+}
+
+/// The `kafka` receiver (contrib `receiver/kafkareceiver`, in Jaeger v2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaReceiver {
+    /// Brokers, TLS, authentication.
+    #[serde(flatten)]
+    pub client: KafkaClient,
+    /// The topic and encoding of spans.
+    pub traces: KafkaTopic,
+    /// Consumer group.
+    pub group_id: String,
+    /// Where a new group starts: `earliest` or `latest`.
+    pub initial_offset: String,
+    /// When offsets are committed.
+    pub message_marking: MessageMarking,
+}
+
 /// A receiver.
 #[allow(clippy::large_enum_variant)] // a config holds a handful; not worth a Box
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -102,6 +167,8 @@ pub enum Receiver {
     Zipkin(ZipkinReceiver),
     /// `nop`: receives nothing; lets a Jaeger query-only process have the pipeline a collector needs.
     Nop(Empty),
+    /// `kafka`: consumes a topic.
+    Kafka(KafkaReceiver),
 }
 
 impl Receiver {
@@ -112,6 +179,7 @@ impl Receiver {
             Self::Otlp(_) => "otlp",
             Self::Zipkin(_) => "zipkin",
             Self::Nop(_) => "nop",
+            Self::Kafka(_) => "kafka",
         }
     }
 }
@@ -157,10 +225,24 @@ pub struct K8sAttributes {
     pub auth_type: String,
     /// `true` only tags the sender's IP (for agents in front of a gateway); the gateway looks up.
     pub passthrough: bool,
+    /// Which pods it watches (all when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<K8sFilter>,
     /// What to add.
     pub extract: K8sExtract,
     /// How a span finds its pod, tried in order.
     pub pod_association: Vec<PodAssociation>,
+}
+
+/// `filter` of [`K8sAttributes`] (contrib `processor/k8sattributesprocessor/config.go`,
+/// `FilterConfig`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct K8sFilter {
+    /// Watch only the pods of the node named by this environment variable (the pod's
+    /// `spec.nodeName` through the downward API): a field selector on the informer, so an agent
+    /// holds its own node's pods rather than the cluster's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_from_env_var: Option<String>,
 }
 
 /// `extract` of [`K8sAttributes`].
@@ -252,6 +334,139 @@ impl AttributeAction {
     }
 }
 
+/// The `tail_sampling` processor: holds each trace for `decision_wait`, then keeps it when any policy
+/// says so (contrib `processor/tailsamplingprocessor/config.go`, v0.159.0).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TailSampling {
+    /// How long after its first span a trace is decided.
+    pub decision_wait: Duration,
+    /// Traces held in memory at once; the oldest is decided early (and counted) beyond it.
+    pub num_traces: u64,
+    /// Expected new traces per second: sizes the processor's internal maps.
+    pub expected_new_traces_per_sec: u64,
+    /// The policies; a trace is kept when any keeps it.
+    pub policies: Vec<SamplingPolicy>,
+}
+
+/// One policy of [`TailSampling`] (also an `and_sub_policy` entry): `name`, `type` and the one
+/// settings key its type reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SamplingPolicy {
+    /// Policy name (in the processor's metrics as `policy`).
+    pub name: String,
+    /// `status_code`, `latency`, `probabilistic`, `string_attribute` or `and`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `status_code` settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<StatusCodePolicy>,
+    /// `latency` settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyPolicy>,
+    /// `probabilistic` settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probabilistic: Option<ProbabilisticPolicy>,
+    /// `string_attribute` settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub string_attribute: Option<StringAttributePolicy>,
+    /// `and` settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub and: Option<AndPolicy>,
+}
+
+impl SamplingPolicy {
+    fn new(name: &str, kind: &'static str) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            status_code: None,
+            latency: None,
+            probabilistic: None,
+            string_attribute: None,
+            and: None,
+        }
+    }
+
+    /// Keeps traces with a span whose status is one of `codes` (`ERROR`, `OK`, `UNSET`).
+    #[must_use]
+    pub fn status_code(name: &str, codes: &[&str]) -> Self {
+        Self {
+            status_code: Some(StatusCodePolicy { status_codes: codes.iter().map(|c| (*c).to_owned()).collect() }),
+            ..Self::new(name, "status_code")
+        }
+    }
+
+    /// Keeps traces lasting at least `threshold_ms` (first span start to last span end).
+    #[must_use]
+    pub fn latency(name: &str, threshold_ms: u64) -> Self {
+        Self { latency: Some(LatencyPolicy { threshold_ms }), ..Self::new(name, "latency") }
+    }
+
+    /// Keeps `percentage` % of traces by a hash of the trace id.
+    #[must_use]
+    pub fn probabilistic(name: &str, percentage: f64) -> Self {
+        Self {
+            probabilistic: Some(ProbabilisticPolicy { sampling_percentage: percentage }),
+            ..Self::new(name, "probabilistic")
+        }
+    }
+
+    /// Matches traces with a span whose `key` is one of `values`.
+    #[must_use]
+    pub fn string_attribute(name: &str, key: &str, values: &[&str]) -> Self {
+        Self {
+            string_attribute: Some(StringAttributePolicy {
+                key: key.to_owned(),
+                values: values.iter().map(|v| (*v).to_owned()).collect(),
+            }),
+            ..Self::new(name, "string_attribute")
+        }
+    }
+
+    /// Keeps a trace when every sub-policy does.
+    #[must_use]
+    pub fn and(name: &str, sub: Vec<Self>) -> Self {
+        Self { and: Some(AndPolicy { and_sub_policy: sub }), ..Self::new(name, "and") }
+    }
+}
+
+/// `status_code` of a [`SamplingPolicy`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatusCodePolicy {
+    /// Status codes that keep a trace.
+    pub status_codes: Vec<String>,
+}
+
+/// `latency` of a [`SamplingPolicy`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LatencyPolicy {
+    /// Milliseconds from the trace's first span start to its last span end.
+    pub threshold_ms: u64,
+}
+
+/// `probabilistic` of a [`SamplingPolicy`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbabilisticPolicy {
+    /// Share kept, in percent.
+    pub sampling_percentage: f64,
+}
+
+/// `string_attribute` of a [`SamplingPolicy`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StringAttributePolicy {
+    /// Resource or span attribute.
+    pub key: String,
+    /// Values that match.
+    pub values: Vec<String>,
+}
+
+/// `and` of a [`SamplingPolicy`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AndPolicy {
+    /// Policies that must all keep the trace.
+    pub and_sub_policy: Vec<SamplingPolicy>,
+}
+
 /// A processor.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -268,6 +483,8 @@ pub enum Processor {
     K8sAttributesLegacy(K8sAttributes),
     /// `resource`.
     Resource(ResourceProcessor),
+    /// `tail_sampling`.
+    TailSampling(TailSampling),
 }
 
 impl Processor {
@@ -281,6 +498,7 @@ impl Processor {
             Self::K8sAttributes(_) => "k8s_attributes",
             Self::K8sAttributesLegacy(_) => "k8sattributes",
             Self::Resource(_) => "resource",
+            Self::TailSampling(_) => "tail_sampling",
         }
     }
 }
@@ -341,6 +559,107 @@ pub struct DebugExporter {
     pub verbosity: String,
 }
 
+/// The `loadbalancing` exporter (`load_balancing` since contrib renamed it, the old name a
+/// deprecated alias): routes each trace, by trace id, to one of the backends its resolver finds, so
+/// one backend sees every span of a trace (contrib `exporter/loadbalancingexporter/config.go`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadBalancingExporter {
+    /// `traceID`: every span of a trace to the same backend.
+    pub routing_key: String,
+    /// How to reach each backend.
+    pub protocol: LoadBalancingProtocol,
+    /// How backends are found.
+    pub resolver: LoadBalancingResolver,
+    /// Per-request timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// The queue in front of the routing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_queue: Option<SendingQueue>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on_failure: Option<RetryOnFailure>,
+}
+
+/// `protocol` of [`LoadBalancingExporter`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadBalancingProtocol {
+    /// OTLP/gRPC to each backend (the `endpoint` is filled in per backend).
+    pub otlp: LoadBalancingOtlp,
+}
+
+/// `protocol.otlp` of [`LoadBalancingExporter`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadBalancingOtlp {
+    /// TLS to each backend.
+    pub tls: ClientTls,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+/// `resolver` of [`LoadBalancingExporter`]: exactly one of `dns` and `k8s`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadBalancingResolver {
+    /// Every address of a (headless) Service name, re-resolved every `interval`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsResolver>,
+    /// The Service's EndpointSlices, watched through the API server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k8s: Option<K8sResolver>,
+}
+
+/// `resolver.dns`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsResolver {
+    /// The name to resolve.
+    pub hostname: String,
+    /// The backends' port.
+    pub port: String,
+    /// How often to resolve again.
+    pub interval: Duration,
+}
+
+/// `resolver.k8s`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct K8sResolver {
+    /// `<service>.<namespace>`.
+    pub service: String,
+    /// The backends' ports.
+    pub ports: Vec<u16>,
+}
+
+/// The `kafka` exporter (contrib `exporter/kafkaexporter`, v0.159.0).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaExporter {
+    /// Brokers, TLS, authentication.
+    #[serde(flatten)]
+    pub client: KafkaClient,
+    /// The topic and encoding of spans.
+    pub traces: KafkaTopic,
+    /// Key each message by trace id, so a trace's spans share a partition.
+    pub partition_traces_by_id: bool,
+    /// Producer settings.
+    pub producer: KafkaProducer,
+    /// Per-request timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// The queue in front of the producer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_queue: Option<SendingQueue>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on_failure: Option<RetryOnFailure>,
+}
+
+/// `producer` of [`KafkaExporter`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaProducer {
+    /// `-1`: every in-sync replica has the message before it counts as sent.
+    pub required_acks: i32,
+    /// `none`, `gzip`, `snappy`, `lz4` or `zstd`.
+    pub compression: String,
+}
+
 /// An exporter.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -359,6 +678,10 @@ pub enum Exporter {
     Prometheus(PrometheusExporter),
     /// `nop`: discards everything.
     Nop(Empty),
+    /// `loadbalancing`: routes traces by trace id to backends it resolves.
+    LoadBalancing(LoadBalancingExporter),
+    /// `kafka`: writes to a topic.
+    Kafka(KafkaExporter),
 }
 
 impl Exporter {
@@ -373,6 +696,10 @@ impl Exporter {
             Self::JaegerStorage(_) => "jaeger_storage_exporter",
             Self::Prometheus(_) => "prometheus",
             Self::Nop(_) => "nop",
+            // The deprecated alias every release accepts (renamed `load_balancing` in contrib; the
+            // table dates no rename), like `spanmetrics` below.
+            Self::LoadBalancing(_) => "loadbalancing",
+            Self::Kafka(_) => "kafka",
         }
     }
 }

@@ -44,11 +44,14 @@ const MODULES: &[(ComponentKind, &str, &str)] = &[
     (ComponentKind::Processor, "probabilistic_sampler", "CONTRIB/processor/probabilisticsamplerprocessor"),
     (ComponentKind::Processor, "k8s_attributes", "CONTRIB/processor/k8sattributesprocessor"),
     (ComponentKind::Processor, "resource", "CONTRIB/processor/resourceprocessor"),
+    (ComponentKind::Processor, "tail_sampling", "CONTRIB/processor/tailsamplingprocessor"),
     (ComponentKind::Exporter, "otlp_grpc", "CORE/exporter/otlpexporter"),
     (ComponentKind::Exporter, "otlp_http", "CORE/exporter/otlphttpexporter"),
+    (ComponentKind::Exporter, "loadbalancing", "CONTRIB/exporter/loadbalancingexporter"),
     (ComponentKind::Exporter, "debug", "CORE/exporter/debugexporter"),
     (ComponentKind::Exporter, "nop", "CORE/exporter/nopexporter"),
     (ComponentKind::Exporter, "prometheus", "CONTRIB/exporter/prometheusexporter"),
+    (ComponentKind::Exporter, "kafka", "CONTRIB/exporter/kafkaexporter"),
     (ComponentKind::Extension, "health_check", "CONTRIB/extension/healthcheckextension"),
     (ComponentKind::Extension, "pprof", "CONTRIB/extension/pprofextension"),
     (ComponentKind::Extension, "zpages", "CORE/extension/zpagesextension"),
@@ -59,18 +62,21 @@ const MODULES: &[(ComponentKind, &str, &str)] = &[
 /// Modules the Go module proxy refuses at the pinned version (HTTP 403 "This module version is
 /// not available"): left out of the build. No built-in profile uses them; a config that does fails
 /// the `validate` suite with the collector's own "unknown type" error.
-const REFUSED: &[(&str, &str)] = &[
-    ("receiver/zipkinreceiver", "0.159.0"),
-    ("receiver/nopreceiver", "0.159.0"),
-    ("connector/forwardconnector", "0.159.0"),
-    ("connector/spanmetricsconnector", "0.159.0"),
-];
+const REFUSED: &[(&str, &str)] = &[("receiver/zipkinreceiver", "0.159.0"), ("receiver/nopreceiver", "0.159.0")];
+
+/// The Apache Kafka broker the `kafka` suite runs (KRaft mode, on the machine's JDK 17), from
+/// Maven Central's `org.apache.kafka:kafka_2.13` and its dependencies.
+pub const KAFKA_VERSION: &str = "4.1.1";
 
 /// Where the builder manifest is committed (`tests` hold it fresh).
 pub const MANIFEST_PATH: &str = "xtask/e2e/otelcol-builder.yaml";
 
-/// The OpenTelemetry Collector Builder manifest: every component of `otelcol-k8s` at `version`
-/// that tracestack can emit, at that version.
+/// The OpenTelemetry Collector Builder manifest: every component of `otelcol-k8s` or
+/// `otelcol-contrib` at `version` that tracestack can emit, at that version. One binary stands in
+/// for both distributions (profiles that need the `prometheus` or `kafka` exporter pin
+/// `otelcol-contrib`); tracestack's own component table keeps a config for `otelcol-k8s` from
+/// naming what only contrib ships, so the superset accepts no config the real image would refuse
+/// for a missing component.
 pub fn manifest(version: &str) -> Result<String, String> {
     let v = Version::parse(version).ok_or_else(|| format!("`{version}` is not a version"))?;
     let mut out = String::new();
@@ -78,7 +84,7 @@ pub fn manifest(version: &str) -> Result<String, String> {
         .unwrap();
     writeln!(
         out,
-        "# of otelcol-k8s {version} that tracestack can emit. Built by the e2e harness; do not edit by hand."
+        "# of otelcol-k8s or otelcol-contrib {version} that tracestack can emit. Built by the e2e harness; do not edit by hand."
     )
     .unwrap();
     for (module, at) in REFUSED {
@@ -86,7 +92,7 @@ pub fn manifest(version: &str) -> Result<String, String> {
             writeln!(out, "# Left out: {module} v{at} (refused by the Go module proxy).").unwrap();
         }
     }
-    writeln!(out, "dist:\n  name: otelcol-tracestack\n  description: otelcol-k8s components tracestack emits\n  version: {version}").unwrap();
+    writeln!(out, "dist:\n  name: otelcol-tracestack\n  description: otelcol-k8s and otelcol-contrib components tracestack emits\n  version: {version}").unwrap();
     for kind in [
         ComponentKind::Receiver,
         ComponentKind::Processor,
@@ -96,7 +102,14 @@ pub fn manifest(version: &str) -> Result<String, String> {
     ] {
         let mut modules: Vec<String> = Vec::new();
         for (k, type_name, module) in MODULES {
-            if *k != kind || !ships(Distribution::OtelcolK8s, v, kind, type_name).map_err(|e| e.to_string())? {
+            if *k != kind {
+                continue;
+            }
+            let mut shipped = false;
+            for d in [Distribution::OtelcolK8s, Distribution::OtelcolContrib] {
+                shipped |= ships(d, v, kind, type_name).map_err(|e| e.to_string())?;
+            }
+            if !shipped {
                 continue;
             }
             let path = module.replace("CORE", CORE).replace("CONTRIB", CONTRIB);
@@ -355,6 +368,46 @@ fn telemetrygen(cache: &Path) -> Result<PathBuf, String> {
     Ok(binary)
 }
 
+/// The Kafka broker's class path directory (every jar of `kafka_2.13` and its dependencies, with
+/// an SLF4J binding so it logs), fetched once with Maven into the cache.
+///
+/// # Errors
+/// When `mvn` or `java` is missing, or Maven fails.
+pub fn kafka() -> Result<PathBuf, String> {
+    which("java").map_err(|_| "`java` (a JDK 17 or newer) is not installed".to_string())?;
+    let dir = cache_dir().join(format!("kafka-{KAFKA_VERSION}"));
+    let libs = dir.join("libs");
+    if libs.join(format!("kafka_2.13-{KAFKA_VERSION}.jar")).exists() {
+        println!("build: kafka-{KAFKA_VERSION}: cached");
+        return Ok(libs);
+    }
+    which("mvn").map_err(|_| "`mvn` (Maven) is not installed".to_string())?;
+    let started = Instant::now();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(
+        dir.join("pom.xml"),
+        format!(
+            "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n  <modelVersion>4.0.0</modelVersion>\n  \
+             <groupId>tracestack.e2e</groupId>\n  <artifactId>kafka-broker</artifactId>\n  <version>1</version>\n  \
+             <dependencies>\n    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>\
+             <version>{KAFKA_VERSION}</version></dependency>\n    <dependency><groupId>org.slf4j</groupId>\
+             <artifactId>slf4j-simple</artifactId><version>1.7.36</version></dependency>\n  </dependencies>\n</project>\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let status = Command::new("mvn")
+        .args(["-q", "-B", "dependency:copy-dependencies"])
+        .arg(format!("-DoutputDirectory={}", libs.display()))
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("mvn: {e}"))?;
+    if !status.success() {
+        return Err(format!("mvn dependency:copy-dependencies for kafka_2.13 {KAFKA_VERSION} failed ({status})"));
+    }
+    println!("build: kafka-{KAFKA_VERSION}: fetched in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(libs)
+}
+
 fn go_install(bin: &Path, package: &str) -> Result<(), String> {
     let name = package.rsplit('/').next().unwrap_or(package).split('@').next().unwrap_or(package);
     if bin.join(name).exists() {
@@ -415,6 +468,9 @@ mod tests {
         {
             assert!(m.contains(module), "{module} missing from\n{m}");
         }
-        assert!(!m.contains("prometheusexporter"), "otelcol-k8s ships no prometheus exporter:\n{m}");
+        // otelcol-contrib's, for the profiles that pin it.
+        for module in ["prometheusexporter", "kafkaexporter"] {
+            assert!(m.contains(module), "{module} missing from\n{m}");
+        }
     }
 }

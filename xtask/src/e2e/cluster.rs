@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Container, PodSpec, Probe, Secret, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -32,6 +32,8 @@ const BRIDGE: &str = "tse2e0";
 /// namespaces the harness made), never routed anywhere else.
 const SUBNET: [u8; 3] = [10, 244, 0];
 const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The node of every pod started without one.
+pub const DEFAULT_NODE: &str = "e2e-node";
 
 /// The machine's own address on the pods' bridge: where a process of the harness (the `apiserver`
 /// suite's API server) listens for pods.
@@ -56,6 +58,7 @@ pub struct KubeApi {
 #[derive(Default)]
 pub struct Objects {
     pub deployments: Vec<Deployment>,
+    pub daemon_sets: Vec<DaemonSet>,
     pub services: Vec<Service>,
     pub config_maps: Vec<ConfigMap>,
     pub secrets: Vec<Secret>,
@@ -70,7 +73,12 @@ impl Objects {
         let mut objects = Self::default();
         for (name, text) in files {
             let file = name.rsplit('/').next().unwrap_or(name);
-            if !name.ends_with(".yaml") || file == "kustomization.yaml" || name.starts_with("istio/") {
+            // `apps/` holds patches of the applications' own Deployments, not objects of the stack.
+            if !name.ends_with(".yaml")
+                || file == "kustomization.yaml"
+                || name.starts_with("istio/")
+                || name.starts_with("apps/")
+            {
                 continue;
             }
             let value: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| format!("{name}: {e}"))?;
@@ -82,6 +90,9 @@ impl Objects {
             match kind.as_str() {
                 "Deployment" => {
                     objects.deployments.push(serde_json::from_value(value.clone()).map_err(|_| parse(&value))?)
+                }
+                "DaemonSet" => {
+                    objects.daemon_sets.push(serde_json::from_value(value.clone()).map_err(|_| parse(&value))?)
                 }
                 "Service" => objects.services.push(serde_json::from_value(value.clone()).map_err(|_| parse(&value))?),
                 "ConfigMap" => {
@@ -128,6 +139,8 @@ pub struct Pod {
     pub ip: Ipv4Addr,
     pub labels: BTreeMap<String, String>,
     pub spec: PodSpec,
+    /// The simulated node the pod runs on (`spec.nodeName`).
+    pub node: String,
     netns: String,
     dir: PathBuf,
     processes: Vec<(String, Child)>,
@@ -242,8 +255,31 @@ impl Cluster {
             let pod_name = format!("{name}-{i}");
             let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
             let pod_spec = template.spec.clone().ok_or_else(|| format!("Deployment {name} has no pod spec"))?;
-            let index = self.start_pod(&pod_name, &namespace, labels, pod_spec)?;
+            let index = self.start_pod(&pod_name, &namespace, DEFAULT_NODE, labels, pod_spec)?;
             started.push(index);
+        }
+        for &index in &started {
+            self.wait_ready(index, timeout)?;
+        }
+        Ok(started)
+    }
+
+    /// Starts a DaemonSet's pod on each of `nodes` (`<name>-<node>`) and waits until each is ready.
+    pub fn run_daemon_set(&mut self, name: &str, nodes: &[&str], timeout: Duration) -> Result<Vec<usize>, String> {
+        let daemon_set = self
+            .objects
+            .daemon_sets
+            .iter()
+            .find(|d| d.metadata.name.as_deref() == Some(name))
+            .ok_or_else(|| format!("no DaemonSet `{name}` was rendered"))?
+            .clone();
+        let spec = daemon_set.spec.as_ref().ok_or_else(|| format!("DaemonSet {name} has no spec"))?;
+        let namespace = daemon_set.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let mut started = Vec::new();
+        for node in nodes {
+            let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+            let pod_spec = spec.template.spec.clone().ok_or_else(|| format!("DaemonSet {name} has no pod spec"))?;
+            started.push(self.start_pod(&format!("{name}-{node}"), &namespace, node, labels, pod_spec)?);
         }
         for &index in &started {
             self.wait_ready(index, timeout)?;
@@ -254,6 +290,11 @@ impl Cluster {
     /// Runs a Job's pod to completion: init containers one after another, then its containers;
     /// `Ok` with the pod index when every container exited 0.
     pub fn run_job(&mut self, name: &str, timeout: Duration) -> Result<usize, String> {
+        self.run_job_on(name, DEFAULT_NODE, timeout)
+    }
+
+    /// [`Cluster::run_job`] with the Job's pod on a given node.
+    pub fn run_job_on(&mut self, name: &str, node: &str, timeout: Duration) -> Result<usize, String> {
         let job = self.objects.job(name)?.clone();
         let spec = job.spec.as_ref().ok_or_else(|| format!("Job {name} has no spec"))?;
         let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
@@ -261,7 +302,7 @@ impl Cluster {
         let deadline = spec.active_deadline_seconds.map(|s| Duration::from_secs(u64::try_from(s).unwrap_or(0)));
         let timeout = deadline.map_or(timeout, |d| d.min(timeout));
         let namespace = job.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-        let index = self.create_pod(&format!("{name}-run"), &namespace, labels, pod_spec)?;
+        let index = self.create_pod(&format!("{name}-run"), &namespace, node, labels, pod_spec)?;
         let started = Instant::now();
         let inits = self.pods[index].spec.init_containers.clone().unwrap_or_default();
         for container in &inits {
@@ -364,17 +405,23 @@ impl Cluster {
     /// A pod with no containers running: a network namespace, an IP and a hosts file, for clients
     /// the harness runs itself ([`Cluster::exec_in`]).
     pub fn client_pod(&mut self, name: &str, namespace: &str) -> Result<usize, String> {
-        self.create_pod(name, namespace, BTreeMap::new(), PodSpec::default())
+        self.create_pod(name, namespace, DEFAULT_NODE, BTreeMap::new(), PodSpec::default())
+    }
+
+    /// A client pod on a given node: node-local Services resolve to that node's pods only.
+    pub fn client_pod_on(&mut self, name: &str, namespace: &str, node: &str) -> Result<usize, String> {
+        self.create_pod(name, namespace, node, BTreeMap::new(), PodSpec::default())
     }
 
     fn start_pod(
         &mut self,
         name: &str,
         namespace: &str,
+        node: &str,
         labels: BTreeMap<String, String>,
         spec: PodSpec,
     ) -> Result<usize, String> {
-        let index = self.create_pod(name, namespace, labels, spec)?;
+        let index = self.create_pod(name, namespace, node, labels, spec)?;
         for container in self.pods[index].spec.init_containers.clone().unwrap_or_default() {
             self.start_container(index, &container)?;
             self.expect_success(
@@ -394,6 +441,7 @@ impl Cluster {
         &mut self,
         name: &str,
         namespace: &str,
+        node: &str,
         labels: BTreeMap<String, String>,
         spec: PodSpec,
     ) -> Result<usize, String> {
@@ -420,6 +468,7 @@ impl Cluster {
             ip,
             labels,
             spec,
+            node: node.to_string(),
             netns,
             dir,
             processes: Vec::new(),
@@ -744,7 +793,7 @@ impl Cluster {
                             "metadata.namespace" => pod.namespace.clone(),
                             "metadata.uid" => pod.uid.clone(),
                             "status.podIP" | "status.hostIP" => pod.ip.to_string(),
-                            "spec.nodeName" => "e2e-node".into(),
+                            "spec.nodeName" => pod.node.clone(),
                             "spec.serviceAccountName" => {
                                 pod.spec.service_account_name.clone().unwrap_or_else(|| "default".into())
                             }
@@ -895,32 +944,38 @@ impl Cluster {
 
     /// Every Service name, in all its DNS forms, to the IPs of the ready pods it selects; every
     /// pod's own name to its IP. Written to each namespace's `/etc/netns/<ns>/hosts`, which
-    /// `ip netns exec` mounts over `/etc/hosts`.
+    /// `ip netns exec` mounts over `/etc/hosts`. A Service with `internalTrafficPolicy: Local`
+    /// resolves, in each pod, only to the ready pods on that pod's node (as kube-proxy routes it).
     fn write_hosts(&self) {
-        let mut hosts = String::from("127.0.0.1 localhost\n::1 localhost\n");
-        for service in &self.objects.services {
-            let name = service.metadata.name.clone().unwrap_or_default();
-            let namespace = service.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-            let selector = service.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
-            if selector.is_empty() {
-                continue;
-            }
-            for pod in self.pods.iter().filter(|p| p.ready && p.namespace == namespace) {
-                if selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v)) {
-                    writeln!(
-                        hosts,
-                        "{} {name}.{namespace}.svc.{CLUSTER_DOMAIN} {name}.{namespace}.svc {name}.{namespace} {name}",
-                        pod.ip
-                    )
-                    .unwrap();
+        for viewer in &self.pods {
+            let mut hosts = String::from("127.0.0.1 localhost\n::1 localhost\n");
+            for service in &self.objects.services {
+                let name = service.metadata.name.clone().unwrap_or_default();
+                let namespace = service.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+                let spec = service.spec.as_ref();
+                let selector = spec.and_then(|s| s.selector.clone()).unwrap_or_default();
+                if selector.is_empty() {
+                    continue;
+                }
+                let local = spec.and_then(|s| s.internal_traffic_policy.as_deref()) == Some("Local");
+                for pod in self.pods.iter().filter(|p| p.ready && p.namespace == namespace) {
+                    if local && pod.node != viewer.node {
+                        continue;
+                    }
+                    if selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v)) {
+                        writeln!(
+                            hosts,
+                            "{} {name}.{namespace}.svc.{CLUSTER_DOMAIN} {name}.{namespace}.svc {name}.{namespace} {name}",
+                            pod.ip
+                        )
+                        .unwrap();
+                    }
                 }
             }
-        }
-        for pod in &self.pods {
-            writeln!(hosts, "{} {}", pod.ip, pod.name).unwrap();
-        }
-        for pod in &self.pods {
-            let dir = Path::new("/etc/netns").join(&pod.netns);
+            for pod in &self.pods {
+                writeln!(hosts, "{} {}", pod.ip, pod.name).unwrap();
+            }
+            let dir = Path::new("/etc/netns").join(&viewer.netns);
             let _ = fs::create_dir_all(&dir);
             let tmp = dir.join("hosts.tmp");
             if fs::write(&tmp, &hosts).is_ok() {

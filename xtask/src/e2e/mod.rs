@@ -20,10 +20,19 @@
 //! - `load`: the gateway under its memory limit at 3× its planned rate: no OOM kill, refusals
 //!   counted, recovery; throughput per core and send→queryable latency measured.
 //!
+//! - `agents`: `prod-agents` on two simulated nodes: an agent per node, each application sending to
+//!   its own node's agent, every trace in Jaeger with its node's attributes.
+//! - `tail-sampling`: `prod-tail-sampling` with two gateways and two sampling members: a known mix
+//!   of traces, each split over both gateways; error and slow traces kept whole, ordinary ones at
+//!   their shares.
+//! - `kafka`: `prod-kafka` with a real Kafka broker (KRaft, from Maven Central, on the machine's
+//!   JDK): gateway → topic → Jaeger; a storage outage meanwhile loses nothing.
+//!
 //! Ends with `e2e: N passed, M failed, K skipped`. Needs root (network namespaces, mounts,
 //! cgroups) and Go; without them every suite skips, which `TRACESTACK_REQUIRE_TOOLS=1` turns
 //! into failures.
 
+mod agents;
 mod apiserver;
 mod badger;
 pub mod build;
@@ -31,10 +40,12 @@ pub mod cluster;
 pub mod fake_es;
 mod flow;
 pub mod http;
+mod kafka;
 mod metrics;
 mod opensearch;
 mod otlp;
 mod stress;
+mod tail_sampling;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -47,7 +58,19 @@ use tracestack::model::load;
 use tracestack::render::{self, Source};
 
 /// The suites, in the order `cargo xtask e2e` runs them.
-pub const SUITES: [&str; 8] = ["validate", "flow", "apiserver", "metrics", "opensearch", "badger", "faults", "load"];
+pub const SUITES: [&str; 11] = [
+    "validate",
+    "flow",
+    "apiserver",
+    "metrics",
+    "opensearch",
+    "badger",
+    "faults",
+    "load",
+    "agents",
+    "tail-sampling",
+    "kafka",
+];
 
 /// Counts of one run.
 #[derive(Default)]
@@ -142,6 +165,9 @@ pub fn run(root: &Path, suites: &[String], write_manifest: bool) -> Result<ExitC
                 "badger" => badger::run(&context, &mut report),
                 "faults" => stress::faults(&context, &mut report),
                 "load" => stress::load(&context, &mut report),
+                "agents" => agents::run(&context, &mut report),
+                "tail-sampling" => tail_sampling::run(&context, &mut report),
+                "kafka" => kafka::run(&context, &mut report),
                 _ => unreachable!("suite names are checked above"),
             };
             if let Err(e) = result {

@@ -37,6 +37,11 @@ pub fn run(context: &Context, report: &mut Report) -> Result<(), String> {
                 workloads.push((format!("Deployment {}", d.metadata.name.as_deref().unwrap_or_default()), spec));
             }
         }
+        for d in &objects.daemon_sets {
+            if let Some(spec) = d.spec.as_ref().and_then(|s| s.template.spec.clone()) {
+                workloads.push((format!("DaemonSet {}", d.metadata.name.as_deref().unwrap_or_default()), spec));
+            }
+        }
         let mut seen = 0;
         for (workload, spec) in &workloads {
             for container in &spec.containers {
@@ -168,11 +173,38 @@ fn validate_container(
     if !args.iter().any(|a| a.starts_with("--config")) {
         return Err(format!("container {} passes no --config", container.name));
     }
-    binary_validate(binary, &args)
+    // The container's literal env, and a stand-in for each downward-API field and Secret key (a
+    // config may name `${env:K8S_NODE_NAME}` or `${env:KAFKA_USERNAME}`, which the binary checks
+    // is set; the pod would have the real value).
+    let env: Vec<(String, String)> = container
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|e| {
+            let from = e.value_from.as_ref();
+            match (&e.value, from.and_then(|f| f.field_ref.as_ref()), from.and_then(|f| f.secret_key_ref.as_ref())) {
+                (Some(v), _, _) => Some((e.name.clone(), v.clone())),
+                (None, Some(field), _) => {
+                    Some((e.name.clone(), format!("validate-{}", field.field_path.replace('.', "-"))))
+                }
+                (None, None, Some(key)) => Some((e.name.clone(), format!("validate-{}-{}", key.name, key.key))),
+                _ => None,
+            }
+        })
+        .collect();
+    binary_validate_with(binary, &args, &env)
 }
 
 fn binary_validate(binary: &Path, args: &[String]) -> Result<(), String> {
-    let out = Command::new(binary).args(args).output().map_err(|e| format!("{}: {e}", binary.display()))?;
+    binary_validate_with(binary, args, &[])
+}
+
+fn binary_validate_with(binary: &Path, args: &[String], env: &[(String, String)]) -> Result<(), String> {
+    let out = Command::new(binary)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
     if out.status.success() {
         Ok(())
     } else {

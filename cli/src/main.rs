@@ -293,31 +293,9 @@ fn render(base: &Path, select: &Select, prune: bool) -> Result<u8, Failure> {
     let project::Target { dir, files } = rendered(base, select, "nothing was written")?;
     let report = output::write_dir_with(&dir, &files, output::Options { prune })
         .map_err(|e| Failure::findings(format!("{e}\nnothing was changed")))?;
-    println!(
-        "{}: {} written, {} unchanged, {} removed",
-        shown(base, &dir),
-        report.written.len(),
-        report.unchanged,
-        report.removed.len()
-    );
-    for rel in &report.removed {
-        println!("  removed {rel}");
-    }
+    print!("{}", report.summary(&shown(base, &dir)));
     if let Some(leftover) = &report.leftover {
         eprintln!("warning: {leftover}");
-    }
-    for (profile, count) in &report.pruned {
-        let name = if profile.is_empty() { "the schema".to_owned() } else { format!("profile `{profile}`") };
-        println!("  pruned {name}: {count} file(s) of a profile no longer rendered removed");
-    }
-    if !report.kept.is_empty() {
-        println!(
-            "  kept {} generated file(s) of profiles not rendered now; `--prune-profiles` removes them:",
-            report.kept.len()
-        );
-        for rel in &report.kept {
-            println!("    {rel}");
-        }
     }
     Ok(OK)
 }

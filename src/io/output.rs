@@ -57,6 +57,42 @@ pub struct Report {
     pub leftover: Option<String>,
 }
 
+impl Report {
+    /// What a render command prints for one output directory (`shown`, as the user named it):
+    /// the counts, each removed and pruned file, and the files of profiles kept because they were
+    /// not rendered. The staging leftover, a warning, is [`Report::leftover`] for stderr.
+    #[must_use]
+    pub fn summary(&self, shown: &str) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!(
+            "{shown}: {} written, {} unchanged, {} removed\n",
+            self.written.len(),
+            self.unchanged,
+            self.removed.len()
+        );
+        for rel in &self.removed {
+            writeln!(out, "  removed {rel}").unwrap_or_default();
+        }
+        for (profile, count) in &self.pruned {
+            let name = if profile.is_empty() { "the schema".to_owned() } else { format!("profile `{profile}`") };
+            writeln!(out, "  pruned {name}: {count} file(s) of a profile no longer rendered removed")
+                .unwrap_or_default();
+        }
+        if !self.kept.is_empty() {
+            writeln!(
+                out,
+                "  kept {} generated file(s) of profiles not rendered now; `--prune-profiles` removes them:",
+                self.kept.len()
+            )
+            .unwrap_or_default();
+            for rel in &self.kept {
+                writeln!(out, "    {rel}").unwrap_or_default();
+            }
+        }
+        out
+    }
+}
+
 /// How [`write_dir_with`] and [`diff_dir_with`] treat generated files that are not rendered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {

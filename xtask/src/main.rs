@@ -193,30 +193,9 @@ fn render(
         return Ok(());
     }
     let report = output::write_dir_with(&dir, &files, options).map_err(|e| format!("{e}\nnothing was changed"))?;
-    println!(
-        "{shown}: {} written, {} unchanged, {} removed",
-        report.written.len(),
-        report.unchanged,
-        report.removed.len()
-    );
-    for rel in &report.removed {
-        println!("  removed {rel}");
-    }
+    print!("{}", report.summary(&shown));
     if let Some(leftover) = &report.leftover {
         eprintln!("warning: {leftover}");
-    }
-    for (profile, count) in &report.pruned {
-        let name = if profile.is_empty() { "the schema".to_owned() } else { format!("profile `{profile}`") };
-        println!("  pruned {name}: {count} file(s) of a profile no longer rendered removed");
-    }
-    if !report.kept.is_empty() {
-        println!(
-            "  kept {} generated file(s) of profiles not rendered now; `--prune-profiles` removes them:",
-            report.kept.len()
-        );
-        for rel in &report.kept {
-            println!("    {rel}");
-        }
     }
     Ok(())
 }

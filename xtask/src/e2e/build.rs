@@ -207,31 +207,26 @@ fn jaeger(cache: &Path) -> Result<PathBuf, String> {
         return Ok(binary);
     }
     let started = Instant::now();
-    let src = dir.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
     // Jaeger's main package imports its module's internal packages, so it is built as a package of
-    // a required module; its one `replace` is repeated here because a dependency's replaces do not
-    // apply.
-    std::fs::write(
-        src.join("go.mod"),
-        format!(
-            "module tracestack.e2e/jaeger\n\ngo 1.25\n\nrequire github.com/jaegertracing/jaeger v{JAEGER_MODULE_VERSION}\n\n\
-             replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    std::fs::write(
-        src.join("tools.go"),
-        "//go:build tools\n\npackage tools\n\nimport _ \"github.com/jaegertracing/jaeger/cmd/jaeger\"\n",
-    )
-    .map_err(|e| e.to_string())?;
-    go(&src, &["mod", "tidy"])?;
-    go(
-        &src,
-        &["build", "-trimpath", "-o", &binary.display().to_string(), "github.com/jaegertracing/jaeger/cmd/jaeger"],
+    // a required module; its one `replace` is repeated because a dependency's replaces do not apply.
+    build_as_dependency(
+        &dir.join("src"),
+        "jaeger",
+        &jaeger_requires(),
+        &["github.com/jaegertracing/jaeger/cmd/jaeger"],
+        None,
+        &binary.display().to_string(),
     )?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
     Ok(binary)
+}
+
+/// The go.mod lines that require Jaeger's module as the harness builds it.
+pub fn jaeger_requires() -> String {
+    format!(
+        "require github.com/jaegertracing/jaeger v{JAEGER_MODULE_VERSION}\n\n\
+         replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0\n"
+    )
 }
 
 /// The control plane of the `apiserver` suite: built only when that suite runs.
@@ -282,23 +277,15 @@ fn kubernetes(cache: &Path) -> Result<PathBuf, String> {
     let go_mod = info["GoMod"].as_str().ok_or_else(|| format!("go mod download {module}: no GoMod"))?;
     let upstream = std::fs::read_to_string(go_mod).map_err(|e| format!("{go_mod}: {e}"))?;
     let staging = format!("v0.{}", KUBERNETES_VERSION.split_once('.').map_or("", |(_, rest)| rest));
-    let mut text =
-        format!("module tracestack.e2e/kubernetes\n\ngo 1.25\n\nrequire k8s.io/kubernetes v{KUBERNETES_VERSION}\n\n");
+    let mut requires = format!("require k8s.io/kubernetes v{KUBERNETES_VERSION}\n\n");
     for line in upstream.lines() {
         if let Some((name, target)) = line.trim().split_once(" => ")
             && target.starts_with("./staging/")
         {
             let name = name.trim();
-            writeln!(text, "replace {name} => {name} {staging}").unwrap();
+            writeln!(requires, "replace {name} => {name} {staging}").unwrap();
         }
     }
-    std::fs::write(src.join("go.mod"), text).map_err(|e| e.to_string())?;
-    std::fs::write(
-        src.join("tools.go"),
-        "//go:build tools\n\npackage tools\n\nimport (\n\t_ \"k8s.io/kubernetes/cmd/kube-apiserver\"\n\t_ \"k8s.io/kubernetes/cmd/kube-controller-manager\"\n)\n",
-    )
-    .map_err(|e| e.to_string())?;
-    go(&src, &["mod", "tidy"])?;
     // The version the server reports (`kubectl version`, discovery): a module build has no git
     // metadata, so it is stamped the way Kubernetes' own build does.
     let (major, minor) =
@@ -308,18 +295,13 @@ fn kubernetes(cache: &Path) -> Result<PathBuf, String> {
          -X k8s.io/component-base/version.gitMajor={major} -X k8s.io/component-base/version.gitMinor={minor} \
          -X k8s.io/component-base/version.gitTreeState=clean"
     );
-    go(
+    build_as_dependency(
         &src,
-        &[
-            "build",
-            "-trimpath",
-            "-ldflags",
-            &ldflags,
-            "-o",
-            &format!("{}/", dir.display()),
-            "k8s.io/kubernetes/cmd/kube-apiserver",
-            "k8s.io/kubernetes/cmd/kube-controller-manager",
-        ],
+        "kubernetes",
+        &requires,
+        &["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"],
+        Some(&ldflags),
+        &format!("{}/", dir.display()),
     )?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
     Ok(dir)
@@ -334,22 +316,15 @@ fn etcd(cache: &Path) -> Result<PathBuf, String> {
         return Ok(binary);
     }
     let started = Instant::now();
-    let src = dir.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
-    // etcd's server module carries `replace` lines, so `go install …@version` refuses it; it is
-    // built as a package of a module that requires it.
-    std::fs::write(
-        src.join("go.mod"),
-        format!("module tracestack.e2e/etcd\n\ngo 1.25\n\nrequire go.etcd.io/etcd/server/v3 v{ETCD_VERSION}\n"),
-    )
-    .map_err(|e| e.to_string())?;
-    std::fs::write(
-        src.join("tools.go"),
-        "//go:build tools\n\npackage tools\n\nimport _ \"go.etcd.io/etcd/server/v3\"\n",
-    )
-    .map_err(|e| e.to_string())?;
-    go(&src, &["mod", "tidy"])?;
-    go(&src, &["build", "-trimpath", "-o", &binary.display().to_string(), "go.etcd.io/etcd/server/v3"])?;
+    // etcd's server module carries `replace` lines, so `go install …@version` refuses it.
+    build_as_dependency(
+        &dir.join("src"),
+        "etcd",
+        &format!("require go.etcd.io/etcd/server/v3 v{ETCD_VERSION}\n"),
+        &["go.etcd.io/etcd/server/v3"],
+        None,
+        &binary.display().to_string(),
+    )?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
     Ok(binary)
 }
@@ -406,6 +381,35 @@ pub fn kafka() -> Result<PathBuf, String> {
     }
     println!("build: kafka-{KAFKA_VERSION}: fetched in {:.0} s", started.elapsed().as_secs_f64());
     Ok(libs)
+}
+
+/// Builds `packages` of a module that cannot be built with `go install …@version` (its main
+/// package imports internal packages, or its go.mod has `replace` lines): as packages of a small
+/// module in `src` whose go.mod is `requires` (the `require` and any repeated `replace` lines) and
+/// whose `tools.go` imports them, with `-ldflags` when given, into `output` (a file for one
+/// package, a directory ending in `/` for several).
+pub fn build_as_dependency(
+    src: &Path,
+    name: &str,
+    requires: &str,
+    packages: &[&str],
+    ldflags: Option<&str>,
+    output: &str,
+) -> Result<(), String> {
+    std::fs::create_dir_all(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    std::fs::write(src.join("go.mod"), format!("module tracestack.e2e/{name}\n\ngo 1.25\n\n{requires}"))
+        .map_err(|e| e.to_string())?;
+    let imports: String = packages.iter().map(|p| format!("\t_ \"{p}\"\n")).collect();
+    std::fs::write(src.join("tools.go"), format!("//go:build tools\n\npackage tools\n\nimport (\n{imports})\n"))
+        .map_err(|e| e.to_string())?;
+    go(src, &["mod", "tidy"])?;
+    let mut args = vec!["build", "-trimpath"];
+    if let Some(flags) = ldflags {
+        args.extend(["-ldflags", flags]);
+    }
+    args.extend(["-o", output]);
+    args.extend(packages);
+    go(src, &args)
 }
 
 fn go_install(bin: &Path, package: &str) -> Result<(), String> {

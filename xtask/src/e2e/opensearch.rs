@@ -421,42 +421,14 @@ pub fn index_cleaner() -> Result<PathBuf, String> {
         return Ok(binary);
     }
     let started = Instant::now();
-    let src = dir.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
-    std::fs::write(
-        src.join("go.mod"),
-        format!(
-            "module tracestack.e2e/esindexcleaner\n\ngo 1.25\n\nrequire github.com/jaegertracing/jaeger v{}\n\n\
-             replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0\n",
-            build::JAEGER_MODULE_VERSION
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    std::fs::write(
-        src.join("tools.go"),
-        "//go:build tools\n\npackage tools\n\nimport _ \"github.com/jaegertracing/jaeger/cmd/es-index-cleaner\"\n",
-    )
-    .map_err(|e| e.to_string())?;
-    for args in [
-        vec!["mod".to_string(), "tidy".to_string()],
-        vec![
-            "build".into(),
-            "-trimpath".into(),
-            "-o".into(),
-            binary.display().to_string(),
-            "github.com/jaegertracing/jaeger/cmd/es-index-cleaner".into(),
-        ],
-    ] {
-        let status = Command::new("go")
-            .args(&args)
-            .current_dir(&src)
-            .env("CGO_ENABLED", "0")
-            .status()
-            .map_err(|e| format!("go {}: {e}", args.join(" ")))?;
-        if !status.success() {
-            return Err(format!("go {} in {} failed ({status})", args.join(" "), src.display()));
-        }
-    }
+    build::build_as_dependency(
+        &dir.join("src"),
+        "esindexcleaner",
+        &build::jaeger_requires(),
+        &["github.com/jaegertracing/jaeger/cmd/es-index-cleaner"],
+        None,
+        &binary.display().to_string(),
+    )?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
     Ok(binary)
 }

@@ -153,6 +153,14 @@ pub fn ensure(root: &Path) -> Result<Binaries, String> {
     which("go")
         .map_err(|_| "`go` is not installed (Go 1.25 or newer is needed to build the e2e programs)".to_string())?;
     let cache = cache_dir();
+    // Pods mount a /tmp of their own (the rendered `tmp` emptyDir), which hides anything below the
+    // machine's /tmp: the programs must live elsewhere.
+    if cache.starts_with("/tmp") {
+        return Err(format!(
+            "the e2e cache {} is under /tmp, which the simulated pods mount over: they could not run the programs; set TRACESTACK_E2E_CACHE to a directory outside /tmp",
+            cache.display()
+        ));
+    }
     std::fs::create_dir_all(&cache).map_err(|e| format!("{}: {e}", cache.display()))?;
     let manifest_text =
         std::fs::read_to_string(root.join(MANIFEST_PATH)).map_err(|e| format!("{MANIFEST_PATH}: {e}"))?;

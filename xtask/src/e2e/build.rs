@@ -207,26 +207,19 @@ fn collector(cache: &Path, manifest: &str) -> Result<PathBuf, String> {
 }
 
 fn jaeger(cache: &Path) -> Result<PathBuf, String> {
-    let key = format!("jaeger-{JAEGER_VERSION}");
-    let dir = cache.join(&key);
-    let binary = dir.join("jaeger");
-    if binary.exists() {
-        println!("build: {key}: cached");
-        return Ok(binary);
-    }
-    let started = Instant::now();
     // Jaeger's main package imports its module's internal packages, so it is built as a package of
     // a required module; its one `replace` is repeated because a dependency's replaces do not apply.
-    build_as_dependency(
-        &dir.join("src"),
-        "jaeger",
-        &jaeger_requires(),
-        &["github.com/jaegertracing/jaeger/cmd/jaeger"],
-        None,
-        &binary.display().to_string(),
-    )?;
-    println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(binary)
+    cached(cache, &format!("jaeger-{JAEGER_VERSION}"), &["jaeger"], |dir| {
+        build_as_dependency(
+            &dir.join("src"),
+            "jaeger",
+            &jaeger_requires(),
+            &["github.com/jaegertracing/jaeger/cmd/jaeger"],
+            None,
+            &dir.join("jaeger").display().to_string(),
+        )
+    })
+    .map(|dir| dir.join("jaeger"))
 }
 
 /// The go.mod lines that require Jaeger's module as the harness builds it.
@@ -260,12 +253,10 @@ pub fn control_plane() -> Result<ControlPlane, String> {
 /// `kube-apiserver` and `kube-controller-manager`, in the directory returned.
 fn kubernetes(cache: &Path) -> Result<PathBuf, String> {
     let key = format!("kubernetes-{KUBERNETES_VERSION}");
-    let dir = cache.join(&key);
-    if dir.join("kube-apiserver").exists() && dir.join("kube-controller-manager").exists() {
-        println!("build: {key}: cached");
-        return Ok(dir);
-    }
-    let started = Instant::now();
+    cached(cache, &key, &["kube-apiserver", "kube-controller-manager"], build_kubernetes)
+}
+
+fn build_kubernetes(dir: &Path) -> Result<(), String> {
     let src = dir.join("src");
     std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
     // `k8s.io/kubernetes` points its staging modules at `./staging/...` with `replace` lines, which
@@ -310,45 +301,48 @@ fn kubernetes(cache: &Path) -> Result<PathBuf, String> {
         &["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"],
         Some(&ldflags),
         &format!("{}/", dir.display()),
-    )?;
-    println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(dir)
+    )
 }
 
 fn etcd(cache: &Path) -> Result<PathBuf, String> {
-    let key = format!("etcd-{ETCD_VERSION}");
-    let dir = cache.join(&key);
-    let binary = dir.join("etcd");
-    if binary.exists() {
-        println!("build: {key}: cached");
-        return Ok(binary);
-    }
-    let started = Instant::now();
     // etcd's server module carries `replace` lines, so `go install …@version` refuses it.
-    build_as_dependency(
-        &dir.join("src"),
-        "etcd",
-        &format!("require go.etcd.io/etcd/server/v3 v{ETCD_VERSION}\n"),
-        &["go.etcd.io/etcd/server/v3"],
-        None,
-        &binary.display().to_string(),
-    )?;
-    println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(binary)
+    cached(cache, &format!("etcd-{ETCD_VERSION}"), &["etcd"], |dir| {
+        build_as_dependency(
+            &dir.join("src"),
+            "etcd",
+            &format!("require go.etcd.io/etcd/server/v3 v{ETCD_VERSION}\n"),
+            &["go.etcd.io/etcd/server/v3"],
+            None,
+            &dir.join("etcd").display().to_string(),
+        )
+    })
+    .map(|dir| dir.join("etcd"))
 }
 
 fn telemetrygen(cache: &Path) -> Result<PathBuf, String> {
-    let key = format!("telemetrygen-{TELEMETRYGEN_VERSION}");
-    let dir = cache.join(&key);
-    let binary = dir.join("telemetrygen");
-    if binary.exists() {
+    cached(cache, &format!("telemetrygen-{TELEMETRYGEN_VERSION}"), &["telemetrygen"], |dir| {
+        go_install(dir, &format!("{CONTRIB}/cmd/telemetrygen@v{TELEMETRYGEN_VERSION}"))
+    })
+    .map(|dir| dir.join("telemetrygen"))
+}
+
+/// `cache/key` with `outputs` in it: as found when all of them exist, else after `build` made them
+/// there; prints which, and how long a build took.
+pub fn cached(
+    cache: &Path,
+    key: &str,
+    outputs: &[&str],
+    build: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    let dir = cache.join(key);
+    if outputs.iter().all(|o| dir.join(o).exists()) {
         println!("build: {key}: cached");
-        return Ok(binary);
+        return Ok(dir);
     }
     let started = Instant::now();
-    go_install(&dir, &format!("{CONTRIB}/cmd/telemetrygen@v{TELEMETRYGEN_VERSION}"))?;
+    build(&dir)?;
     println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(binary)
+    Ok(dir)
 }
 
 /// The Kafka broker's class path directory (every jar of `kafka_2.13` and its dependencies, with

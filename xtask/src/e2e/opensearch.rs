@@ -414,21 +414,15 @@ fn copy_dependencies(mvn: &Path, dir: &Path, artifacts: &[(&str, &str, &str)], o
 /// Jaeger's `es-index-cleaner` at the version the harness builds, from the same module.
 pub fn index_cleaner() -> Result<PathBuf, String> {
     let key = format!("jaeger-es-index-cleaner-{}", build::JAEGER_VERSION);
-    let dir = cache_dir().join(&key);
-    let binary = dir.join("es-index-cleaner");
-    if binary.exists() {
-        println!("build: {key}: cached");
-        return Ok(binary);
-    }
-    let started = Instant::now();
-    build::build_as_dependency(
-        &dir.join("src"),
-        "esindexcleaner",
-        &build::jaeger_requires(),
-        &["github.com/jaegertracing/jaeger/cmd/es-index-cleaner"],
-        None,
-        &binary.display().to_string(),
-    )?;
-    println!("build: {key}: built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(binary)
+    build::cached(&cache_dir(), &key, &["es-index-cleaner"], |dir| {
+        build::build_as_dependency(
+            &dir.join("src"),
+            "esindexcleaner",
+            &build::jaeger_requires(),
+            &["github.com/jaegertracing/jaeger/cmd/es-index-cleaner"],
+            None,
+            &dir.join("es-index-cleaner").display().to_string(),
+        )
+    })
+    .map(|dir| dir.join("es-index-cleaner"))
 }
